@@ -1,0 +1,76 @@
+"""The ``pglint`` command (click). ``pglint PATHS`` is ``pglint check PATHS``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..config.settings import ConfigError
+
+COMMANDS_NEEDING_NO_CHECK = {"--help", "-h", "--version"}
+
+
+class DefaultGroup(click.Group):
+    """A group whose default command is ``check``."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in COMMANDS_NEEDING_NO_CHECK):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pglint")
+def cli():
+    """pglint: a PostgreSQL migration linter built on PostgreSQL's own parser.
+
+    `pglint PATHS...` is short for `pglint check PATHS...`.
+    """
+
+
+def main(argv=None) -> int:
+    """Entry point: no input may produce a traceback (set PGLINT_DEBUG=1 to see one)."""
+    from .check import check  # noqa: F401  (registers the command)
+    from .rules_cmd import rule, rules  # noqa: F401
+
+    try:
+        rv = cli.main(args=argv, prog_name="pglint", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 2
+    except ConfigError as exc:
+        click.echo(f"pglint: error: {exc}", err=True)
+        return 2
+    except BrokenPipeError:
+        _silence_broken_pipe()
+        return 1
+    except KeyboardInterrupt:
+        click.echo("pglint: interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("PGLINT_DEBUG"):
+            raise
+        click.echo(f"pglint: internal error: {type(exc).__name__}: {exc} "
+                   "(please report it; PGLINT_DEBUG=1 shows the traceback)", err=True)
+        return 2
+    return rv if isinstance(rv, int) else 0
+
+
+def _silence_broken_pipe() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""``pglint check``: lint files, directories, globs or stdin."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..config.settings import ConfigError, load_settings, parse_pg_version
+from ..engine.registry import UnknownRule
+from ..reporters import FORMATS
+from . import cli
+
+
+def _multi(values) -> list[str]:
+    out = []
+    for v in values or ():
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+@cli.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rules (names or codes, comma separated).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Turn these rules off.")
+@click.option("--extend-select", multiple=True, metavar="RULES", help="Turn these rules on in addition (opt-in rules).")
+@click.option("--pg-version", metavar="N", help="Target PostgreSQL version, e.g. 15 or 11.0 (default 15).")
+@click.option("--assume-in-transaction/--no-assume-in-transaction", default=None,
+              help="Each file runs inside one transaction (Flyway, golang-migrate, Alembic, Django).")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default=None, help="Output format (default full).")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
+@click.option("--stdin-filename", metavar="PATH", help="Name used for input read from stdin (-).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: nearest pglint.toml or pyproject.toml).")
+@click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None, help="Parallel workers (0: one per CPU).")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
+          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet):
+    """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
+    from ..engine.runner import run_paths
+    from ..source.files import UsageError
+
+    settings, extras = load_settings(config_path, isolated)
+    over = {}
+    if select:
+        over["select"] = _multi(select)
+    if ignore:
+        over["ignore"] = settings.ignore + _multi(ignore)
+    if extend_select:
+        over["extend_select"] = settings.extend_select + _multi(extend_select)
+    if pg_version is not None:
+        try:
+            over["pg_version"] = parse_pg_version(pg_version)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--pg-version") from None
+    if assume_in_transaction is not None:
+        over["assume_in_transaction"] = assume_in_transaction
+    if jobs is not None:
+        over["jobs"] = jobs
+    settings = settings.with_overrides(**over)
+    paths = list(paths) or ["."]
+    stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
+    try:
+        result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes)
+    except UnknownRule as exc:
+        raise click.UsageError(str(exc)) from None
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    fmt = fmt or "full"
+    from ..reporters import get
+
+    reporter = get(fmt)
+    options = {"color": color, "quiet": quiet}
+    if output_file:
+        with open(output_file, "w", encoding="utf-8") as out:
+            reporter.render(result, out, options)
+    else:
+        out = sys.stdout
+        try:
+            out.reconfigure(encoding="utf-8", errors="replace")
+        except (AttributeError, ValueError):
+            pass
+        reporter.render(result, out, options)
+        out.flush()
+    if exit_zero:
+        return 0
+    return 1 if result.diagnostics else 0

@@ -1,0 +1,363 @@
+"""Lint one file: parse, build the context statement by statement, dispatch to the rules,
+apply suppressions, compute positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.nodes import field_types
+from ..model.schema import SchemaModel
+from ..model.session import set_config_calls
+from ..source.parsing import ParsedFile, parse_file
+from ..source.statement import Statement
+from ..source.text import SourceText
+from .context import _LIGHT, FileContext, RunOptions
+from .diagnostics import Diagnostic
+from .registry import Rule
+from .suppression import Directive, Target, attach, is_suppressed, parse_directives
+
+
+@dataclass
+class FileResult:
+    path: str
+    statements: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things pglint could not analyse
+    unreadable: str | None = None
+    rollback: bool = False
+
+
+class Dispatch:
+    """Handlers of the enabled rules, indexed by the node type they want."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.stmt: dict[str, list[tuple[Rule, object]]] = {}
+        self.node: dict[str, list[tuple[Rule, object]]] = {}
+        self.end: list[tuple[Rule, object]] = []
+        self.any: list[tuple[Rule, object]] = []  # called with every statement
+        for r in rules:
+            for t, fn in r.statement_handlers.items():
+                if t == "*":
+                    self.any.append((r, fn))
+                else:
+                    self.stmt.setdefault(t, []).append((r, fn))
+            for t, fn in r.node_handlers.items():
+                self.node.setdefault(t, []).append((r, fn))
+            for fn in r.end_handlers:
+                self.end.append((r, fn))
+        # JSON keys whose presence makes a statement worth decoding for node handlers
+        self.node_keys = tuple('"' + t + '"' for t in self.node)
+
+
+def _section_transactions(parsed: ParsedFile, default: bool) -> dict[int, bool]:
+    """Whether each goose/dbmate section runs in a transaction (their defaults: yes)."""
+    out: dict[int, bool] = {0: default}
+    markers = parsed.markers
+    if not markers:
+        return out
+    goose_no_tx = any(m.tool == "goose" and m.name == "no transaction" for m in markers)
+    n = 0
+    for m in markers:
+        if m.name not in ("up", "down"):
+            continue
+        n += 1
+        if m.tool == "goose":
+            out[n] = not goose_no_tx
+        else:
+            out[n] = "transaction:false" not in m.arg.replace(" ", "").lower()
+    return out
+
+
+def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: str | None = None,
+                file_index: int = 0, schema: SchemaModel | None = None, rollback: bool = False,
+                parsed: ParsedFile | None = None) -> FileResult:
+    path = path or source.path
+    if parsed is None:
+        parsed = parse_file(source, _placeholder_patterns(opts))
+    squawk_map = _squawk_map() if opts.settings.squawk_compat else None
+    directives = parse_directives(parsed.sql, parsed.comments, squawk_map)
+    no_tx = any(d.kind == "no-transaction" for d in directives)
+    assume = opts.settings.assume_in_transaction and not no_tx
+    section_tx = _section_transactions(parsed, assume)
+    ctx = FileContext(opts, source, parsed, path, file_index, schema, section_tx.get(0, assume))
+    ctx.section_tx = section_tx
+
+    statements = list(parsed.all_statements())
+    for i, s in enumerate(statements):
+        s.index = i
+        if rollback:
+            s.rollback = True
+    node_handlers = dispatch.node
+    node_keys = dispatch.node_keys
+    stmt_handlers = dispatch.stmt
+    any_handlers = dispatch.any
+    for s in statements:
+        if s.parent is None and s.section != ctx.section:
+            _end_session(ctx, dispatch)
+            _new_session(ctx, s.section)
+        _begin(ctx, s)
+        origin = s.origin
+        hs = stmt_handlers.get(s.type)
+        if hs:
+            for rule, fn in hs:
+                if origin in rule.scope:
+                    ctx.rule = rule
+                    fn(ctx, s.node)
+        for rule, fn in any_handlers:
+            if origin in rule.scope:
+                ctx.rule = rule
+                fn(ctx, s)
+        if node_handlers:
+            js = s.json_text
+            if js is None or any(k in js for k in node_keys):
+                _walk(ctx, s, node_handlers)
+        _end(ctx, s)
+    _end_session(ctx, dispatch)
+
+    # syntax errors
+    syntax = opts.rules.get("syntax-error")
+    body = opts.rules.get("function-body-error")
+    targets = [Target(s.index, s.start, s.end, 0, s.parent.index if s.parent else None) for s in statements]
+    next_index = len(statements)
+    for p in parsed.errors:
+        is_body = p.embedded_in is not None
+        rule = body if is_body else syntax
+        if rule is None or rule.name not in opts.enabled:
+            continue
+        if is_body and _is_limitation(p.message):
+            continue
+        idx = p.embedded_in.index if is_body else next_index
+        if not is_body:
+            targets.append(Target(idx, p.start, p.end, 0, None))
+            next_index += 1
+        end = ctx.token_span(p.offset)[1] if p.offset < len(parsed.sql) else p.offset
+        ctx.stmt = None
+        ctx.rule = rule
+        d = ctx.report(_syntax_message(p.message), at=(p.offset, max(end, p.offset)),
+                       help=_syntax_help(p.message, is_body))
+        d.statement = idx
+
+    result = FileResult(path, len(statements))
+    result.notes = [f"{p.message} (line {source.position(p.offset)[0]})" for p in parsed.errors
+                    if p.embedded_in is not None and _is_limitation(p.message)]
+    diags = ctx.diagnostics
+    # per-file ignores from the config
+    ignored = opts.settings.ignored_for(path) if opts.settings.per_file_ignores else ()
+    if ignored:
+        names = set()
+        for tok in ignored:
+            from .registry import UnknownRule, resolve
+
+            try:
+                names.update(r.name for r in resolve(tok))
+            except UnknownRule:
+                pass
+        diags = [d for d in diags if d.rule not in names]
+    if directives:
+        diags = _apply_suppressions(ctx, diags, directives, targets, statements)
+    for d in diags:
+        _position(source, d)
+    diags.sort(key=Diagnostic.sort_key)
+    result.diagnostics = diags
+    return result
+
+
+# PL/pgSQL compile errors that do not depend on the database catalog. libpg_query
+# compiles bodies without a catalog (no table row types, no user types, only pg_catalog
+# and public), so any other error may come from that stub rather than from the code:
+# those bodies are reported as "not analysed" notes, never as errors.
+_BODY_ERRORS = (
+    "syntax error", "missing expression", "unterminated", "RETURN cannot have a parameter",
+    "RETURN NEXT cannot have a parameter", "cannot be used outside a loop", "end label",
+    "block label", "there is no label", "parameters specified for RAISE",
+    "of cursor", "arguments for cursor", "must have a default value", "is declared CONSTANT",
+    "event trigger functions cannot have declared arguments", "cursor FOR loop must use a bound cursor",
+    "mismatched parentheses", "too many INTO variables", "INTO specified more than once",
+)
+
+
+def _is_limitation(message: str) -> bool:
+    """Whether a function-body error may come from libpg_query's catalog stub."""
+    return not any(s in message for s in _BODY_ERRORS)
+
+
+def _syntax_message(msg: str) -> str:
+    return msg[0].upper() + msg[1:] if msg else "Syntax error"
+
+
+def _syntax_help(msg: str, body: bool) -> str:
+    if body:
+        return ("PostgreSQL compiles the body when the function is created (check_function_bodies "
+                "is on by default), so this statement fails; fix the body.")
+    return "PostgreSQL rejects this statement; fix it. The other statements of the file were checked."
+
+
+_PATTERNS_CACHE: dict = {}
+
+
+def _placeholder_patterns(opts: RunOptions):
+    extra = tuple(opts.settings.placeholders)
+    if not extra:
+        return None
+    pats = _PATTERNS_CACHE.get(extra)
+    if pats is None:
+        from ..source.lexer import compile_placeholders
+
+        pats = _PATTERNS_CACHE[extra] = compile_placeholders(extra)
+    return pats
+
+
+def _squawk_map():
+    from .squawk_compat import SQUAWK_TO_PGLINT
+
+    return SQUAWK_TO_PGLINT
+
+
+def _new_session(ctx: FileContext, section: int) -> None:
+    ctx.section = section
+    assumed = ctx.section_tx.get(section, ctx.assume_tx)
+    ctx.tx.reset(assumed)
+    ctx.session = type(ctx.session)(ctx._initial_session())
+    ctx.held = []
+
+
+def _end_session(ctx: FileContext, dispatch: Dispatch) -> None:
+    ctx.stmt = None
+    for rule, fn in dispatch.end:
+        ctx.rule = rule
+        fn(ctx)
+
+
+def _begin(ctx: FileContext, s: Statement) -> None:
+    ctx.stmt = s
+    ctx._effects = None
+    if s.parent is None:
+        ctx.txinfo = ctx.tx.info()
+    # embedded statements share their parent's transaction
+
+
+def _end(ctx: FileContext, s: Statement) -> None:
+    if not s.executes_now or s.rollback:
+        if s.type == "TransactionStmt" and s.parent is None:
+            _transaction(ctx, s)
+        return
+    typ = s.type
+    if typ == "TransactionStmt":
+        _transaction(ctx, s)
+        return
+    if typ == "VariableSetStmt":
+        ctx.session.apply_set(s.node, ctx.in_transaction)
+        ctx.schema.apply(typ, s.node, ctx.origin())
+        return
+    if typ == "SelectStmt":
+        js = s.json_text
+        if js is None or "set_config" in js:
+            for fc in set_config_calls(s.node):
+                ctx.session.apply_set_config(fc, ctx.in_transaction)
+        return
+    if typ in _LIGHT:
+        return
+    if ctx.in_transaction:
+        for e in ctx.effects():
+            ctx.held.append((e, s))
+    ctx.schema.apply(typ, s.node, ctx.origin())
+
+
+def _transaction(ctx: FileContext, s: Statement) -> None:
+    node = s.node
+    kind = node.get("kind", "")
+    was_in = ctx.tx.in_block
+    ctx.tx.apply(node, s.start)
+    if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START") and not was_in:
+        ctx.session.begin()
+    elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+        ctx.session.end(committed=kind != "TRANS_STMT_ROLLBACK")
+        ctx.held = []
+
+
+def _walk(ctx: FileContext, s: Statement, handlers) -> None:
+    """One depth-first walk of the statement's tree, calling the handlers that want each
+    node type; ``ctx.ancestors`` holds the (type, fields) chain above the node."""
+    ft = field_types()
+    origin = s.origin
+    path: list = []
+    ctx.ancestors = path
+    stack: list = [(s.type, s.node, 0)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        t, f, depth = pop()
+        del path[depth:]
+        hs = handlers.get(t)
+        if hs:
+            for rule, fn in hs:
+                if origin in rule.scope:
+                    ctx.rule = rule
+                    fn(ctx, f)
+        path.append((t, f))
+        d1 = depth + 1
+        items = list(f.items())
+        for k, v in reversed(items):
+            tv = type(v)
+            if tv is dict:
+                st = ft.get((t, k))
+                if st is not None:
+                    push((st, v, d1))
+                elif len(v) == 1:
+                    for kk, vv in v.items():
+                        if type(vv) is dict and kk[:1].isupper():
+                            push((kk, vv, d1))
+            elif tv is list:
+                for item in reversed(v):
+                    if type(item) is dict and len(item) == 1:
+                        for kk, vv in item.items():
+                            if type(vv) is dict:
+                                push((kk, vv, d1))
+    ctx.ancestors = []
+
+
+def _apply_suppressions(ctx: FileContext, diags: list[Diagnostic], directives: list[Directive],
+                        targets: list[Target], statements: list[Statement]) -> list[Diagnostic]:
+    src = ctx.source
+    for t in targets:
+        t.first_line = src.position(t.start)[0]
+    attach(directives, targets, lambda off: src.position(off)[0])
+    parents = {t.index: t.parent for t in targets}
+    kept = [d for d in diags if d.rule == "unreadable-file" or not is_suppressed(d, directives, parents)]
+    unused_rule = ctx.opts.rules.get("unused-suppression")
+    if unused_rule is None or unused_rule.name not in ctx.opts.enabled:
+        return kept
+    extra = []
+    ctx.stmt = None
+    for d in directives:
+        if d.kind == "no-transaction":
+            continue
+        for tok in d.unknown:
+            if tok == "":
+                msg = "Suppression names no rule; list the rules to silence: ignore[rule-a, rule-b]"
+            elif d.squawk:
+                msg = f"squawk-ignore names '{tok}', which is not a squawk rule pglint knows"
+            else:
+                msg = f"Suppression names unknown rule '{tok}'"
+            extra.append(ctx.report(msg, at=(d.start, d.end), rule=unused_rule,
+                                    help="Use a rule name or code listed by `pglint rules`."))
+        for name, tok in d.rules.items():
+            if name in d.used or name not in ctx.opts.enabled:
+                continue
+            if d.squawk and any(n in d.used for n, t in d.rules.items() if t == tok):
+                continue  # a squawk rule maps to several pglint rules: one use is enough
+            where = "in this file" if d.kind == "ignore-file" else "on the statement it applies to"
+            extra.append(ctx.report(f"Unused suppression: no {name} diagnostic {where}",
+                                    at=(d.start, d.end), rule=unused_rule,
+                                    help="Remove the rule from the comment (or the whole comment)."))
+    # file-level suppressions also apply to unused-suppression reports
+    extra = [d for d in extra if not any(x.kind == "ignore-file" and d.rule in x.rules for x in directives)]
+    return kept + extra
+
+
+def _position(source: SourceText, d: Diagnostic) -> None:
+    d.line, d.column = source.position(d.start)
+    d.end_line, d.end_column = source.position(max(d.end, d.start))
+    first, last = d.line, min(d.end_line, d.line + 7)
+    d.source_lines = tuple(source.line_text(n) for n in range(first, last + 1))

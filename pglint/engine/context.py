@@ -1,0 +1,234 @@
+"""The context rules read: the statement, its transaction, the session settings seen so
+far, the schema model, the target PostgreSQL version, and ``report()``."""
+
+from __future__ import annotations
+
+import re
+
+from ..model.facts import SchemaFacts
+from ..model.locks import Lock, LockEffect, statement_effects
+from ..model.nodes import relation_name
+from ..model.schema import Key, Origin, SchemaModel
+from ..model.session import SessionState
+from ..model.transactions import TransactionTracker, TxInfo
+from ..source.parsing import ParsedFile
+from ..source.statement import Statement
+from ..source.text import SourceText
+from .diagnostics import Diagnostic, Fix
+from .registry import Rule
+
+_TOKEN = re.compile(r'"(?:[^"]|"")*"(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*|[\w$\x80-\U0010ffff]+(?:\.(?:"(?:[^"]|"")*"|[\w$\x80-\U0010ffff]+))*|\S')
+
+# statement types whose locks never exceed ROW EXCLUSIVE: not tracked as held locks
+_LIGHT = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt",
+                    "VariableSetStmt", "VariableShowStmt", "TransactionStmt"})
+
+
+class RunOptions:
+    """What is fixed for a whole run: version, enabled rules, severity overrides."""
+
+    def __init__(self, settings, enabled: set[str], rules: dict[str, Rule]) -> None:
+        self.settings = settings
+        self.pg_version = settings.pg_version
+        self.enabled = enabled
+        self.rules = rules
+
+
+class FileContext(SchemaFacts):
+    def __init__(self, opts: RunOptions, source: SourceText, parsed: ParsedFile, path: str,
+                 file_index: int = 0, schema: SchemaModel | None = None, assume_tx: bool = False) -> None:
+        settings = opts.settings
+        super().__init__(schema or SchemaModel(), settings.pg_version, settings.timezone_utc)
+        self.opts = opts
+        self.settings = settings
+        self.source = source
+        self.parsed = parsed
+        self.sql = parsed.sql
+        self.path = path
+        self.file_index = file_index
+        self.assume_tx = assume_tx
+        self.tx = TransactionTracker(assume_tx)
+        self.session = SessionState(self._initial_session())
+        self.diagnostics: list[Diagnostic] = []
+        self.state: dict[str, dict] = {}  # per-rule scratch space, keyed by rule name
+        self.held: list[tuple[LockEffect, Statement]] = []  # locks held in the open transaction
+        self.section = 0
+        # statement being checked
+        self.stmt: Statement | None = None
+        self.txinfo: TxInfo | None = None
+        self.rule: Rule | None = None
+        self.ancestors: list = []
+        self._effects: list[LockEffect] | None = None
+
+    def _initial_session(self) -> dict[str, str]:
+        out = {}
+        if self.settings.lock_timeout:
+            out["lock_timeout"] = self.settings.lock_timeout
+        if self.settings.statement_timeout:
+            out["statement_timeout"] = self.settings.statement_timeout
+        return out
+
+    # -- facts for rules ---------------------------------------------------------
+    def rule_state(self) -> dict:
+        return self.state.setdefault(self.rule.name, {})
+
+    def origin(self) -> Origin:
+        s = self.stmt
+        return Origin(self.file_index, s.index, self.txinfo.id if self.txinfo else 0, self.path, s.start)
+
+    def line_of(self, offset: int) -> int:
+        return self.source.position(offset)[0]
+
+    def is_new(self, key: Key | None) -> bool:
+        """Created earlier in this file (so empty and unused by the application)."""
+        if key is None:
+            return False
+        t = self.schema.tables.get(key)
+        return t is not None and t.origin is not None and t.origin.file == self.file_index
+
+    def is_new_table(self, rv: dict | None) -> bool:
+        return bool(rv) and self.is_new(self.schema.rv_key(rv))
+
+    def is_new_index(self, schema: str | None, name: str) -> bool:
+        i = self.schema.index(schema, name)
+        return i is not None and i.origin is not None and i.origin.file == self.file_index
+
+    def table_key(self, rv: dict | None) -> Key | None:
+        return self.schema.rv_key(rv) if rv else None
+
+    def relation_is_new(self, relation: tuple[str | None, str]) -> bool:
+        return self.is_new(self.schema.key(*relation))
+
+    def effects(self) -> list[LockEffect]:
+        """Locks the current statement takes (cached)."""
+        if self._effects is None:
+            s = self.stmt
+            self._effects = statement_effects(s.type, s.node, self) if s is not None else []
+        return self._effects
+
+    def strongest_on_existing(self, minimum: Lock = Lock.SHARE) -> LockEffect | None:
+        """The strongest lock of at least ``minimum`` this statement takes on a relation
+        that existed before this file."""
+        best = None
+        for e in self.effects():
+            if e.mode < minimum:
+                continue
+            if e.kind in ("table", "index", "view", "matview", "sequence") and self.relation_is_new(e.relation):
+                continue
+            if e.kind == "index":
+                i = self.schema.index(*e.relation)
+                if i is not None and i.origin is not None and i.origin.file == self.file_index:
+                    continue
+            if best is None or e.mode > best.mode:
+                best = e
+        return best
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.txinfo and self.txinfo.in_block)
+
+    # -- spans -----------------------------------------------------------------------
+    def token_span(self, offset: int) -> tuple[int, int]:
+        m = _TOKEN.match(self.sql, offset)
+        if m is None or m.end() <= offset:
+            return offset, min(offset + 1, len(self.sql))
+        return offset, m.end()
+
+    def node_span(self, node: dict | None) -> tuple[int, int] | None:
+        loc = self.stmt.loc(node) if node else None
+        if loc is None:
+            return None
+        return self.token_span(loc)
+
+    def relation_span(self, rv: dict | None) -> tuple[int, int]:
+        sp = self.node_span(rv)
+        return sp if sp is not None else (self.stmt.start, self.stmt.end)
+
+    def clause_spans(self) -> list[tuple[int, int]]:
+        """Spans of the comma-separated subcommands of an ALTER TABLE statement."""
+        s = self.stmt
+        rv = s.node.get("relation")
+        loc = s.loc(rv)
+        if loc is None:
+            return []
+        _, pos = self.token_span(loc)
+        text = self.sql
+        # skip "*" after the name (ALTER TABLE t * ...)
+        m = re.compile(r"\s*\*").match(text, pos)
+        if m and m.end() <= s.end:
+            pos = m.end()
+        return split_top_level(text, pos, s.end)
+
+    def cmd_span(self, i: int) -> tuple[int, int]:
+        spans = self.clause_spans()
+        if 0 <= i < len(spans):
+            return spans[i]
+        return self.stmt.start, self.stmt.end
+
+    def keyword_span(self, start: int, end: int, word: str) -> tuple[int, int] | None:
+        """Span of the first occurrence of keyword ``word`` in sql[start:end] (outside quotes)."""
+        m = re.compile(r"(?i)(?<![\w$])" + re.escape(word) + r"(?![\w$])").search(self.sql, start, end)
+        return (m.start(), m.end()) if m else None
+
+    # -- reporting ------------------------------------------------------------------
+    def report(self, message: str, *, at=None, help: str | None = None, fix: Fix | None = None,
+               severity: str | None = None, rule: Rule | None = None) -> Diagnostic | None:
+        rule = rule or self.rule
+        s = self.stmt
+        if at is None:
+            start, end = (s.start, s.end) if s is not None else (0, 0)
+        elif isinstance(at, tuple):
+            start, end = at
+        elif isinstance(at, int):
+            start, end = self.token_span(at)
+        elif isinstance(at, dict):
+            sp = self.node_span(at)
+            start, end = sp if sp is not None else (s.start, s.end)
+        else:  # pragma: no cover - programming error
+            raise TypeError(at)
+        sev = self.settings.severity.get(rule.name) or severity or rule.severity
+        d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
+                       fix=fix, statement=s.index if s is not None else None)
+        self.diagnostics.append(d)
+        return d
+
+
+def split_top_level(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans between commas at parenthesis depth 0 in text[start:end], blanks trimmed."""
+    spans = []
+    depth = 0
+    seg = start
+    i = start
+    pat = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|\$([A-Za-z_]\w*)?\$|--[^\n]*|/\*.*?\*/|[(),]""", re.S)
+    while i < end:
+        m = pat.search(text, i, end)
+        if m is None:
+            break
+        tok = m.group()
+        if tok.startswith("$"):
+            close = text.find(tok, m.end(), end)
+            i = end if close < 0 else close + len(tok)
+            continue
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth = max(0, depth - 1)
+        elif tok == "," and depth == 0:
+            spans.append(_trim(text, seg, m.start()))
+            seg = m.end()
+        i = m.end()
+    spans.append(_trim(text, seg, end))
+    return [sp for sp in spans if sp[0] < sp[1]]
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def rel_display(rv: dict | None) -> str:
+    schema, name = relation_name(rv)
+    return f"{schema}.{name}" if schema else name

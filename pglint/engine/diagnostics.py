@@ -1,0 +1,86 @@
+"""Diagnostics, fixes and severities: plain value objects shared by rules and reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+# How a fix may be applied (ruff's model).
+SAFE = "safe"  # keeps meaning: applied by --fix
+UNSAFE = "unsafe"  # changes behaviour: applied by --fix --unsafe-fixes
+DISPLAY_ONLY = "display-only"  # shown, never applied
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    start: int  # str offsets into the file's text
+    end: int
+    text: str
+
+    def to_json(self, pos=None) -> dict:
+        d = {"start": self.start, "end": self.end, "text": self.text}
+        if pos is not None:
+            (sl, sc), (el, ec) = pos(self.start), pos(self.end)
+            d.update(line=sl, column=sc, end_line=el, end_column=ec)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[Edit, ...]
+    applicability: str = SAFE
+
+    def to_json(self, pos=None) -> dict:
+        return {
+            "title": self.title,
+            "applicability": self.applicability,
+            "edits": [e.to_json(pos) for e in self.edits],
+        }
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    rule: str
+    code: str
+    severity: str
+    message: str
+    help: str | None
+    path: str
+    start: int
+    end: int
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    fix: Fix | None = None
+    statement: int | None = None  # index of the statement that produced it
+    source_lines: tuple[str, ...] = ()  # the lines of the span, for code frames
+    statement_text: str | None = None
+    extra: dict = field(default_factory=dict)  # e.g. live-mode table size
+
+    def sort_key(self):
+        return (self.start, self.end, self.code, self.message)
+
+    def to_json(self, pos=None) -> dict:
+        d = {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "help": self.help,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "fix": self.fix.to_json(pos) if self.fix else None,
+        }
+        if self.extra:
+            d["extra"] = self.extra
+        return d

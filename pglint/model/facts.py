@@ -1,0 +1,168 @@
+"""Facts derived from the schema model that several rules (and the lock model) need:
+does this ADD COLUMN rewrite, does this type change rewrite, does SET NOT NULL scan."""
+
+from __future__ import annotations
+
+from .locks import LockContext, column_constraints
+from .nodes import column_refs, is_null_const, strings, walk
+from .schema import SchemaModel
+from .types import SERIAL_TYPES, change_rewrites, column_type
+from .volatility import volatile_calls
+
+
+class SchemaFacts(LockContext):
+    def __init__(self, schema: SchemaModel, pg_version: tuple, timezone_utc: bool = False) -> None:
+        self.schema = schema
+        self.pg_version = pg_version
+        self.timezone_utc = timezone_utc
+
+    # -- ADD COLUMN ------------------------------------------------------------
+    def add_column_rewrite_reason(self, coldef: dict) -> str | None:
+        """Why ADD COLUMN ``coldef`` rewrites the table, or None when it does not."""
+        typ = column_type(coldef.get("typeName"))
+        if typ is not None and typ.name in SERIAL_TYPES and not typ.array:
+            return f"a {typ.name} column gets a DEFAULT nextval(), which is volatile: every existing row is written"
+        default = coldef.get("raw_default")
+        for con in column_constraints(coldef):
+            ct = con.get("contype")
+            if ct == "CONSTR_IDENTITY":
+                return "an identity column gives every existing row a sequence value, which rewrites the table"
+            if ct == "CONSTR_GENERATED":
+                if con.get("generated_kind") == "v":
+                    continue  # PostgreSQL 18 virtual generated column: computed on read
+                return "a stored generated column is computed and written for every existing row"
+            if ct == "CONSTR_DEFAULT":
+                default = con.get("raw_expr")
+        if default is None or is_null_const(default):
+            return None
+        if self.pg_version < (11,):
+            return "before PostgreSQL 11 any non-NULL DEFAULT is written into every existing row"
+        calls = volatile_calls(default, self.schema.function_volatility())
+        if not calls:
+            return None
+        name, kind = calls[0]
+        if kind == "volatile":
+            return f"the DEFAULT calls {name}(), which is VOLATILE, so it is evaluated and written for every existing row"
+        if name == "(subquery)":
+            return "the DEFAULT is not a constant expression, so it is evaluated for every existing row"
+        return (
+            f"the DEFAULT calls {name}(), which pglint cannot prove non-volatile; if it is VOLATILE "
+            "it is evaluated and written for every existing row"
+        )
+
+    # -- ALTER COLUMN TYPE ------------------------------------------------------
+    def old_column_type(self, rv: dict, column: str):
+        t = self.schema.table(rv)
+        if t is None:
+            return None
+        col = t.columns.get(column)
+        return col.type if col is not None else None
+
+    def type_change_rewrites(self, rv: dict, column: str, coldef: dict) -> bool | None:
+        new = column_type(coldef.get("typeName"))
+        using = coldef.get("raw_default")
+        if using is not None and not _trivial_using(using, column):
+            return True
+        old = self.old_column_type(rv, column)
+        if old is None or new is None:
+            return None
+        r = change_rewrites(old, new)
+        if r is None and self.timezone_utc and self.pg_version >= (12,) and {old.name, new.name} == {"timestamp", "timestamptz"} and not old.array and not new.array:
+            return False
+        return r
+
+    # -- SET NOT NULL -------------------------------------------------------------
+    def not_null_check(self, rv: dict, column: str):
+        """A validated CHECK (column IS NOT NULL) on the table, if the model knows one."""
+        t = self.schema.table(rv)
+        if t is None:
+            return None
+        for c in t.constraints.values():
+            if c.kind == "c" and c.validated and c.expr is not None and proves_not_null(c.expr, column):
+                return c
+            if c.kind == "n" and c.validated and column in c.columns:
+                return c
+        return None
+
+    def set_not_null_needs_scan(self, rv: dict, column: str) -> bool:
+        t = self.schema.table(rv)
+        if t is not None:
+            col = t.columns.get(column)
+            if col is not None and col.not_null:
+                return False  # already NOT NULL: nothing to check
+        if self.pg_version >= (12,) and self.not_null_check(rv, column) is not None:
+            return False
+        return True
+
+    # -- partitions -----------------------------------------------------------------
+    def attach_needs_scan(self, parent: dict, partition: dict) -> bool:
+        return self.partition_check(parent, partition) is None
+
+    def partition_check(self, parent: dict, partition: dict):
+        """A validated CHECK on the partition that covers the partition key columns."""
+        part = self.schema.table(partition)
+        if part is None:
+            return None
+        par = self.schema.table(parent)
+        keys = set(par.partition_key) if par is not None else set()
+        for c in part.constraints.values():
+            if c.kind != "c" or not c.validated or c.expr is None:
+                continue
+            cols = {r[-1] for r in column_refs(c.expr) if r}
+            if not keys or keys <= cols:
+                return c
+        return None
+
+    # -- foreign keys and indexes ----------------------------------------------------
+    def foreign_keys_of(self, rv: dict):
+        t = self.schema.table(rv)
+        if t is None:
+            return []
+        return [c.ref_table for c in t.constraints.values() if c.kind == "f" and c.ref_table and c.ref_table != t.key]
+
+    def fk_target_of_constraint(self, rv: dict, name: str):
+        t = self.schema.table(rv)
+        if t is None:
+            return None
+        c = t.constraints.get(name)
+        if c is not None and c.kind == "f" and c.ref_table != t.key:
+            return c.ref_table
+        return None
+
+    def table_of_index(self, schema, name):
+        i = self.schema.index(schema, name)
+        return i.table if i is not None else None
+
+
+def _trivial_using(expr: dict, column: str) -> bool:
+    """USING col or USING col::newtype does not change the contents."""
+    t = expr.get("TypeCast")
+    if t is not None:
+        expr = t.get("arg") or {}
+    ref = expr.get("ColumnRef")
+    return bool(ref) and strings(ref.get("fields"))[-1:] == [column]
+
+
+def proves_not_null(expr: dict, column: str) -> bool:
+    """Whether CHECK (expr) implies ``column IS NOT NULL`` (the test PostgreSQL 12+ uses to
+    skip the scan of SET NOT NULL: a top-level IS NOT NULL, possibly ANDed)."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if type(e) is not dict:
+            continue
+        nt = e.get("NullTest")
+        if nt is not None:
+            if nt.get("nulltesttype") == "IS_NOT_NULL":
+                ref = (nt.get("arg") or {}).get("ColumnRef")
+                if ref and strings(ref.get("fields"))[-1:] == [column]:
+                    return True
+            continue
+        be = e.get("BoolExpr")
+        if be is not None and be.get("boolop") == "AND_EXPR":
+            stack.extend(be.get("args") or ())
+    return False
+
+
+def mentions_column(expr, column: str) -> bool:
+    return any(t == "ColumnRef" and strings(f.get("fields"))[-1:] == [column] for t, f in walk(expr))

@@ -1,0 +1,484 @@
+"""Which table-level locks a statement takes, and whether it rewrites or scans a table.
+
+These are PostgreSQL facts (the ALTER TABLE, CREATE INDEX and explicit-locking chapters
+of the documentation; checked against pg_locks on a real server by ``pglint trace``).
+Every rule that talks about locks reads them from here, so a correction made here
+(for instance after trace disagrees) reaches every rule at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from .nodes import has_option, relation_name
+
+
+def object_names(obj) -> list[str]:
+    from .schema import object_names as _on
+
+    return _on(obj)
+
+
+class Lock(IntEnum):
+    ACCESS_SHARE = 1
+    ROW_SHARE = 2
+    ROW_EXCLUSIVE = 3
+    SHARE_UPDATE_EXCLUSIVE = 4
+    SHARE = 5
+    SHARE_ROW_EXCLUSIVE = 6
+    EXCLUSIVE = 7
+    ACCESS_EXCLUSIVE = 8
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ")
+
+    @property
+    def with_article(self) -> str:
+        """'an ACCESS EXCLUSIVE', 'a SHARE'."""
+        return ("an " if self.label[0] in "AEIOU" else "a ") + self.label
+
+    @property
+    def pg_name(self) -> str:
+        """The mode as pg_locks spells it, e.g. 'AccessExclusiveLock'."""
+        return "".join(w.capitalize() for w in self.name.split("_")) + "Lock"
+
+    @property
+    def blocks(self) -> str:
+        """What other sessions cannot do on the table while this lock is held."""
+        return _BLOCKS[self]
+
+    @classmethod
+    def from_pg_name(cls, name: str) -> "Lock":
+        for m in cls:
+            if m.pg_name == name:
+                return m
+        raise ValueError(name)
+
+
+_BLOCKS = {
+    Lock.ACCESS_SHARE: "only ACCESS EXCLUSIVE requests (DROP, most ALTER TABLE)",
+    Lock.ROW_SHARE: "EXCLUSIVE and ACCESS EXCLUSIVE requests",
+    Lock.ROW_EXCLUSIVE: "SHARE locks and stronger (CREATE INDEX, most DDL)",
+    Lock.SHARE_UPDATE_EXCLUSIVE: "other schema changes, VACUUM and ANALYZE (reads and writes go on)",
+    Lock.SHARE: "writes (INSERT, UPDATE, DELETE); reads go on",
+    Lock.SHARE_ROW_EXCLUSIVE: "writes (INSERT, UPDATE, DELETE); reads go on",
+    Lock.EXCLUSIVE: "writes and SELECT ... FOR UPDATE/SHARE; plain reads go on",
+    Lock.ACCESS_EXCLUSIVE: "all reads and writes (every SELECT, INSERT, UPDATE, DELETE)",
+}
+
+# Locks that block reads or writes of the table ("dangerous" to take without a timeout).
+BLOCKING = Lock.SHARE
+
+
+@dataclass(frozen=True, slots=True)
+class LockEffect:
+    relation: tuple[str | None, str]  # (schema or None, name) as written
+    mode: Lock
+    kind: str = "table"  # table | index | view | matview | sequence | schema | tables
+    rewrite: bool = False  # the relation gets new storage (relfilenode)
+    scan: bool = False  # the whole table is read (validation, index build)
+    why: str = ""
+
+    @property
+    def display(self) -> str:
+        s, n = self.relation
+        return f"{s}.{n}" if s else n
+
+
+# ALTER TABLE subcommands by lock level (tablecmds.c AlterTableGetLockLevel;
+# documented per subform in the ALTER TABLE reference page).
+_SUE_CMDS = frozenset({
+    "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions", "AT_SetRelOptions",
+    "AT_ResetRelOptions", "AT_ClusterOn", "AT_DropCluster", "AT_ValidateConstraint",
+})
+_SRE_CMDS = frozenset({
+    "AT_EnableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll",
+    "AT_EnableTrigUser", "AT_DisableTrig", "AT_DisableTrigAll", "AT_DisableTrigUser",
+})
+_REWRITE_CMDS = {
+    "AT_SetLogged": "SET LOGGED",
+    "AT_SetUnLogged": "SET UNLOGGED",
+    "AT_SetTableSpace": "SET TABLESPACE",
+    "AT_SetAccessMethod": "SET ACCESS METHOD",
+    "AT_SetExpression": "SET EXPRESSION",
+}
+
+
+def _rel(rv) -> tuple[str | None, str]:
+    return relation_name(rv)
+
+
+def constraint_of(cmd: dict) -> dict | None:
+    d = cmd.get("def")
+    return d.get("Constraint") if type(d) is dict else None
+
+
+def column_def_of(cmd: dict) -> dict | None:
+    d = cmd.get("def")
+    return d.get("ColumnDef") if type(d) is dict else None
+
+
+def column_constraints(coldef: dict) -> list[dict]:
+    return [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
+
+
+def alter_table_cmds(node: dict) -> list[dict]:
+    return [c["AlterTableCmd"] for c in node.get("cmds") or () if "AlterTableCmd" in c]
+
+
+class LockContext:
+    """What lock prediction needs to know beyond the statement itself."""
+
+    pg_version: tuple = (15,)
+
+    def add_column_rewrite_reason(self, coldef: dict) -> str | None:  # pragma: no cover - overridden
+        return None
+
+    def type_change_rewrites(self, rv: dict, column: str, coldef: dict) -> bool | None:  # pragma: no cover
+        return None
+
+    def set_not_null_needs_scan(self, rv: dict, column: str) -> bool:  # pragma: no cover
+        return True
+
+    def attach_needs_scan(self, parent: dict, partition: dict) -> bool:  # pragma: no cover
+        return True
+
+    def foreign_keys_of(self, rv: dict) -> list[tuple[str | None, str]]:  # pragma: no cover
+        return []
+
+    def fk_target_of_constraint(self, rv: dict, name: str) -> tuple[str | None, str] | None:  # pragma: no cover
+        return None
+
+    def table_of_index(self, schema: str | None, name: str) -> tuple[str | None, str] | None:  # pragma: no cover
+        return None
+
+
+def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
+    rv = node.get("relation")
+    rel = _rel(rv)
+    objtype = node.get("objtype", "OBJECT_TABLE")
+    kind = {"OBJECT_INDEX": "index", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
+            "OBJECT_SEQUENCE": "sequence"}.get(objtype, "table")
+    mode = Lock.ACCESS_SHARE
+    rewrite = False
+    scan = False
+    whys: list[str] = []
+    extra: list[LockEffect] = []
+    for cmd in alter_table_cmds(node):
+        sub = cmd.get("subtype", "")
+        m = Lock.ACCESS_EXCLUSIVE
+        if sub in _SUE_CMDS:
+            m = Lock.SHARE_UPDATE_EXCLUSIVE
+            if sub == "AT_ValidateConstraint":
+                scan = True
+                whys.append("VALIDATE CONSTRAINT scans the table")
+        elif sub in _SRE_CMDS:
+            m = Lock.SHARE_ROW_EXCLUSIVE
+        elif sub == "AT_AddConstraint":
+            con = constraint_of(cmd) or {}
+            ct = con.get("contype")
+            validated = not con.get("skip_validation")
+            if ct == "CONSTR_FOREIGN":
+                m = Lock.SHARE_ROW_EXCLUSIVE
+                extra.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
+                                        why="foreign key: the referenced table is locked too"))
+                if validated:
+                    scan = True
+                    whys.append("the foreign key is validated by scanning the table")
+            elif ct == "CONSTR_CHECK" and validated:
+                scan = True
+                whys.append("the CHECK constraint is validated by scanning the table")
+            elif ct in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION") and not con.get("indexname"):
+                scan = True
+                whys.append("the constraint's index is built by scanning the table")
+        elif sub == "AT_DropConstraint":
+            target = lc.fk_target_of_constraint(rv, cmd.get("name", ""))
+            if target is not None:
+                extra.append(LockEffect(target, Lock.ACCESS_EXCLUSIVE,
+                                        why="dropping a foreign key locks the referenced table too"))
+        elif sub == "AT_AttachPartition":
+            pc = (cmd.get("def") or {}).get("PartitionCmd", {})
+            part = pc.get("name")
+            if lc.pg_version >= (12,):
+                m = Lock.SHARE_UPDATE_EXCLUSIVE
+            extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, kind="table",
+                                    scan=lc.attach_needs_scan(rv, part),
+                                    why="the partition being attached"))
+        elif sub == "AT_DetachPartition":
+            pc = (cmd.get("def") or {}).get("PartitionCmd", {})
+            part = pc.get("name")
+            if pc.get("concurrent"):
+                m = Lock.SHARE_UPDATE_EXCLUSIVE
+                extra.append(LockEffect(_rel(part), Lock.SHARE_UPDATE_EXCLUSIVE, why="the partition being detached"))
+            else:
+                extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, why="the partition being detached"))
+        elif sub == "AT_DetachPartitionFinalize":
+            m = Lock.SHARE_UPDATE_EXCLUSIVE
+        elif sub == "AT_AddInherit" or sub == "AT_DropInherit":
+            parent = (cmd.get("def") or {}).get("RangeVar")
+            if parent:
+                extra.append(LockEffect(_rel(parent), Lock.SHARE_UPDATE_EXCLUSIVE, why="the parent table"))
+        elif sub == "AT_AddColumn":
+            coldef = column_def_of(cmd) or {}
+            reason = lc.add_column_rewrite_reason(coldef)
+            if reason:
+                rewrite = True
+                whys.append(reason)
+            for con in column_constraints(coldef):
+                ct = con.get("contype")
+                if ct == "CONSTR_FOREIGN":
+                    extra.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
+                                            why="foreign key: the referenced table is locked too"))
+                    scan = True
+                elif ct in ("CONSTR_CHECK",):
+                    scan = True
+                elif ct in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+                    scan = True
+                    whys.append("the new column's index is built by scanning the table")
+        elif sub == "AT_AlterColumnType":
+            coldef = column_def_of(cmd) or {}
+            r = lc.type_change_rewrites(rv, cmd.get("name", ""), coldef)
+            if r is not False:
+                rewrite = True
+                whys.append("the column type change rewrites the table and its indexes")
+        elif sub == "AT_SetNotNull":
+            if lc.set_not_null_needs_scan(rv, cmd.get("name", "")):
+                scan = True
+                whys.append("SET NOT NULL scans the table to check for NULLs")
+        elif sub in _REWRITE_CMDS:
+            rewrite = True
+            whys.append(f"{_REWRITE_CMDS[sub]} rewrites the table")
+        if m > mode:
+            mode = m
+    effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys))]
+    effects.extend(extra)
+    return effects
+
+
+def statement_effects(typ: str, node: dict, lc: LockContext) -> list[LockEffect]:
+    """The relation-level locks that statement ``typ``/``node`` takes."""
+    fn = _HANDLERS.get(typ)
+    if fn is None:
+        return []
+    return fn(node, lc)
+
+
+def _index_stmt(node, lc):
+    conc = node.get("concurrent")
+    return [LockEffect(_rel(node.get("relation")), Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE,
+                       scan=True, why="building the index reads the whole table")]
+
+
+def _drop_stmt(node, lc):
+    rt = node.get("removeType", "")
+    out = []
+    conc = node.get("concurrent")
+    for obj in node.get("objects") or ():
+        names = object_names(obj)
+        if not names:
+            continue
+        if rt == "OBJECT_INDEX":
+            schema = names[-2] if len(names) > 1 else None
+            table = lc.table_of_index(schema, names[-1])
+            mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.ACCESS_EXCLUSIVE
+            if table is not None:
+                out.append(LockEffect(table, mode, "table", why=f"the table of index {names[-1]}"))
+            out.append(LockEffect((schema, names[-1]), mode, "index"))
+        elif rt in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
+            schema = names[-2] if len(names) > 1 else None
+            kind = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
+                    "OBJECT_SEQUENCE": "sequence", "OBJECT_FOREIGN_TABLE": "table"}[rt]
+            out.append(LockEffect((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, kind))
+            if rt == "OBJECT_TABLE":
+                for ref in lc.foreign_keys_of({"schemaname": schema, "relname": names[-1]}):
+                    out.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
+                                          why="dropping the table drops its foreign keys, which locks the referenced table"))
+        elif rt in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+            # names are [schema.]table.object
+            if len(names) >= 2:
+                schema = names[-3] if len(names) > 2 else None
+                out.append(LockEffect((schema, names[-2]), Lock.ACCESS_EXCLUSIVE))
+    return out
+
+
+def _reindex(node, lc):
+    kind = node.get("kind", "")
+    conc = has_option(node.get("params"), "concurrently")
+    rv = node.get("relation")
+    if kind == "REINDEX_OBJECT_INDEX":
+        if conc:
+            return [LockEffect(_rel(rv), Lock.SHARE_UPDATE_EXCLUSIVE, "index", scan=True)]
+        out = [LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE, "index", rewrite=True, scan=True,
+                          why="the index is rebuilt; queries that would use it wait")]
+        table = lc.table_of_index(*_rel(rv))
+        if table is not None:
+            out.append(LockEffect(table, Lock.SHARE, "table", why="REINDEX blocks writes to the index's table"))
+        return out
+    if kind == "REINDEX_OBJECT_TABLE":
+        mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE
+        return [LockEffect(_rel(rv), mode, "table", scan=True, why="every index of the table is rebuilt")]
+    name = node.get("name") or ""
+    mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE
+    return [LockEffect((None, name or "*"), mode, "tables", scan=True,
+                       why="every table of the schema/database has its indexes rebuilt")]
+
+
+def _vacuum(node, lc):
+    full = has_option(node.get("options"), "full")
+    rels = []
+    for r in node.get("rels") or ():
+        vr = r.get("VacuumRelation", {})
+        rels.append(_rel(vr.get("relation")))
+    if not rels:
+        rels = [(None, "*")]
+    if node.get("is_vacuumcmd") and full:
+        return [LockEffect(rel, Lock.ACCESS_EXCLUSIVE, "table" if rel[1] != "*" else "tables",
+                           rewrite=True, scan=True, why="VACUUM FULL rewrites the table") for rel in rels]
+    return [LockEffect(rel, Lock.SHARE_UPDATE_EXCLUSIVE, "table" if rel[1] != "*" else "tables") for rel in rels]
+
+
+def _cluster(node, lc):
+    rv = node.get("relation")
+    rel = _rel(rv) if rv else (None, "*")
+    return [LockEffect(rel, Lock.ACCESS_EXCLUSIVE, "table" if rv else "tables", rewrite=True, scan=True,
+                       why="CLUSTER rewrites the table in index order")]
+
+
+def _truncate(node, lc):
+    return [LockEffect(_rel(r.get("RangeVar")), Lock.ACCESS_EXCLUSIVE, rewrite=True,
+                       why="TRUNCATE gives the table new, empty storage")
+            for r in node.get("relations") or () if "RangeVar" in r]
+
+
+def _create_stmt(node, lc):
+    out = []
+    for elt in node.get("tableElts") or ():
+        cons = []
+        if "ColumnDef" in elt:
+            cons = column_constraints(elt["ColumnDef"])
+        elif "Constraint" in elt:
+            cons = [elt["Constraint"]]
+        for con in cons:
+            if con.get("contype") == "CONSTR_FOREIGN":
+                out.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
+                                      why="a foreign key locks the referenced table"))
+    for c in node.get("constraints") or ():
+        con = c.get("Constraint")
+        if con and con.get("contype") == "CONSTR_FOREIGN":
+            out.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
+                                  why="a foreign key locks the referenced table"))
+    parents = node.get("inhRelations") or ()
+    for p in parents:
+        prv = p.get("RangeVar")
+        if not prv:
+            continue
+        if node.get("partbound"):
+            out.append(LockEffect(_rel(prv), Lock.ACCESS_EXCLUSIVE,
+                                  why="creating a partition locks the partitioned table"))
+        else:
+            out.append(LockEffect(_rel(prv), Lock.SHARE_UPDATE_EXCLUSIVE, why="the parent table"))
+    return out
+
+
+def _rename(node, lc):
+    rt = node.get("renameType", "")
+    rv = node.get("relation")
+    if rv is None:
+        return []
+    if rt == "OBJECT_INDEX":
+        mode = Lock.SHARE_UPDATE_EXCLUSIVE if lc.pg_version >= (12,) else Lock.ACCESS_EXCLUSIVE
+        return [LockEffect(_rel(rv), mode, "index")]
+    if rt in ("OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_TABCONSTRAINT", "OBJECT_VIEW", "OBJECT_MATVIEW",
+              "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
+        return [LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE)]
+    return []
+
+
+def _set_schema(node, lc):
+    if node.get("objectType") in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE"):
+        return [LockEffect(_rel(node.get("relation")), Lock.ACCESS_EXCLUSIVE)]
+    return []
+
+
+def _lock(node, lc):
+    mode = node.get("mode", 8)
+    try:
+        lock = Lock(int(mode))
+    except ValueError:
+        lock = Lock.ACCESS_EXCLUSIVE
+    return [LockEffect(_rel(r.get("RangeVar")), lock) for r in node.get("relations") or () if "RangeVar" in r]
+
+
+def _refresh(node, lc):
+    conc = node.get("concurrent")
+    return [LockEffect(_rel(node.get("relation")), Lock.EXCLUSIVE if conc else Lock.ACCESS_EXCLUSIVE, "matview",
+                       rewrite=not conc, scan=True)]
+
+
+def _view(node, lc):
+    if node.get("replace"):
+        return [LockEffect(_rel(node.get("view")), Lock.ACCESS_EXCLUSIVE, "view",
+                           why="CREATE OR REPLACE VIEW locks the existing view")]
+    return []
+
+
+def _trigger(node, lc):
+    return [LockEffect(_rel(node.get("relation")), Lock.SHARE_ROW_EXCLUSIVE)]
+
+
+def _policy(node, lc):
+    return [LockEffect(_rel(node.get("table")), Lock.ACCESS_EXCLUSIVE)]
+
+
+def _rule(node, lc):
+    return [LockEffect(_rel(node.get("relation")), Lock.ACCESS_EXCLUSIVE)]
+
+
+def _comment(node, lc):
+    return []  # SHARE UPDATE EXCLUSIVE at most
+
+
+def _dml(node, lc):
+    rv = node.get("relation")
+    return [LockEffect(_rel(rv), Lock.ROW_EXCLUSIVE)] if rv else []
+
+
+def _create_stats(node, lc):
+    return [LockEffect(_rel(r.get("RangeVar")), Lock.SHARE_UPDATE_EXCLUSIVE)
+            for r in node.get("relations") or () if "RangeVar" in r]
+
+
+def _move_all(node, lc):
+    return [LockEffect((None, "*"), Lock.ACCESS_EXCLUSIVE, "tables", rewrite=True,
+                       why="every table in the tablespace is moved")]
+
+
+_HANDLERS = {
+    "AlterTableStmt": alter_table_effects,
+    "IndexStmt": _index_stmt,
+    "DropStmt": _drop_stmt,
+    "ReindexStmt": _reindex,
+    "VacuumStmt": _vacuum,
+    "ClusterStmt": _cluster,
+    "TruncateStmt": _truncate,
+    "CreateStmt": _create_stmt,
+    "RenameStmt": _rename,
+    "AlterObjectSchemaStmt": _set_schema,
+    "LockStmt": _lock,
+    "RefreshMatViewStmt": _refresh,
+    "ViewStmt": _view,
+    "CreateTrigStmt": _trigger,
+    "CreatePolicyStmt": _policy,
+    "AlterPolicyStmt": _policy,
+    "RuleStmt": _rule,
+    "CommentStmt": _comment,
+    "InsertStmt": _dml,
+    "UpdateStmt": _dml,
+    "DeleteStmt": _dml,
+    "MergeStmt": _dml,
+    "CreateStatsStmt": _create_stats,
+    "AlterTableMoveAllStmt": _move_all,
+}
+

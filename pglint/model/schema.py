@@ -1,0 +1,560 @@
+"""A static model of the database schema, built by replaying DDL statements.
+
+Within one file it answers "was this table created earlier in this file?" (a new table
+is empty and unused, so locking it harms nobody). Replayed over a migration history
+(or seeded from a schema dump or a live catalog) it also knows column types, indexes
+and constraints of tables created long ago.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .nodes import const_value, defelem, relation_name, sval, strings
+from .types import ColumnType, column_type
+
+Key = tuple[str, str]  # (schema, name), lower-level names as PostgreSQL stores them
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an object was created: file number in the run, statement index, transaction."""
+
+    file: int
+    statement: int
+    tx: int
+    path: str = ""
+    offset: int = 0  # where the creating statement starts
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(slots=True)
+class Column:
+    name: str
+    type: ColumnType | None
+    not_null: bool = False
+    default: dict | None = None
+    generated: str | None = None  # 's' stored, 'v' virtual
+    identity: bool = False
+
+
+@dataclass(slots=True)
+class Constraint:
+    name: str
+    kind: str  # p primary key, u unique, f foreign key, c check, x exclusion, n not null
+    columns: tuple[str, ...] = ()
+    validated: bool = True
+    expr: dict | None = None  # CHECK expression
+    ref_table: Key | None = None
+    ref_columns: tuple[str, ...] = ()
+    origin: Origin | None = None
+    index: str | None = None  # name of the backing index (p/u/x)
+
+
+@dataclass(slots=True)
+class Index:
+    key: Key
+    table: Key
+    columns: tuple[str | None, ...]  # None for an expression
+    unique: bool = False
+    partial: bool = False
+    valid: bool = True
+    origin: Origin | None = None
+    constraint: str | None = None
+
+
+@dataclass(slots=True)
+class Table:
+    key: Key
+    kind: str = "r"  # r table, p partitioned, v view, m materialized view, f foreign
+    persistence: str = "p"  # p permanent, u unlogged, t temporary
+    columns: dict[str, Column] = field(default_factory=dict)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    origin: Origin | None = None  # None: existed before (baseline, live catalog, or unknown)
+    partition_of: Key | None = None
+    partition_key: tuple[str, ...] = ()
+    default_partition: Key | None = None
+    reads: set = field(default_factory=set)  # for views: (table key, column) they read
+    # False for a table only known from ALTERs (created before the linted files):
+    # its column and constraint lists hold only what the files added
+    complete: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+    def display(self) -> str:
+        return self.key[1] if self.key[0] == "public" else f"{self.key[0]}.{self.key[1]}"
+
+
+@dataclass(slots=True)
+class Function:
+    name: str
+    volatility: str = "v"  # i, s, v as in pg_proc.provolatile
+    security_definer: bool = False
+    origin: Origin | None = None
+
+
+def _constraint_kind(contype: str) -> str | None:
+    return {
+        "CONSTR_PRIMARY": "p", "CONSTR_UNIQUE": "u", "CONSTR_FOREIGN": "f",
+        "CONSTR_CHECK": "c", "CONSTR_EXCLUSION": "x", "CONSTR_NOTNULL": "n",
+    }.get(contype)
+
+
+def _truncate_ident(s: str) -> str:
+    b = s.encode("utf-8")
+    if len(b) <= 63:
+        return s
+    return b[:63].decode("utf-8", "ignore")
+
+
+def choose_name(table: str, columns, label: str) -> str:
+    """PostgreSQL's default name for an index or constraint (ChooseRelationName without
+    the collision suffix)."""
+    cols = "_".join(c for c in columns if c) or "expr"
+    return _truncate_ident(f"{table}_{cols}_{label}" if label != "pkey" else f"{table}_pkey")
+
+
+class SchemaModel:
+    def __init__(self) -> None:
+        self.tables: dict[Key, Table] = {}
+        self.indexes: dict[Key, Index] = {}
+        self.functions: dict[str, Function] = {}
+        self.enums: dict[Key, list[str]] = {}
+        self.sequences: dict[Key, Origin | None] = {}
+        self.schemas: set[str] = {"public"}
+        self.search_path: list[str] = ["public"]
+
+    # -- name resolution -----------------------------------------------------
+    def key(self, schema: str | None, name: str) -> Key:
+        if schema:
+            return (schema, name)
+        for s in ("pg_temp", *self.search_path):
+            if (s, name) in self.tables:
+                return (s, name)
+        return (self.search_path[0] if self.search_path else "public", name)
+
+    def rv_key(self, rv: dict | None) -> Key:
+        schema, name = relation_name(rv)
+        if rv and rv.get("relpersistence") == "t" and not schema:
+            return ("pg_temp", name)
+        return self.key(schema, name)
+
+    def table(self, rv: dict | None) -> Table | None:
+        if not rv:
+            return None
+        return self.tables.get(self.rv_key(rv))
+
+    def table_by(self, schema: str | None, name: str) -> Table | None:
+        return self.tables.get(self.key(schema, name))
+
+    def index_key(self, schema: str | None, name: str) -> Key:
+        if schema:
+            return (schema, name)
+        for s in ("pg_temp", *self.search_path):
+            if (s, name) in self.indexes:
+                return (s, name)
+        return (self.search_path[0] if self.search_path else "public", name)
+
+    def index(self, schema: str | None, name: str) -> Index | None:
+        return self.indexes.get(self.index_key(schema, name))
+
+    def function_volatility(self) -> dict[str, str]:
+        return {name: f.volatility for name, f in self.functions.items()}
+
+    def indexes_of(self, table: Key) -> list[Index]:
+        return [i for i in self.indexes.values() if i.table == table]
+
+    # -- replay ------------------------------------------------------------------
+    def apply(self, typ: str, node: dict, origin: Origin) -> None:
+        fn = getattr(self, "_apply_" + typ, None)
+        if fn is not None:
+            fn(node, origin)
+
+    def _apply_CreateStmt(self, node, origin):
+        rv = node.get("relation") or {}
+        key = self.rv_key(rv)
+        if node.get("if_not_exists") and key in self.tables:
+            return
+        t = Table(key, origin=origin, persistence=rv.get("relpersistence", "p"))
+        if node.get("partspec"):
+            t.kind = "p"
+            ps = node["partspec"]
+            cols = []
+            for pe in ps.get("partParams") or ():
+                e = pe.get("PartitionElem", {})
+                cols.append(e.get("name"))
+            t.partition_key = tuple(c for c in cols if c)
+        parents = [p.get("RangeVar") for p in node.get("inhRelations") or () if "RangeVar" in p]
+        if node.get("partbound") and parents:
+            t.partition_of = self.rv_key(parents[0])
+            parent = self.tables.get(t.partition_of)
+            if parent is not None:
+                for c in parent.columns.values():
+                    t.columns[c.name] = Column(c.name, c.type, c.not_null, c.default)
+                if node["partbound"].get("is_default"):
+                    parent.default_partition = key
+        self.tables[key] = t
+        for elt in node.get("tableElts") or ():
+            if "ColumnDef" in elt:
+                self._add_column(t, elt["ColumnDef"], origin)
+            elif "Constraint" in elt:
+                self._add_constraint(t, elt["Constraint"], origin, validated=True)
+        for c in node.get("constraints") or ():
+            if "Constraint" in c:
+                self._add_constraint(t, c["Constraint"], origin, validated=True)
+
+    def _apply_CreateTableAsStmt(self, node, origin):
+        into = node.get("into", {})
+        rv = into.get("rel") or {}
+        key = self.rv_key(rv)
+        kind = "m" if node.get("objtype") == "OBJECT_MATVIEW" else "r"
+        t = Table(key, kind=kind, origin=origin)
+        for c in into.get("colNames") or ():
+            name = sval(c)
+            if name:
+                t.columns[name] = Column(name, None)
+        self.tables[key] = t
+
+    def _apply_ViewStmt(self, node, origin):
+        rv = node.get("view") or {}
+        key = self.rv_key(rv)
+        old = self.tables.get(key)
+        t = Table(key, kind="v", origin=old.origin if (old and node.get("replace")) else origin)
+        for c in node.get("aliases") or ():
+            name = sval(c)
+            if name:
+                t.columns[name] = Column(name, None)
+        self.tables[key] = t
+
+    def _add_column(self, t: Table, cd: dict, origin: Origin) -> Column:
+        typ = column_type(cd.get("typeName"))
+        col = Column(cd.get("colname", ""), typ)
+        if cd.get("is_not_null"):
+            col.not_null = True
+        if cd.get("raw_default"):
+            col.default = cd["raw_default"]
+        for c in cd.get("constraints") or ():
+            con = c.get("Constraint")
+            if not con:
+                continue
+            ct = con.get("contype")
+            if ct == "CONSTR_NOTNULL":
+                col.not_null = True
+            elif ct == "CONSTR_NULL":
+                col.not_null = False
+            elif ct == "CONSTR_DEFAULT":
+                col.default = con.get("raw_expr")
+            elif ct == "CONSTR_GENERATED":
+                col.generated = con.get("generated_kind", "s") or "s"
+            elif ct == "CONSTR_IDENTITY":
+                col.identity = True
+                col.not_null = True
+            elif ct == "CONSTR_PRIMARY":
+                col.not_null = True
+                self._add_constraint(t, con, origin, columns=(col.name,), validated=True)
+            elif ct in ("CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK"):
+                self._add_constraint(t, con, origin, columns=(col.name,), validated=not con.get("skip_validation"))
+        if typ is not None and typ.name in ("serial", "bigserial", "smallserial"):
+            col.not_null = True
+        t.columns[col.name] = col
+        return col
+
+    def _add_constraint(self, t: Table, con: dict, origin: Origin, columns=None, validated=True) -> Constraint | None:
+        kind = _constraint_kind(con.get("contype", ""))
+        if kind is None:
+            return None
+        cols = tuple(columns or ())
+        if not cols:
+            if kind == "f":
+                cols = tuple(strings(con.get("fk_attrs")))
+            elif kind in ("p", "u"):
+                cols = tuple(strings(con.get("keys")))
+            elif kind == "n":
+                cols = tuple(strings(con.get("keys")))
+        if kind == "c" and not cols:
+            from .nodes import column_refs
+
+            cols = tuple(dict.fromkeys(r[-1] for r in column_refs(con.get("raw_expr")) if r))
+        label = {"p": "pkey", "u": "key", "f": "fkey", "c": "check", "x": "excl", "n": "not_null"}[kind]
+        name = con.get("conname") or choose_name(t.name, cols[:1] if kind in ("c", "f") else cols, label)
+        c = Constraint(name, kind, cols, validated and not con.get("skip_validation"), origin=origin)
+        if kind == "c":
+            c.expr = con.get("raw_expr")
+        if kind == "f":
+            pk = con.get("pktable")
+            c.ref_table = self.rv_key(pk) if pk else None
+            c.ref_columns = tuple(strings(con.get("pk_attrs")))
+            if not c.ref_columns and c.ref_table in self.tables:
+                pkc = [x for x in self.tables[c.ref_table].constraints.values() if x.kind == "p"]
+                if pkc:
+                    c.ref_columns = pkc[0].columns
+        if kind == "p":
+            for col in cols:
+                if col in t.columns:
+                    t.columns[col].not_null = True
+        if kind == "n":
+            for col in cols:
+                if col in t.columns:
+                    t.columns[col].not_null = c.validated or t.columns[col].not_null
+        t.constraints[name] = c
+        if kind in ("p", "u", "x"):
+            iname = con.get("indexname") or name
+            ikey = (t.key[0], iname)
+            existing = self.indexes.get(ikey)
+            if existing is not None and con.get("indexname"):
+                existing.constraint = name
+                if kind == "p":
+                    for col in existing.columns:
+                        if col in t.columns:
+                            t.columns[col].not_null = True
+            else:
+                self.indexes[ikey] = Index(ikey, t.key, cols, unique=kind in ("p", "u"), origin=origin, constraint=name)
+            c.index = iname
+        return c
+
+    def _apply_IndexStmt(self, node, origin):
+        rv = node.get("relation") or {}
+        tkey = self.rv_key(rv)
+        cols: list[str | None] = []
+        for p in node.get("indexParams") or ():
+            e = p.get("IndexElem", {})
+            cols.append(e.get("name"))
+        name = node.get("idxname") or choose_name(tkey[1], cols, "idx")
+        key = (tkey[0], name)
+        if node.get("if_not_exists") and key in self.indexes:
+            return
+        self.indexes[key] = Index(
+            key, tkey, tuple(cols), unique=bool(node.get("unique")),
+            partial=bool(node.get("whereClause")), valid=True, origin=origin,
+        )
+
+    def _apply_DropStmt(self, node, origin):
+        rt = node.get("removeType", "")
+        for obj in node.get("objects") or ():
+            names = object_names(obj)
+            if not names:
+                continue
+            schema = names[-2] if len(names) > 1 else None
+            if rt in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+                key = self.key(schema, names[-1])
+                self.tables.pop(key, None)
+                for ik in [k for k, i in self.indexes.items() if i.table == key]:
+                    del self.indexes[ik]
+            elif rt == "OBJECT_INDEX":
+                self.indexes.pop(self.index_key(schema, names[-1]), None)
+            elif rt == "OBJECT_SEQUENCE":
+                self.sequences.pop(self.key(schema, names[-1]), None)
+            elif rt == "OBJECT_FUNCTION" or rt == "OBJECT_PROCEDURE":
+                self.functions.pop(names[-1], None)
+            elif rt == "OBJECT_SCHEMA":
+                self.schemas.discard(names[-1])
+            elif rt == "OBJECT_TYPE":
+                self.enums.pop(self.key(schema, names[-1]), None)
+
+    def _apply_AlterTableStmt(self, node, origin):
+        from .locks import alter_table_cmds, column_def_of, constraint_of
+
+        rv = node.get("relation") or {}
+        key = self.rv_key(rv)
+        if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
+            return
+        t = self.tables.get(key)
+        if t is None:
+            # a table that existed before: remember what the migrations do to it
+            t = self.tables[key] = Table(key, origin=None, complete=False)
+        for cmd in alter_table_cmds(node):
+            sub = cmd.get("subtype", "")
+            if sub == "AT_AddColumn":
+                cd = column_def_of(cmd)
+                if cd and not (cmd.get("missing_ok") and cd.get("colname") in t.columns):
+                    self._add_column(t, cd, origin)
+            elif sub == "AT_DropColumn":
+                t.columns.pop(cmd.get("name", ""), None)
+            elif sub == "AT_AlterColumnType":
+                col = t.columns.get(cmd.get("name", ""))
+                cd = column_def_of(cmd)
+                if col is not None and cd:
+                    col.type = column_type(cd.get("typeName"))
+            elif sub == "AT_SetNotNull":
+                col = t.columns.get(cmd.get("name", ""))
+                if col is not None:
+                    col.not_null = True
+            elif sub == "AT_DropNotNull":
+                col = t.columns.get(cmd.get("name", ""))
+                if col is not None:
+                    col.not_null = False
+            elif sub == "AT_ColumnDefault":
+                col = t.columns.get(cmd.get("name", ""))
+                if col is not None:
+                    col.default = cmd.get("def")
+            elif sub == "AT_AddConstraint":
+                con = constraint_of(cmd)
+                if con:
+                    self._add_constraint(t, con, origin, validated=not con.get("skip_validation"))
+            elif sub == "AT_ValidateConstraint":
+                c = t.constraints.get(cmd.get("name", ""))
+                if c is not None:
+                    c.validated = True
+                    if c.kind == "n":
+                        for col in c.columns:
+                            if col in t.columns:
+                                t.columns[col].not_null = True
+            elif sub == "AT_DropConstraint":
+                c = t.constraints.pop(cmd.get("name", ""), None)
+                if c is not None and c.index:
+                    self.indexes.pop((t.key[0], c.index), None)
+            elif sub == "AT_AttachPartition":
+                pc = (cmd.get("def") or {}).get("PartitionCmd", {})
+                part = self.tables.get(self.rv_key(pc.get("name")))
+                if part is not None:
+                    part.partition_of = t.key
+                    if (pc.get("bound") or {}).get("is_default"):
+                        t.default_partition = part.key
+            elif sub == "AT_DetachPartition":
+                pc = (cmd.get("def") or {}).get("PartitionCmd", {})
+                part = self.tables.get(self.rv_key(pc.get("name")))
+                if part is not None:
+                    part.partition_of = None
+                    if t.default_partition == part.key:
+                        t.default_partition = None
+            elif sub == "AT_SetLogged":
+                t.persistence = "p"
+            elif sub == "AT_SetUnLogged":
+                t.persistence = "u"
+
+    def _apply_RenameStmt(self, node, origin):
+        rt = node.get("renameType", "")
+        rv = node.get("relation")
+        new = node.get("newname", "")
+        if rt in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE") and rv:
+            key = self.rv_key(rv)
+            t = self.tables.pop(key, None)
+            if t is not None:
+                nk = (key[0], new)
+                t.key = nk
+                self.tables[nk] = t
+                for i in self.indexes.values():
+                    if i.table == key:
+                        i.table = nk
+                for other in self.tables.values():
+                    for c in other.constraints.values():
+                        if c.ref_table == key:
+                            c.ref_table = nk
+        elif rt == "OBJECT_INDEX" and rv:
+            schema, name = relation_name(rv)
+            ik = self.index_key(schema, name)
+            i = self.indexes.pop(ik, None)
+            if i is not None:
+                i.key = (ik[0], new)
+                self.indexes[i.key] = i
+        elif rt == "OBJECT_COLUMN" and rv:
+            t = self.table(rv)
+            old = node.get("subname", "")
+            if t is not None and old in t.columns:
+                col = t.columns.pop(old)
+                col.name = new
+                t.columns[new] = col
+                for c in t.constraints.values():
+                    c.columns = tuple(new if x == old else x for x in c.columns)
+                for i in self.indexes.values():
+                    if i.table == t.key:
+                        i.columns = tuple(new if x == old else x for x in i.columns)
+        elif rt == "OBJECT_TABCONSTRAINT" and rv:
+            t = self.table(rv)
+            old = node.get("subname", "")
+            if t is not None and old in t.constraints:
+                c = t.constraints.pop(old)
+                c.name = new
+                t.constraints[new] = c
+
+    def _apply_AlterObjectSchemaStmt(self, node, origin):
+        if node.get("objectType") not in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW"):
+            return
+        key = self.rv_key(node.get("relation"))
+        t = self.tables.pop(key, None)
+        if t is not None:
+            nk = (node.get("newschema", key[0]), key[1])
+            t.key = nk
+            self.tables[nk] = t
+            for i in self.indexes.values():
+                if i.table == key:
+                    i.table = nk
+
+    def _apply_CreateFunctionStmt(self, node, origin):
+        names = strings(node.get("funcname"))
+        if not names:
+            return
+        vol = "v"
+        secdef = False
+        for o in node.get("options") or ():
+            d = o.get("DefElem", {})
+            if d.get("defname") == "volatility":
+                v = sval(d.get("arg")) or ""
+                vol = {"immutable": "i", "stable": "s", "volatile": "v"}.get(v.lower(), "v")
+            elif d.get("defname") == "security":
+                secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
+        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin)
+
+    def _apply_CreateEnumStmt(self, node, origin):
+        names = strings(node.get("typeName"))
+        if names:
+            key = (names[-2] if len(names) > 1 else "public", names[-1])
+            self.enums[key] = strings(node.get("vals"))
+
+    def _apply_AlterEnumStmt(self, node, origin):
+        names = strings(node.get("typeName"))
+        if not names:
+            return
+        key = (names[-2] if len(names) > 1 else "public", names[-1])
+        vals = self.enums.setdefault(key, [])
+        new = node.get("newVal")
+        old = node.get("oldVal")
+        if old and new:
+            self.enums[key] = [new if v == old else v for v in vals]
+        elif new and new not in vals:
+            vals.append(new)
+
+    def _apply_CreateSeqStmt(self, node, origin):
+        self.sequences[self.rv_key(node.get("sequence"))] = origin
+
+    def _apply_CreateSchemaStmt(self, node, origin):
+        name = node.get("schemaname")
+        if name:
+            self.schemas.add(name)
+
+    def _apply_VariableSetStmt(self, node, origin):
+        if node.get("name") == "search_path" and node.get("kind") == "VAR_SET_VALUE":
+            path = []
+            for a in node.get("args") or ():
+                v = const_value(a)
+                if v is None:
+                    v = sval(a)
+                if isinstance(v, str):
+                    path.extend(p.strip().strip('"') for p in v.split(",") if p.strip())
+            path = [p for p in path if p and p not in ("$user", "pg_catalog")]
+            if path:
+                self.search_path = path
+
+
+def object_names(obj) -> list[str]:
+    """Name parts of an object in a DROP/COMMENT list (List of String, String, TypeName...)."""
+    if type(obj) is not dict:
+        return []
+    if "List" in obj:
+        return strings(obj["List"].get("items"))
+    if "String" in obj:
+        return [obj["String"].get("sval", "")]
+    if "TypeName" in obj:
+        return strings(obj["TypeName"].get("names"))
+    if "ObjectWithArgs" in obj:
+        return strings(obj["ObjectWithArgs"].get("objname"))
+    return []
+
+
+def defelem_value(options, name):
+    d = defelem(options, name)
+    return None if d is None else d.get("arg")

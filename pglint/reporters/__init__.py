@@ -1,0 +1,48 @@
+"""Output formats. Each reporter module has ``render(result, out, options)``; heavy
+libraries (rich, jinja2) are imported only by the reporter that needs them."""
+
+from __future__ import annotations
+
+import importlib
+
+FORMATS = {
+    "full": "full",
+    "concise": "concise",
+    "json": "json_format",
+}
+
+
+def get(name: str):
+    return importlib.import_module(f"{__name__}.{FORMATS[name]}")
+
+
+def summary_counts(result) -> dict:
+    diags = result.diagnostics
+    by_sev = {"error": 0, "warning": 0, "info": 0}
+    for d in diags:
+        by_sev[d.severity] = by_sev.get(d.severity, 0) + 1
+    return {
+        "files": len(result.files),
+        "statements": result.statements,
+        "diagnostics": len(diags),
+        "errors": by_sev["error"],
+        "warnings": by_sev["warning"],
+        "infos": by_sev["info"],
+        "unreadable_files": sum(1 for f in result.files if f.unreadable),
+        "files_with_diagnostics": sum(1 for f in result.files if f.diagnostics),
+    }
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(result) -> str:
+    c = summary_counts(result)
+    files = plural(c["files"], "file")
+    stmts = plural(c["statements"], "statement")
+    if not c["diagnostics"]:
+        return f"No problems found in {files} ({stmts}, {result.elapsed:.2f}s)."
+    parts = [plural(c[k], w) for k, w in (("errors", "error"), ("warnings", "warning"), ("infos", "info")) if c[k]]
+    return (f"Found {plural(c['diagnostics'], 'problem')} ({', '.join(parts)}) in "
+            f"{c['files_with_diagnostics']} of {files} ({stmts}, {result.elapsed:.2f}s).")

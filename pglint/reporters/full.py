@@ -1,0 +1,82 @@
+"""Human output: a code frame with a caret under the span, ``rule (code)``, the message, a
+``help:`` line and a link to the rule page; then a summary. Uses rich (imported here
+only), which drops colours and links when the output is not a terminal."""
+
+from __future__ import annotations
+
+from . import summary_line
+
+_SEV_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold blue"}
+
+
+def render(result, out, options) -> None:
+    diags = [d for f in result.files for d in f.diagnostics]
+    notes = [(f.path, n) for f in result.files for n in f.notes]
+    if not diags and not notes:
+        out.write(summary_line(result) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.padding import Padding
+    from rich.text import Text
+
+    color = options.get("color")
+    console = Console(file=out, highlight=False, soft_wrap=False,
+                      force_terminal=True if color is True else None,
+                      no_color=color is False, width=options.get("width"))
+    for d in diags:
+        sev = d.severity
+        head = Text()
+        head.append(f"{d.path}:{d.line}:{d.column}: ", style="bold")
+        head.append(sev, style=_SEV_STYLE.get(sev, "bold"))
+        head.append(" ")
+        head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule)}")
+        console.print(head)
+        console.print(Padding(Text(d.message), (0, 0, 0, 2)))
+        _frame(console, d, Text)
+        if d.help:
+            console.print(Padding(Text.assemble(("help: ", "bold cyan"), d.help), (0, 0, 0, 2)))
+        if d.fix is not None:
+            how = {"safe": "fixable with --fix", "unsafe": "fixable with --fix --unsafe-fixes",
+                   "display-only": "suggested fix (not applied automatically)"}.get(d.fix.applicability, "")
+            console.print(Text.assemble(("  fix: ", "bold green"), f"{d.fix.title} ({how})"))
+        console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule), f"dim link {_url(d.rule)}")))
+        console.print()
+    for path, n in notes:
+        console.print(f"[dim]{escape(path)}: note: not analysed: {escape(n)}[/dim]")
+    console.print(Text(summary_line(result), style="bold"))
+
+
+def _url(rule: str) -> str:
+    from ..engine.registry import DOCS_URL
+
+    return f"{DOCS_URL}/{rule}.md"
+
+
+def _frame(console, d, Text) -> None:
+    lines = d.source_lines
+    if not lines:
+        return
+    first = d.line
+    width = len(str(first + len(lines) - 1))
+    shown = lines[:4]
+    for k, text in enumerate(shown):
+        n = first + k
+        text = text.replace("\t", " ")  # one column per character, as the caret counts
+        console.print(Text.assemble((f"  {n:>{width}} | ", "blue"), text), crop=False, overflow="ignore", soft_wrap=True)
+        # caret under the span on this line
+        if n == d.line:
+            start = d.column - 1
+        else:
+            start = len(text) - len(text.lstrip())
+        if n == d.end_line:
+            end = d.end_column - 1
+        else:
+            end = len(text.rstrip())
+        if n > d.end_line:
+            break
+        end = max(end, start + 1)
+        console.print(Text.assemble((f"  {'':>{width}} | ", "blue"), " " * start, ("^" * (end - start), "bold red")),
+                      crop=False, overflow="ignore", soft_wrap=True)
+    if len(lines) > len(shown):
+        console.print(Text(f"  {'':>{width}} | ...", style="blue"))

@@ -1,0 +1,37 @@
+"""Stable JSON: ``{"version": 1, "diagnostics": [...], "summary": {...}}``.
+
+Lines and columns are 1-based; columns count characters (code points); ``end_line`` /
+``end_column`` point just past the span. ``path`` is the path as given on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import summary_counts
+
+VERSION = 1
+
+
+def document(result) -> dict:
+    diags = []
+    for f in result.files:
+        for d in f.diagnostics:
+            diags.append(d.to_json(_pos_from(d)))
+    summary = summary_counts(result)
+    summary["elapsed"] = round(result.elapsed, 3)
+    notes = [{"path": f.path, "note": n} for f in result.files for n in f.notes]
+    doc = {"version": VERSION, "diagnostics": diags, "summary": summary}
+    if notes:
+        doc["notes"] = notes
+    return doc
+
+
+def _pos_from(d):
+    # fixes carry offsets; their line/column are filled in by the fix machinery when known
+    return None
+
+
+def render(result, out, options) -> None:
+    json.dump(document(result), out, ensure_ascii=False, indent=2 if options.get("pretty", True) else None)
+    out.write("\n")

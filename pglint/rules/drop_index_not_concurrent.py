@@ -1,0 +1,38 @@
+from ..engine.registry import Rule
+from ..model.schema import object_names
+from ._common import outside_tx_hint
+
+RULE = Rule(
+    "PG102", "drop-index-not-concurrent",
+    summary="DROP INDEX without CONCURRENTLY blocks reads and writes of the table",
+    category="locking", fix="sometimes",
+)
+
+
+@RULE.on("DropStmt")
+def check(ctx, node):
+    if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent"):
+        return
+    old = []
+    for obj in node.get("objects") or ():
+        names = object_names(obj)
+        if not names:
+            continue
+        schema = names[-2] if len(names) > 1 else None
+        if ctx.is_new_index(schema, names[-1]):
+            continue
+        t = ctx.schema.index(schema, names[-1])
+        if t is not None and ctx.is_new(t.table):
+            continue
+        old.append((".".join(names), t))
+    if not old:
+        return
+    name, idx = old[0]
+    table = f"table {idx.table[1]}" if idx is not None else "its table"
+    msg = (f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: every read and write of the "
+           "table waits until the lock is granted and released")
+    help = (f"Use DROP INDEX CONCURRENTLY IF EXISTS {name}; (one index per statement, no CASCADE), "
+            "which does not block queries; it cannot run inside a transaction block")
+    if ctx.in_transaction:
+        help += f", so {outside_tx_hint(ctx)}"
+    ctx.report(msg, help=help + ".")

@@ -1,0 +1,40 @@
+from ..engine.registry import Rule
+from ..model.locks import Lock
+
+RULE = Rule(
+    "PG113", "lock-timeout-missing",
+    summary="A lock stronger than SHARE UPDATE EXCLUSIVE on an existing table with no lock_timeout set",
+    category="locking", fix="sometimes",
+)
+
+_NAMES = {
+    "AlterTableStmt": "ALTER TABLE", "IndexStmt": "CREATE INDEX", "DropStmt": "DROP", "ReindexStmt": "REINDEX",
+    "VacuumStmt": "VACUUM FULL", "ClusterStmt": "CLUSTER", "TruncateStmt": "TRUNCATE", "CreateStmt": "CREATE TABLE",
+    "RenameStmt": "RENAME", "AlterObjectSchemaStmt": "SET SCHEMA", "LockStmt": "LOCK", "RefreshMatViewStmt":
+    "REFRESH MATERIALIZED VIEW", "ViewStmt": "CREATE OR REPLACE VIEW", "CreateTrigStmt": "CREATE TRIGGER",
+    "CreatePolicyStmt": "CREATE POLICY", "AlterPolicyStmt": "ALTER POLICY", "RuleStmt": "CREATE RULE",
+    "AlterTableMoveAllStmt": "ALTER ... ALL IN TABLESPACE",
+}
+
+
+@RULE.on(*_NAMES)
+def check(ctx, node):
+    state = ctx.rule_state()
+    if state.get("reported"):
+        return
+    if ctx.session.has_timeout("lock_timeout"):
+        return
+    e = ctx.strongest_on_existing(Lock.SHARE)
+    if e is None:
+        return
+    state["reported"] = True
+    rel = e.display if e.relation[1] != "*" else "the affected tables"
+    what = _NAMES.get(ctx.stmt.type, "This statement")
+    local = "SET LOCAL lock_timeout = '2s';" if ctx.in_transaction else "SET lock_timeout = '2s';"
+    ctx.report(
+        f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "
+        f"lock (any long query or open transaction on {rel}), every later query on {rel} queues behind it, and once "
+        f"granted it blocks {e.mode.blocks}. Reported once per file",
+        help=f"Set a lock timeout before the first locking statement, e.g. {local} and retry the migration when it "
+             "times out (or set lock-timeout in the config if your migration runner sets it for every session).",
+    )

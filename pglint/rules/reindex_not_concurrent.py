@@ -1,0 +1,48 @@
+from ..engine.registry import Rule
+from ..model.nodes import has_option
+from ._common import outside_tx_hint, qname
+
+RULE = Rule(
+    "PG103", "reindex-not-concurrent",
+    summary="REINDEX without CONCURRENTLY blocks writes (PostgreSQL 12+ can rebuild online)",
+    category="locking", fix="sometimes",
+)
+
+_KIND = {
+    "REINDEX_OBJECT_INDEX": "INDEX",
+    "REINDEX_OBJECT_TABLE": "TABLE",
+    "REINDEX_OBJECT_SCHEMA": "SCHEMA",
+    "REINDEX_OBJECT_DATABASE": "DATABASE",
+}
+
+
+@RULE.on("ReindexStmt")
+def check(ctx, node):
+    if ctx.pg_version < (12,):
+        return
+    kind = _KIND.get(node.get("kind", ""))
+    if kind is None or has_option(node.get("params"), "concurrently"):
+        return
+    rv = node.get("relation")
+    if kind == "TABLE" and ctx.is_new_table(rv):
+        return
+    if kind == "INDEX":
+        schema, name = (rv or {}).get("schemaname"), (rv or {}).get("relname", "")
+        if ctx.is_new_index(schema, name):
+            return
+        idx = ctx.schema.index(schema, name)
+        if idx is not None and ctx.is_new(idx.table):
+            return
+    target = qname(rv) if rv else (node.get("name") or "")
+    what = {
+        "INDEX": "takes a SHARE lock on the index's table (writes are blocked) and an ACCESS EXCLUSIVE lock "
+                 "on the index (queries that would use it wait)",
+        "TABLE": "takes a SHARE lock on the table (writes are blocked) while every index of it is rebuilt, each "
+                 "under an ACCESS EXCLUSIVE lock that makes queries using it wait",
+        "SCHEMA": "rebuilds every index of every table in the schema, blocking writes to each table in turn",
+        "DATABASE": "rebuilds every index in the database, blocking writes to each table in turn",
+    }[kind]
+    help = (f"Rebuild online: REINDEX {kind} CONCURRENTLY {target}; it cannot run inside a transaction block")
+    if ctx.in_transaction:
+        help += f", so {outside_tx_hint(ctx)}"
+    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".")

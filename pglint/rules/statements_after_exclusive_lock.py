@@ -1,0 +1,36 @@
+from ..engine.registry import Rule
+from ..model.locks import Lock
+
+RULE = Rule(
+    "PG114", "statements-after-exclusive-lock",
+    summary="More statements in a transaction after one took ACCESS EXCLUSIVE on an existing table",
+    category="locking",
+)
+
+_IGNORED = frozenset({"TransactionStmt", "VariableSetStmt", "VariableShowStmt"})
+
+
+@RULE.on("*")
+def check(ctx, stmt):
+    if stmt.parent is not None or stmt.type in _IGNORED or not ctx.in_transaction:
+        return
+    state = ctx.rule_state()
+    tx = ctx.txinfo.id
+    if state.get("tx") == tx:
+        return
+    for e, by in ctx.held:
+        if e.mode != Lock.ACCESS_EXCLUSIVE or by is stmt or e.relation[1] == "*":
+            continue
+        if e.kind in ("table", "view", "matview") and ctx.relation_is_new(e.relation):
+            continue
+        if e.kind == "index":
+            continue
+        state["tx"] = tx
+        ctx.report(
+            f"This statement runs while the ACCESS EXCLUSIVE lock on {e.display} taken at line "
+            f"{ctx.line_of(by.start)} is still held (it lasts until COMMIT): every statement here makes all reads "
+            f"and writes of {e.display} wait longer",
+            help="Commit right after the statement that takes the ACCESS EXCLUSIVE lock and run the rest in a new "
+                 "transaction (or a separate migration).",
+        )
+        return

@@ -1,0 +1,69 @@
+from ..engine.registry import Rule
+from ..model.nodes import has_option
+from ._common import alter_table_cmds, qname
+
+RULE = Rule(
+    "PG112", "table-rewrite",
+    summary="VACUUM FULL, CLUSTER, SET LOGGED/UNLOGGED, SET TABLESPACE, SET ACCESS METHOD rewrite the table",
+    category="locking",
+)
+
+_CMDS = {
+    "AT_SetLogged": ("SET LOGGED", "There is no online way; do it while the table is small, or build a new table and swap."),
+    "AT_SetUnLogged": ("SET UNLOGGED", "There is no online way; do it while the table is small, or build a new table and swap."),
+    "AT_SetTableSpace": ("SET TABLESPACE", "Use pg_repack with --tablespace to move it online."),
+    "AT_SetAccessMethod": ("SET ACCESS METHOD", "Build a new table with the access method, copy in batches, and swap."),
+}
+_REPACK = "Use pg_repack (or pg_squeeze) to rebuild the table online instead."
+
+
+@RULE.on("VacuumStmt")
+def vacuum(ctx, node):
+    if not node.get("is_vacuumcmd") or not has_option(node.get("options"), "full"):
+        return
+    rels = [r.get("VacuumRelation", {}).get("relation") for r in node.get("rels") or ()]
+    rels = [r for r in rels if r]
+    if not rels:
+        ctx.report("VACUUM FULL without a table list rewrites every table of the database, each under an ACCESS "
+                   "EXCLUSIVE lock that blocks all reads and writes", help=_REPACK)
+        return
+    for rv in rels:
+        if not ctx.is_new_table(rv):
+            ctx.report(f"VACUUM FULL rewrites {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
+                       "blocked until the copy is finished", at=ctx.relation_span(rv), help=_REPACK)
+
+
+@RULE.on("ClusterStmt")
+def cluster(ctx, node):
+    rv = node.get("relation")
+    if rv is None:
+        ctx.report("CLUSTER without a table rewrites every previously clustered table, each under an ACCESS EXCLUSIVE "
+                   "lock that blocks all reads and writes", help=_REPACK)
+        return
+    if not ctx.is_new_table(rv):
+        ctx.report(f"CLUSTER rewrites {qname(rv)} in index order under an ACCESS EXCLUSIVE lock: every read and write "
+                   "is blocked until it is done", at=ctx.relation_span(rv), help=_REPACK)
+
+
+@RULE.on("AlterTableStmt")
+def alter(ctx, node):
+    rv = node.get("relation")
+    if ctx.is_new_table(rv):
+        return
+    what = "index" if node.get("objtype") == "OBJECT_INDEX" else "table"
+    for i, cmd in enumerate(alter_table_cmds(node)):
+        entry = _CMDS.get(cmd.get("subtype"))
+        if entry is None:
+            continue
+        if what == "index" and ctx.is_new_index(*(rv.get("schemaname"), rv.get("relname", ""))):
+            continue
+        label, help = entry
+        ctx.report(f"{label} rewrites {what} {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
+                   "blocked until the copy is finished", at=ctx.cmd_span(i), help=help)
+
+
+@RULE.on("AlterTableMoveAllStmt")
+def move_all(ctx, node):
+    ctx.report("ALTER ... ALL IN TABLESPACE ... SET TABLESPACE moves every matching relation, each under an ACCESS "
+               "EXCLUSIVE lock that blocks all reads and writes while it is copied",
+               help="Move tables one at a time with pg_repack --tablespace.")

@@ -1,0 +1,160 @@
+"""Finding the files to lint and reading them.
+
+Paths may be files, directories (walked for ``*.sql``, hidden folders skipped,
+symlink loops detected), globs, or ``-`` for stdin. Files come out in migration order:
+natural sort, so ``V2__x.sql`` comes before ``V10__x.sql``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+from dataclasses import dataclass
+
+from .text import SourceText
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(s: str):
+    """Sort key comparing digit runs as numbers: V2 < V10, 2_x < 10_x."""
+    parts = _DIGITS.split(s)
+    key = []
+    for i, p in enumerate(parts):
+        if i % 2:
+            key.append((1, int(p), p))
+        else:
+            key.append((0, p.lower(), p))
+    return key
+
+
+def path_key(path: str):
+    return [natural_key(p) for p in re.split(r"[\\/]", path)]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    path: str  # as shown in reports (as given on the command line, or below it)
+    real: str | None  # filesystem path; None for stdin
+
+
+class UsageError(Exception):
+    """A path that does not exist, or similar: exit code 2."""
+
+
+def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name: str | None = None) -> list[Input]:
+    """Expand command-line paths into files, deduplicated, in migration order."""
+    found: list[Input] = []
+    seen: set[str] = set()
+    missing: list[str] = []
+
+    def add(display: str, real: str | None) -> None:
+        key = os.path.realpath(real) if real is not None else "<stdin>"
+        if key in seen:
+            return
+        seen.add(key)
+        found.append(Input(display, real))
+
+    for arg in paths:
+        if arg == "-":
+            add(stdin_name or "<stdin>", None)
+            continue
+        if os.path.isdir(arg):
+            for p in sorted(_walk(arg, include, is_excluded), key=path_key):
+                add(p, p)
+        elif os.path.exists(arg) or os.path.islink(arg):
+            if is_excluded is None or not is_excluded(arg):
+                add(arg, arg)
+        elif glob.has_magic(arg):
+            matches = sorted(glob.glob(arg, recursive=True), key=path_key)
+            if not matches:
+                missing.append(arg)
+            for m in matches:
+                if os.path.isdir(m):
+                    for p in sorted(_walk(m, include, is_excluded), key=path_key):
+                        add(p, p)
+                elif is_excluded is None or not is_excluded(m):
+                    add(m, m)
+        else:
+            missing.append(arg)
+    if missing:
+        raise UsageError("no such file or directory: " + ", ".join(missing))
+    # migration order across everything given (stdin first); the sort is stable
+    found.sort(key=lambda i: path_key(i.path) if i.real is not None else [])
+    return found
+
+
+def _walk(top: str, include, is_excluded):
+    visited: set[tuple[int, int]] = set()
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+        except OSError:
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in visited:
+            continue  # a symlink loop
+        visited.add(ident)
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            p = os.path.join(d, e.name)
+            if is_excluded is not None and is_excluded(p):
+                continue
+            try:
+                is_dir = e.is_dir()  # follows symlinks
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append(p)
+            elif any(fnmatch.fnmatchcase(e.name, pat) for pat in include):
+                yield p
+
+
+# -- reading -------------------------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def decode(data: bytes, path: str) -> tuple[SourceText | None, str | None]:
+    """(text, None) or (None, reason the file cannot be linted)."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        return None, "UTF-16 encoded file (save it as UTF-8)"
+    if b"\x00" in data:
+        return None, "binary file (contains NUL bytes)"
+    had_bom = data.startswith(_BOM)
+    if had_bom:
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, f"not valid UTF-8: byte 0x{bad} at line {line}, column {col} (byte {exc.start + (3 if had_bom else 0)})"
+    return SourceText(path, text, had_bom), None
+
+
+def read_input(item: Input, stdin_bytes: bytes | None = None) -> tuple[SourceText | None, str | None]:
+    if item.real is None:
+        return decode(stdin_bytes or b"", item.path)
+    try:
+        with open(item.real, "rb") as f:
+            data = f.read()
+    except IsADirectoryError:
+        return None, "is a directory"
+    except PermissionError:
+        return None, "permission denied"
+    except FileNotFoundError:
+        return None, "file disappeared before it could be read"
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    return decode(data, item.path)

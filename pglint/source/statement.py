@@ -1,0 +1,132 @@
+"""Statements and syntax errors found in a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .text import ByteMap
+
+
+class ParseUnit:
+    """A string handed to the parser and where it sits in the file.
+
+    libpg_query reports locations as UTF-8 byte offsets into this string;
+    :meth:`offset` turns them into str offsets into the file's text.
+    """
+
+    __slots__ = ("text", "base", "_bytemap", "single_quoted")
+
+    def __init__(self, text: str, base: int, single_quoted: bool = False) -> None:
+        self.text = text
+        self.base = base
+        self._bytemap: ByteMap | None = None
+        # a PL/pgSQL body written as a '...' literal: '' in the file is ' here
+        self.single_quoted = single_quoted
+
+    def offset(self, byte_location: int) -> int:
+        bm = self._bytemap
+        if bm is None:
+            bm = self._bytemap = ByteMap(self.text)
+        char = bm.char(byte_location)
+        if self.single_quoted:
+            char += self.text.count("'", 0, char)
+        return self.base + char
+
+
+# Where a statement comes from, which decides whether it runs during the migration.
+TOP = "top"  # a statement of the file
+DO = "do"  # inside a DO block: runs now, in the DO's transaction
+FUNCTION = "function"  # inside a function or procedure body: runs when called, not now
+
+
+class Statement:
+    """One SQL statement: its span in the file and its parse tree.
+
+    The tree (``node``, the fields of the libpg_query JSON node named ``type``) is
+    decoded from the parser's JSON only when something asks for it: most statements
+    of a large file interest no rule and are never turned into Python objects.
+    """
+
+    __slots__ = (
+        "index", "start", "end", "type", "_node", "_json", "unit", "origin", "parent",
+        "rollback", "section", "embedded", "plpgsql",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        start: int,
+        end: int,
+        type: str,
+        node: dict | None,
+        unit: ParseUnit,
+        origin: str = TOP,
+        parent: "Statement | None" = None,
+        rollback: bool = False,
+        section: int = 0,
+        json_text: str | None = None,
+    ) -> None:
+        self.index = index  # position among the file's statements (embedded ones included)
+        self.start = start  # span in the file's text, end exclusive
+        self.end = end
+        self.type = type  # libpg_query node name, e.g. "AlterTableStmt"
+        self._node = node
+        self._json = json_text  # '{"stmt":{...}, ...}' not yet decoded
+        self.unit = unit
+        self.origin = origin
+        self.parent = parent
+        self.rollback = rollback  # in a down / undo / revert section
+        self.section = section  # goose/dbmate section number (0 when the file has none)
+        self.embedded: list[Statement] = []
+        self.plpgsql: list | None = None  # PL/pgSQL parse tree of a function / DO body
+
+    @property
+    def node(self) -> dict:
+        n = self._node
+        if n is None:
+            from .parsing import decode_statement
+
+            n = self._node = decode_statement(self._json, self.type)
+            self._json = None
+        return n
+
+    @property
+    def json_text(self) -> str | None:
+        """The undecoded JSON of the statement, if it has not been decoded yet."""
+        return self._json
+
+    def offset(self, byte_location: int) -> int:
+        return self.unit.offset(byte_location)
+
+    def loc(self, node: dict | None) -> int | None:
+        """File offset of a node's ``location`` (None when it has none)."""
+        if not node:
+            return None
+        b = node.get("location", -1)
+        if b is None or b < 0:
+            return None
+        return self.unit.offset(b)
+
+    @property
+    def executes_now(self) -> bool:
+        return self.origin != FUNCTION
+
+    @property
+    def top(self) -> "Statement":
+        s = self
+        while s.parent is not None:
+            s = s.parent
+        return s
+
+    def __repr__(self) -> str:
+        return f"<Statement {self.index} {self.type} {self.start}:{self.end} {self.origin}>"
+
+
+@dataclass(slots=True)
+class SyntaxProblem:
+    start: int  # the statement's span
+    end: int
+    offset: int  # where PostgreSQL reports the error
+    message: str
+    rollback: bool = False
+    embedded_in: Statement | None = None
