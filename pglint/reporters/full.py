@@ -24,6 +24,8 @@ def render(result, out, options) -> None:
     console = Console(file=out, highlight=False, soft_wrap=False,
                       force_terminal=True if color is True else None,
                       no_color=color is False, width=options.get("width"))
+    if not console.is_terminal and not options.get("width"):
+        console.width = 100_000  # a log or a file: one line per message, no wrapping
     for d in diags:
         sev = d.severity
         head = Text()
@@ -31,16 +33,16 @@ def render(result, out, options) -> None:
         head.append(sev, style=_SEV_STYLE.get(sev, "bold"))
         head.append(" ")
         head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule)}")
-        console.print(head)
-        console.print(Padding(Text(d.message), (0, 0, 0, 2)))
+        console.print(head, soft_wrap=True)
+        console.print(Padding(Text(d.message), (0, 0, 0, 2), expand=False))
         _frame(console, d, Text)
         if d.help:
-            console.print(Padding(Text.assemble(("help: ", "bold cyan"), d.help), (0, 0, 0, 2)))
+            console.print(Padding(Text.assemble(("help: ", "bold cyan"), d.help), (0, 0, 0, 2), expand=False))
         if d.fix is not None:
             how = {"safe": "fixable with --fix", "unsafe": "fixable with --fix --unsafe-fixes",
                    "display-only": "suggested fix (not applied automatically)"}.get(d.fix.applicability, "")
             console.print(Text.assemble(("  fix: ", "bold green"), f"{d.fix.title} ({how})"))
-        console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule), f"dim link {_url(d.rule)}")))
+        console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule), f"dim link {_url(d.rule)}")), soft_wrap=True)
         console.print()
     for path, n in notes:
         console.print(f"[dim]{escape(path)}: note: not analysed: {escape(n)}[/dim]")

@@ -1,0 +1,39 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("PGLINT_CORPUS", ROOT.parent / "shared" / "corpus"))
+IN_CI = bool(os.environ.get("CI"))
+
+
+def lint(sql: str, path: str = "test.sql", **options):
+    """Lint a string with default settings plus ``options`` (config keys, dashes or underscores)."""
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import lint_text
+
+    table = {k.replace("_", "-"): v for k, v in options.items()}
+    settings, _ = settings_from_table(table, "<test>", str(ROOT))
+    return lint_text(sql, path, settings).diagnostics
+
+
+def rules_of(sql: str, **options) -> list[str]:
+    return sorted({d.rule for d in lint(sql, **options)})
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        if IN_CI:
+            pytest.fail(f"the corpus is required under CI and missing at {CORPUS}")
+        pytest.skip("../shared/corpus is not present")
+    return CORPUS
+
+
+@pytest.fixture
+def pglint_exe() -> str:
+    exe = shutil.which("pglint")
+    assert exe, "pglint is not installed (pip install -e .)"
+    return exe
