@@ -1,5 +1,6 @@
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,14 @@ def corpus() -> Path:
     return CORPUS
 
 
-@pytest.fixture
-def pglint_exe() -> str:
-    exe = shutil.which("pglint")
+def pglint_path() -> str:
+    """The installed pglint next to the running interpreter (the venv's), else on PATH."""
+    cand = Path(sys.executable).parent / "pglint"
+    exe = str(cand) if cand.exists() else shutil.which("pglint")
     assert exe, "pglint is not installed (pip install -e .)"
     return exe
+
+
+@pytest.fixture
+def pglint_exe() -> str:
+    return pglint_path()

@@ -64,3 +64,10 @@ def test_page_has_examples_and_title(name):
     kinds = {m.group(1) for m in FENCE.finditer(text)}
     if name != "unreadable-file":  # no SQL can show an unreadable file
         assert kinds == {"bad", "good"}, f"{name}: needs a bad and a good example"
+
+
+def test_rules_index_is_up_to_date():
+    from pglint.cli.rules_cmd import rules_markdown
+
+    committed = (RULES_DIR / "README.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(), "rules/README.md is stale: run `pglint rules --format markdown > rules/README.md`"

@@ -11,12 +11,15 @@ from . import cli
 
 
 @cli.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table")
 def rules(fmt):
     """List every rule: code, name, severity, default on/off, summary."""
     from ..engine.registry import CATEGORIES, all_rules
 
     rs = list(all_rules().values())
+    if fmt == "markdown":
+        sys.stdout.write(rules_markdown())
+        return 0
     if fmt == "json":
         json.dump([{"code": r.code, "name": r.name, "severity": r.severity, "default": r.default,
                     "category": r.category, "fix": r.fix, "summary": r.summary, "url": r.url} for r in rs],
@@ -56,3 +59,22 @@ def rule(name):
         return 0
     click.echo(page)
     return 0
+
+
+def rules_markdown() -> str:
+    """rules/README.md, rendered from the registry with a jinja2 template."""
+    import jinja2
+
+    from ..engine.registry import CATEGORIES, all_rules
+
+    try:
+        from ..engine.squawk_compat import SQUAWK_TO_PGLINT
+    except ImportError:  # pragma: no cover
+        SQUAWK_TO_PGLINT = {}
+    rs = list(all_rules().values())
+    cats = [(c, t, [r for r in rs if r.category == c]) for c, t in CATEGORIES.items()]
+    cats = [c for c in cats if c[2]]
+    env = jinja2.Environment(loader=jinja2.PackageLoader("pglint", "templates"), keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    squawk = sorted(SQUAWK_TO_PGLINT.items())
+    return env.get_template("rules_index.md.j2").render(rules=rs, categories=cats, squawk=squawk)

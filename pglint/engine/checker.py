@@ -76,7 +76,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     if parsed is None:
         parsed = parse_file(source, _placeholder_patterns(opts))
     squawk_map = _squawk_map() if opts.settings.squawk_compat else None
-    directives = parse_directives(parsed.sql, parsed.comments, squawk_map)
+    directives = parse_directives(parsed.sql, parsed.all_comments(), squawk_map)
     no_tx = any(d.kind == "no-transaction" for d in directives)
     assume = opts.settings.assume_in_transaction and not no_tx
     section_tx = _section_transactions(parsed, assume)

@@ -72,6 +72,17 @@ class ParsedFile:
     markers: list[Marker] = field(default_factory=list)
     placeholders: list[tuple[int, int]] = field(default_factory=list)
 
+    def all_comments(self) -> list[tuple[int, int]]:
+        """Comments of the file, including those inside dollar-quoted function bodies
+        that mention pglint (suppressions may sit next to the statement they silence)."""
+        out = list(self.comments or ())
+        for s in self.statements:
+            b = s.body
+            if b is None or b[2] or "pglint" not in self.sql[b[0]:b[1]]:
+                continue
+            out.extend((b[0] + cs, b[0] + ce) for cs, ce in lex(self.sql[b[0]:b[1]]).comments)
+        return out
+
     def all_statements(self):
         """Top-level statements, each followed by the statements embedded in it."""
         for s in self.statements:
@@ -395,6 +406,7 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
     if located is None:
         return
     body_start, quoted = located
+    s.body = (body_start, body_start + len(body) + (body.count("'") if quoted else 0), quoted)
     if lang == "sql":
         _embed_sql(pf, s, body, body_start, quoted, origin)
         return
