@@ -44,3 +44,19 @@ def pglint_path() -> str:
 @pytest.fixture
 def pglint_exe() -> str:
     return pglint_path()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL for the whole session (pg_stat_statements preloaded). Under CI
+    a missing server is a failure, never a skip."""
+    from pglint.trace.cluster import Cluster, ClusterError
+
+    try:
+        c = Cluster(settings={"shared_preload_libraries": "pg_stat_statements"}).start()
+    except ClusterError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(str(exc))
+    yield c
+    c.stop()

@@ -171,8 +171,27 @@ class FileContext(SchemaFacts):
         return (m.start(), m.end()) if m else None
 
     # -- reporting ------------------------------------------------------------------
+    def _relation_name(self, relation) -> str | None:
+        if relation is None:
+            return None
+        if isinstance(relation, LockEffect):
+            if relation.relation[1] == "*":
+                return None
+            return _key_text(self.schema.key(*relation.relation))
+        if isinstance(relation, dict):
+            return _key_text(self.schema.rv_key(relation))
+        if isinstance(relation, tuple):
+            return _key_text(self.schema.key(*relation))
+        return str(relation)
+
     def report(self, message: str, *, at=None, help: str | None = None, fix: Fix | None = None,
-               severity: str | None = None, rule: Rule | None = None) -> Diagnostic | None:
+               severity: str | None = None, rule: Rule | None = None, relation=None) -> Diagnostic | None:
+        """Record a diagnostic of the current rule.
+
+        ``at``: None (the statement), a (start, end) span, an offset (the token there) or a
+        node with a location. ``relation``: the table it is about (a RangeVar, a
+        (schema, name) pair or a LockEffect), which live mode uses to weigh the finding.
+        """
         rule = rule or self.rule
         s = self.stmt
         if at is None:
@@ -188,9 +207,14 @@ class FileContext(SchemaFacts):
             raise TypeError(at)
         sev = self.settings.severity.get(rule.name) or severity or rule.severity
         d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
-                       fix=fix, statement=s.index if s is not None else None)
+                       fix=fix, statement=s.index if s is not None else None,
+                       relation=self._relation_name(relation))
         self.diagnostics.append(d)
         return d
+
+
+def _key_text(key) -> str:
+    return f"{key[0]}.{key[1]}"
 
 
 def split_top_level(text: str, start: int, end: int) -> list[tuple[int, int]]:

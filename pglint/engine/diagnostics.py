@@ -62,6 +62,7 @@ class Diagnostic:
     statement: int | None = None  # index of the statement that produced it
     source_lines: tuple[str, ...] = ()  # the lines of the span, for code frames
     statement_text: str | None = None
+    relation: str | None = None  # "schema.table" the finding is about (locks, rewrites)
     extra: dict = field(default_factory=dict)  # e.g. live-mode table size
 
     def sort_key(self):

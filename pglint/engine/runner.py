@@ -71,9 +71,20 @@ def lint_text(text: str, path: str = "<string>", settings=None, opts: RunOptions
 _W: dict = {}
 
 
-def _init_worker(opts: RunOptions) -> None:
+def _init_worker(opts: RunOptions, base_model=None) -> None:
     _W["opts"] = opts
     _W["dispatch"] = make_dispatch(opts)
+    _W["base_model"] = base_model
+
+
+def _start_model():
+    """The schema every file starts from: a copy of the baseline (dump or live catalog)."""
+    base = _W.get("base_model")
+    if base is None:
+        return None
+    import copy
+
+    return copy.deepcopy(base)
 
 
 def _lint_one(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
@@ -83,7 +94,7 @@ def _lint_one(item: Input, index: int, stdin_bytes: bytes | None = None) -> File
         return unreadable_result(item.path, problem or "unreadable", opts)
     rollback = _is_rollback_name(item.path)
     try:
-        res = lint_source(src, opts, _W["dispatch"], item.path, index, rollback=rollback)
+        res = lint_source(src, opts, _W["dispatch"], item.path, index, schema=_start_model(), rollback=rollback)
     except RecursionError:
         return _internal_error(item.path, "input nested too deeply", opts)
     res.rollback = rollback
@@ -109,9 +120,11 @@ def _is_rollback_name(path: str) -> bool:
 
 
 def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes | None = None,
-        progress=None) -> RunResult:
+        progress=None, base_model=None) -> RunResult:
+    """Lint ``inputs``; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
+    database) is what every file starts from: its tables count as existing."""
     started = time.perf_counter()
-    _init_worker(opts)
+    _init_worker(opts, base_model)
     results: list[FileResult | None] = [None] * len(inputs)
     n = len(inputs)
     if jobs <= 0:
@@ -143,7 +156,7 @@ def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes
         order = [i for _, i in sorted(sizes, reverse=True)]
         tasks = [(i, inputs[i]) for i in order]
         chunk = max(1, min(16, n // (jobs * 8)))
-        with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts,)) as pool:
+        with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model)) as pool:
             for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
                 results[i] = res
                 if progress is not None:
@@ -158,7 +171,7 @@ def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes
 
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
-              jobs: int | None = None, progress=None) -> RunResult:
+              jobs: int | None = None, progress=None, base_model=None) -> RunResult:
     opts = make_options(settings)
     inputs = discover(paths, tuple(settings.include), settings.is_excluded if settings.exclude else None, stdin_name)
-    return run(inputs, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress)
+    return run(inputs, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model)

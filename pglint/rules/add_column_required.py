@@ -37,7 +37,7 @@ def check(ctx, node):
             f"ADD COLUMN {col} {what} without a DEFAULT on existing table {table}: it fails as soon as {table} has a "
             f"row (the new column would be NULL there), and application code still inserting rows without {col} "
             "breaks once it succeeds",
-            at=ctx.cmd_span(i),
+            at=ctx.cmd_span(i), relation=rv,
             help=(f"Add it with a constant DEFAULT (metadata-only on PostgreSQL 11+): ALTER TABLE {table} ADD COLUMN "
                   f"{col} ... NOT NULL DEFAULT <value>; or add it nullable, backfill it, and make it NOT NULL afterwards."),
         )

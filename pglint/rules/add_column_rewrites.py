@@ -48,5 +48,5 @@ def check(ctx, node):
         ctx.report(
             f"ADD COLUMN {cd.get('colname')} rewrites the whole of {table} while holding an ACCESS EXCLUSIVE lock, "
             f"blocking every read and write until every row is rewritten: {reason}",
-            at=ctx.cmd_span(i), help=_help(table, cd, ctx.pg_version),
+            at=ctx.cmd_span(i), help=_help(table, cd, ctx.pg_version), relation=rv,
         )

@@ -55,7 +55,7 @@ def check(ctx, node):
         ctx.report(
             f"ATTACH PARTITION {pname} takes {lock} and scans all of {pname} to check that every row fits the "
             f"partition bound: reads and writes of {pname} are blocked for the whole scan{extra}",
-            at=ctx.cmd_span(i),
+            at=ctx.cmd_span(i), relation=part,
             help=(f"Prove the bound first: ALTER TABLE {pname} ADD CONSTRAINT {cname} CHECK ({_bound_check(key, bound)}) "
                   f"NOT VALID; ALTER TABLE {pname} VALIDATE CONSTRAINT {cname}; then ATTACH PARTITION (PostgreSQL "
                   f"skips the scan) and drop {cname}."),

@@ -42,7 +42,7 @@ def check(ctx, node):
         if cd.get("raw_default") is not None and rewrites:
             msg += "; the USING clause forces the rewrite"
         ctx.report(
-            msg, at=ctx.cmd_span(i),
+            msg, at=ctx.cmd_span(i), relation=rv,
             help=(f"Expand and contract: add a new column of the new type, keep it in sync (trigger) and backfill it in "
                   f"batches, switch the application to it, then drop {col}."),
         )

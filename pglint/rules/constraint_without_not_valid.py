@@ -70,4 +70,4 @@ def _report(ctx, i, table, con, column, nxt=None):
         help = (f"Add it with NOT VALID (only new rows are checked; the lock is brief), then in a separate "
                 f"transaction: ALTER TABLE {table} VALIDATE CONSTRAINT {name}; which scans under a SHARE UPDATE "
                 "EXCLUSIVE lock (reads and writes go on).")
-    ctx.report(msg, at=ctx.cmd_span(i), help=help)
+    ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=ctx.stmt.node.get("relation"))

@@ -32,4 +32,5 @@ def check(ctx, node):
             help = (f"{parent} has a default partition, which rules out DETACH ... CONCURRENTLY: detach in a quiet "
                     "period with a short lock_timeout.")
         ctx.report(f"DETACH PARTITION {part} takes an ACCESS EXCLUSIVE lock on {parent}: every read and write of the "
-                   "whole partitioned table is blocked while it waits and runs", at=ctx.cmd_span(i), help=help)
+                   "whole partitioned table is blocked while it waits and runs", at=ctx.cmd_span(i), help=help,
+                   relation=rv)

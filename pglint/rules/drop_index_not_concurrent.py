@@ -35,4 +35,4 @@ def check(ctx, node):
             "which does not block queries; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
-    ctx.report(msg, help=help + ".")
+    ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None)

@@ -32,4 +32,4 @@ def check(ctx, node):
         if ctx.in_transaction:
             help += f", so {outside_tx_hint(ctx)}"
         help += "."
-    ctx.report(msg, help=help)
+    ctx.report(msg, help=help, relation=rv)

@@ -35,6 +35,7 @@ def check(ctx, node):
         f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "
         f"lock (any long query or open transaction on {rel}), every later query on {rel} queues behind it, and once "
         f"granted it blocks {e.mode.blocks}. Reported once per file",
+        relation=e,
         help=f"Set a lock timeout before the first locking statement, e.g. {local} and retry the migration when it "
              "times out (or set lock-timeout in the config if your migration runner sets it for every session).",
     )

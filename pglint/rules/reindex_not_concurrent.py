@@ -45,4 +45,4 @@ def check(ctx, node):
     help = (f"Rebuild online: REINDEX {kind} CONCURRENTLY {target}; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
-    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".")
+    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".", relation=rv if kind == "TABLE" else None)

@@ -32,4 +32,4 @@ def check(ctx, node):
         else:
             help = (f"Before PostgreSQL 12 SET NOT NULL always scans; keep a validated CHECK ({col} IS NOT NULL) "
                     "constraint (added NOT VALID, then VALIDATE) instead of the NOT NULL attribute.")
-        ctx.report(msg, at=ctx.cmd_span(i), help=help)
+        ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv)

@@ -30,6 +30,7 @@ def check(ctx, stmt):
             f"This statement runs while the ACCESS EXCLUSIVE lock on {e.display} taken at line "
             f"{ctx.line_of(by.start)} is still held (it lasts until COMMIT): every statement here makes all reads "
             f"and writes of {e.display} wait longer",
+            relation=e,
             help="Commit right after the statement that takes the ACCESS EXCLUSIVE lock and run the rest in a new "
                  "transaction (or a separate migration).",
         )

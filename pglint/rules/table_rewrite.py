@@ -30,7 +30,7 @@ def vacuum(ctx, node):
     for rv in rels:
         if not ctx.is_new_table(rv):
             ctx.report(f"VACUUM FULL rewrites {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
-                       "blocked until the copy is finished", at=ctx.relation_span(rv), help=_REPACK)
+                       "blocked until the copy is finished", at=ctx.relation_span(rv), help=_REPACK, relation=rv)
 
 
 @RULE.on("ClusterStmt")
@@ -42,7 +42,7 @@ def cluster(ctx, node):
         return
     if not ctx.is_new_table(rv):
         ctx.report(f"CLUSTER rewrites {qname(rv)} in index order under an ACCESS EXCLUSIVE lock: every read and write "
-                   "is blocked until it is done", at=ctx.relation_span(rv), help=_REPACK)
+                   "is blocked until it is done", at=ctx.relation_span(rv), help=_REPACK, relation=rv)
 
 
 @RULE.on("AlterTableStmt")
@@ -59,7 +59,7 @@ def alter(ctx, node):
             continue
         label, help = entry
         ctx.report(f"{label} rewrites {what} {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
-                   "blocked until the copy is finished", at=ctx.cmd_span(i), help=help)
+                   "blocked until the copy is finished", at=ctx.cmd_span(i), help=help, relation=rv)
 
 
 @RULE.on("AlterTableMoveAllStmt")

@@ -37,7 +37,7 @@ def check(ctx, node):
                     f"ADD EXCLUDE on existing table {table} builds its index while holding an ACCESS EXCLUSIVE lock: "
                     "every read and write is blocked for the whole build, and an exclusion constraint can be neither "
                     "NOT VALID nor built from an existing index",
-                    at=ctx.cmd_span(i),
+                    at=ctx.cmd_span(i), relation=rv,
                     help="There is no online way: create a new table with the constraint and copy the data, or run "
                          "this in a maintenance window with a lock_timeout.",
                 )
@@ -53,4 +53,4 @@ def check(ctx, node):
                          "(see set-not-null-scan for the scan-free way).")
             if column:
                 help = f"Add the column without {kind} first. " + help
-            ctx.report(msg, at=ctx.cmd_span(i), help=help)
+            ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv)

@@ -1,0 +1,1 @@
+"""Trace mode: run migrations in a throwaway PostgreSQL and record what really happens."""

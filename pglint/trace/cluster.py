@@ -1,0 +1,180 @@
+"""A throwaway PostgreSQL cluster: initdb + pg_ctl on a free port on 127.0.0.1, removed
+afterwards (also on Ctrl-C or error). Used by ``pglint trace`` and by the test suite.
+
+PostgreSQL refuses to run as root; when pglint runs as root (CI does) the server runs as
+an unprivileged user (``postgres`` by default, ``PGLINT_PG_USER`` to choose).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+class ClusterError(Exception):
+    """Cannot find, start or use PostgreSQL: a clear message for the user."""
+
+
+def _version_key(path: str):
+    m = Path(path).parent.name
+    try:
+        return float(m)
+    except ValueError:
+        return 0.0
+
+
+def find_bindir(pg_bin: str | None = None) -> Path:
+    """Directory holding initdb, pg_ctl and postgres."""
+    if pg_bin:
+        if (Path(pg_bin) / "initdb").is_file() and (Path(pg_bin) / "pg_ctl").is_file():
+            return Path(pg_bin)
+        raise ClusterError(f"no initdb/pg_ctl in {pg_bin}")
+    cands: list[str] = []
+    env = os.environ.get("PGLINT_PG_BIN")
+    if env:
+        cands.append(env)
+    on_path = shutil.which("initdb")
+    if on_path:
+        cands.append(str(Path(on_path).parent))
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        try:
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10).stdout.strip()
+            if out:
+                cands.append(out)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    cands += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
+    cands += sorted(glob.glob("/usr/local/pgsql*/bin"), reverse=True)
+    for c in cands:
+        if (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file():
+            return Path(c)
+    raise ClusterError(
+        "no PostgreSQL server binaries found (initdb, pg_ctl). Install the server, e.g. "
+        "`apt-get install postgresql` (Debian/Ubuntu) or `brew install postgresql`, or point "
+        "--pg-bin at the directory that holds them, or use --dsn with an existing server."
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """``with Cluster() as c: psycopg.connect(c.dsn)``"""
+
+    def __init__(self, pg_bin: str | None = None, settings: dict[str, str] | None = None,
+                 user: str | None = None) -> None:
+        self.bindir = find_bindir(pg_bin)
+        self.settings = dict(settings or {})
+        self.run_as = None
+        if os.geteuid() == 0:
+            self.run_as = user or os.environ.get("PGLINT_PG_USER", "postgres")
+            try:
+                pwd.getpwnam(self.run_as)
+            except KeyError:
+                raise ClusterError(
+                    f"running as root, and PostgreSQL refuses to start as root; there is no user "
+                    f"'{self.run_as}' to run it as. Create one (useradd {self.run_as}) or set PGLINT_PG_USER."
+                ) from None
+        self.tmp: str | None = None
+        self.port: int | None = None
+        self.started = False
+
+    @property
+    def version(self) -> int:
+        out = subprocess.run([str(self.bindir / "postgres"), "--version"], capture_output=True, text=True).stdout
+        digits = "".join(ch if ch.isdigit() or ch == "." else " " for ch in out).split()
+        return int(digits[0].split(".")[0]) if digits else 0
+
+    @property
+    def dsn(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres connect_timeout=10"
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def _cmd(self, args: list[str]) -> list[str]:
+        if self.run_as:
+            runuser = shutil.which("runuser")
+            if runuser:
+                return [runuser, "-u", self.run_as, "--", *args]
+            return ["su", self.run_as, "-s", "/bin/sh", "-c", " ".join(_quote(a) for a in args)]
+        return args
+
+    def _run(self, args: list[str], timeout: float = 120) -> None:
+        p = subprocess.run(self._cmd(args), capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise ClusterError(f"{Path(args[0]).name} failed: {(p.stderr or p.stdout).strip()[-800:]}")
+
+    def start(self) -> "Cluster":
+        self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
+        os.chmod(self.tmp, 0o700)
+        if self.run_as:
+            pw = pwd.getpwnam(self.run_as)
+            os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
+        data = os.path.join(self.tmp, "data")
+        self._run([str(self.bindir / "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                   "--no-sync", "--no-instructions"] if self._initdb_supports_no_instructions() else
+                  [str(self.bindir / "initdb"), "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+        conf = {"listen_addresses": "'127.0.0.1'", "fsync": "off", "synchronous_commit": "off",
+                "full_page_writes": "off", "unix_socket_directories": f"'{self.tmp}'", "max_connections": "50",
+                "log_min_messages": "warning"}
+        conf.update({k: v if v.startswith("'") or v.replace(".", "").isdigit() or v in ("on", "off") else f"'{v}'"
+                     for k, v in self.settings.items()})
+        with open(os.path.join(data, "postgresql.auto.conf"), "a") as f:
+            for k, v in conf.items():
+                f.write(f"{k} = {v}\n")
+        for attempt in range(5):
+            self.port = free_port()
+            try:
+                self._run([str(self.bindir / "pg_ctl"), "-D", data, "-l", os.path.join(self.tmp, "log"),
+                           "-o", f"-p {self.port}", "-w", "-t", "60", "start"])
+                self.started = True
+                break
+            except ClusterError:
+                if attempt == 4:
+                    log = ""
+                    try:
+                        log = Path(self.tmp, "log").read_text()[-800:]
+                    except OSError:
+                        pass
+                    self.stop()
+                    raise ClusterError(f"PostgreSQL did not start: {log}") from None
+                time.sleep(0.2)
+        return self
+
+    def _initdb_supports_no_instructions(self) -> bool:
+        return self.version >= 14
+
+    def stop(self) -> None:
+        try:
+            if self.started and self.tmp:
+                subprocess.run(self._cmd([str(self.bindir / "pg_ctl"), "-D", os.path.join(self.tmp, "data"),
+                                          "-m", "immediate", "-w", "stop"]), capture_output=True, timeout=60)
+        finally:
+            self.started = False
+            if self.tmp:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                self.tmp = None
+
+    def __enter__(self) -> "Cluster":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _quote(a: str) -> str:
+    import shlex
+
+    return shlex.quote(a)
