@@ -10,14 +10,15 @@ CORPUS = Path(os.environ.get("PGLINT_CORPUS", ROOT.parent / "shared" / "corpus")
 IN_CI = bool(os.environ.get("CI"))
 
 
-def lint(sql: str, path: str = "test.sql", **options):
-    """Lint a string with default settings plus ``options`` (config keys, dashes or underscores)."""
+def lint(sql: str, path: str = "test.sql", schema=None, **options):
+    """Lint a string with default settings plus ``options`` (config keys, dashes or underscores).
+    ``schema``: a SchemaModel to start from (the file is then judged as part of a whole history)."""
     from pglint.config.settings import settings_from_table
     from pglint.engine.runner import lint_text
 
     table = {k.replace("_", "-"): v for k, v in options.items()}
     settings, _ = settings_from_table(table, "<test>", str(ROOT))
-    return lint_text(sql, path, settings).diagnostics
+    return lint_text(sql, path, settings, schema=schema).diagnostics
 
 
 def rules_of(sql: str, **options) -> list[str]:

@@ -144,7 +144,7 @@ def test_lock_timeout_once_per_file_and_reset_by_zero():
 
 
 def test_lock_timeout_names_the_lock():
-    (d,) = lint("CREATE TABLE n (x int REFERENCES accounts (id));")
+    (d,) = lint("CREATE TABLE n (x int REFERENCES accounts (id));", select=["lock-timeout-missing"])
     assert d.rule == "lock-timeout-missing" and "SHARE ROW EXCLUSIVE lock on accounts" in d.message
     assert rules_of("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);") == []  # SHARE UPDATE EXCLUSIVE
     assert rules_of("ALTER TABLE t VALIDATE CONSTRAINT c;") == []

@@ -40,7 +40,12 @@ def test_example(rule, kind, options, code):
     r = all_rules()[rule]
     if not r.default:  # opt-in rules are switched on for their own examples
         options["extend-select"] = [rule]
-    diags = lint(code, "example.sql", **options)
+    schema = None
+    if options.pop("complete-history", False):  # as if the whole history were this file
+        from pglint.model.schema import SchemaModel
+
+        schema = SchemaModel()
+    diags = lint(code, "example.sql", schema=schema, **options)
     fired = sorted({d.rule for d in diags})
     detail = "\n".join(f"  {d.line}:{d.column} {d.rule}: {d.message}" for d in diags)
     if kind == "bad":

@@ -36,8 +36,15 @@ def _multi(values) -> list[str]:
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None, help="Parallel workers (0: one per CPU).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+@click.option("--changed-since", metavar="REV",
+              help="Report only files added or modified since this git revision (the history is still replayed).")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Schema dump (pg_dump -s, structure.sql) to start from.")
+@click.option("--history/--no-history", default=True,
+              help="Replay migration directories as one ordered history (default on).")
+@click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
-          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet):
+          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
+          history, explain_order):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -59,11 +66,26 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         over["assume_in_transaction"] = assume_in_transaction
     if jobs is not None:
         over["jobs"] = jobs
+    if baseline is not None:
+        over["baseline"] = baseline
     settings = settings.with_overrides(**over)
     paths = list(paths) or ["."]
+    if explain_order:
+        from .history import explain_order as _explain
+
+        try:
+            return _explain(paths, settings)
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+    changed = None
+    if changed_since:
+        from .history import changed_since as _changed
+
+        changed = _changed(changed_since)
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
     try:
-        result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes)
+        result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
+                           changed=changed, history=history)
     except UnknownRule as exc:
         raise click.UsageError(str(exc)) from None
     except UsageError as exc:

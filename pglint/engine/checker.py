@@ -3,6 +3,7 @@ apply suppressions, compute positions."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model.nodes import field_types
@@ -69,12 +70,66 @@ def _section_transactions(parsed: ParsedFile, default: bool) -> dict[int, bool]:
     return out
 
 
+def parse_source(source: SourceText, opts: RunOptions) -> ParsedFile:
+    return parse_file(source, _placeholder_patterns(opts))
+
+
+_CREATE_WORDS = re.compile(
+    r"(?is)\s*create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:temp|temporary|unlogged)?\s*"
+    r"(table|view|materialized\s+view)\s+(?:if\s+not\s+exists\s+)?"
+    r'((?:"[^"]+"|[a-z_][\w$]*)(?:\.(?:"[^"]+"|[a-z_][\w$]*))?)')
+
+
+def _broken_creations(parsed: ParsedFile, schema: SchemaModel) -> None:
+    """A CREATE TABLE that PostgreSQL cannot parse (say, another dialect) still names a
+    table later statements use: record it, with unknown columns, so that the syntax error
+    is reported once rather than echoed by every later statement about that table."""
+    from ..model.schema import Table
+
+    for p in parsed.errors:
+        if p.embedded_in is not None or p.rollback:
+            continue
+        m = _CREATE_WORDS.match(parsed.sql, p.start, p.end)
+        if not m:
+            continue
+        parts = [x.strip('"') if x.startswith('"') else x.lower() for x in re.findall(r'"[^"]+"|[^.]+', m.group(2))]
+        key = schema.key(parts[0] if len(parts) > 1 else None, parts[-1])
+        if key not in schema.tables:
+            kind = "r" if m.group(1).lower() == "table" else "v"
+            schema.tables[key] = Table(key, kind=kind, origin=None, complete=False)
+
+
+def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index: int,
+           parsed: ParsedFile | None = None) -> None:
+    """Apply a file's statements to ``schema`` without running any rule (a migration that
+    only provides context: it ran in production before the files being linted)."""
+    if parsed is None:
+        parsed = parse_source(source, opts)
+    ctx = FileContext(opts, source, parsed, source.path, file_index, schema, False)
+    ctx.section_tx = _section_transactions(parsed, False)
+    if parsed.errors:
+        _broken_creations(parsed, ctx.schema)
+    for i, s in enumerate(parsed.all_statements()):
+        s.index = i
+        if s.parent is None and s.section != ctx.section:
+            _new_session(ctx, s.section)
+        _begin(ctx, s)
+        _end(ctx, s)
+    if ctx.before_rollback is not None:
+        ctx.schema.restore(ctx.before_rollback)
+
+
 def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: str | None = None,
                 file_index: int = 0, schema: SchemaModel | None = None, rollback: bool = False,
-                parsed: ParsedFile | None = None) -> FileResult:
+                parsed: ParsedFile | None = None, final_schema: SchemaModel | None = None,
+                complete_history: bool = False) -> FileResult:
+    """Lint one file. ``schema``: the model before the file (earlier migrations, baseline);
+    ``final_schema``: the model at the end of the whole history (for checks such as
+    unindexed-foreign-key that care about what exists in the end); ``complete_history``:
+    every earlier migration (or a baseline) is known, so an unknown object is suspicious."""
     path = path or source.path
     if parsed is None:
-        parsed = parse_file(source, _placeholder_patterns(opts))
+        parsed = parse_source(source, opts)
     squawk_map = _squawk_map() if opts.settings.squawk_compat else None
     directives = parse_directives(parsed.sql, parsed.all_comments(), squawk_map)
     no_tx = any(d.kind == "no-transaction" for d in directives)
@@ -82,6 +137,10 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     section_tx = _section_transactions(parsed, assume)
     ctx = FileContext(opts, source, parsed, path, file_index, schema, section_tx.get(0, assume))
     ctx.section_tx = section_tx
+    ctx.final_schema = final_schema
+    ctx.complete_history = complete_history
+    if parsed.errors:
+        _broken_creations(parsed, ctx.schema)
 
     statements = list(parsed.all_statements())
     for i, s in enumerate(statements):
@@ -114,6 +173,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
                 _walk(ctx, s, node_handlers)
         _end(ctx, s)
     _end_session(ctx, dispatch)
+    if ctx.before_rollback is not None:
+        ctx.schema.restore(ctx.before_rollback)
 
     # syntax errors
     syntax = opts.rules.get("syntax-error")
@@ -238,10 +299,11 @@ def _begin(ctx: FileContext, s: Statement) -> None:
 
 
 def _end(ctx: FileContext, s: Statement) -> None:
-    if not s.executes_now or s.rollback:
-        if s.type == "TransactionStmt" and s.parent is None:
-            _transaction(ctx, s)
+    if not s.executes_now:
         return
+    if s.rollback and ctx.before_rollback is None:
+        # a down section or file: its effects are visible to the rest of it, then undone
+        ctx.before_rollback = ctx.schema.copy()
     typ = s.type
     if typ == "TransactionStmt":
         _transaction(ctx, s)
@@ -255,6 +317,8 @@ def _end(ctx: FileContext, s: Statement) -> None:
         if js is None or "set_config" in js:
             for fc in set_config_calls(s.node):
                 ctx.session.apply_set_config(fc, ctx.in_transaction)
+        if js is None or "intoClause" in js:
+            ctx.schema.apply(typ, s.node, ctx.origin())
         return
     if typ in _LIGHT:
         return

@@ -53,6 +53,12 @@ class FileContext(SchemaFacts):
         self.state: dict[str, dict] = {}  # per-rule scratch space, keyed by rule name
         self.held: list[tuple[LockEffect, Statement]] = []  # locks held in the open transaction
         self.section = 0
+        self.section_tx: dict[int, bool] = {0: assume_tx}
+        # the model at the end of the history (None: the file is all there is)
+        self.final_schema: SchemaModel | None = None
+        # every earlier migration or a baseline is known: unknown objects are suspicious
+        self.complete_history = False
+        self.before_rollback: SchemaModel | None = None  # model saved when a rollback part starts
         # statement being checked
         self.stmt: Statement | None = None
         self.txinfo: TxInfo | None = None
@@ -92,6 +98,11 @@ class FileContext(SchemaFacts):
     def is_new_index(self, schema: str | None, name: str) -> bool:
         i = self.schema.index(schema, name)
         return i is not None and i.origin is not None and i.origin.file == self.file_index
+
+    def relation_may_exist(self, rv: dict) -> bool:
+        """False only when the model knows every object (a whole history or a baseline)
+        and this one is not among them."""
+        return not self.complete_history or self.schema.rv_key(rv) in self.schema.tables
 
     def table_key(self, rv: dict | None) -> Key | None:
         return self.schema.rv_key(rv) if rv else None
@@ -185,7 +196,8 @@ class FileContext(SchemaFacts):
         return str(relation)
 
     def report(self, message: str, *, at=None, help: str | None = None, fix: Fix | None = None,
-               severity: str | None = None, rule: Rule | None = None, relation=None) -> Diagnostic | None:
+               severity: str | None = None, rule: Rule | None = None, relation=None,
+               statement: int | None = None) -> Diagnostic | None:
         """Record a diagnostic of the current rule.
 
         ``at``: None (the statement), a (start, end) span, an offset (the token there) or a
@@ -207,7 +219,7 @@ class FileContext(SchemaFacts):
             raise TypeError(at)
         sev = self.settings.severity.get(rule.name) or severity or rule.severity
         d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
-                       fix=fix, statement=s.index if s is not None else None,
+                       fix=fix, statement=statement if statement is not None else (s.index if s is not None else None),
                        relation=self._relation_name(relation))
         self.diagnostics.append(d)
         return d

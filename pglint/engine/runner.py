@@ -1,15 +1,23 @@
-"""Run pglint over many files: discovery, reading, parallel linting, ordered results."""
+"""Run pglint over many files: discovery, migration histories, parallel linting, ordered results.
+
+The unit of work is a *history* (the files of one migration directory, in the order its
+tool runs them, sharing one schema model) or a standalone file. Units run in parallel;
+the files of a history run in order in one worker.
+"""
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 
-from ..source.files import Input, discover, read_input
+from ..model.schema import SchemaModel
+from ..source.files import Input, discover, path_key, read_input
+from ..source.layouts import FORWARD, History, detect
 from ..source.text import SourceText
-from .checker import Dispatch, FileResult, lint_source
+from .checker import Dispatch, FileResult, lint_source, parse_source, replay
 from .context import RunOptions
 from .diagnostics import Diagnostic
 from .registry import all_rules, select_rules
@@ -17,6 +25,8 @@ from .registry import all_rules, select_rules
 # below this many files (or bytes) a single process is faster than starting workers
 PARALLEL_MIN_FILES = 16
 PARALLEL_MIN_BYTES = 2_000_000
+# rules that need the schema at the end of the whole history
+FINAL_SCHEMA_RULES = frozenset({"unindexed-foreign-key"})
 
 
 @dataclass
@@ -32,6 +42,28 @@ class RunResult:
     @property
     def statements(self) -> int:
         return sum(f.statements for f in self.files)
+
+
+@dataclass
+class Unit:
+    """A history (with the paths to report; the others only give context) or one file."""
+
+    inputs: list[Input]
+    history: History | None = None
+    report: set[str] | None = None  # None: report every file
+
+    def reported(self, it: Input) -> bool:
+        return self.report is None or it.path in self.report
+
+    @property
+    def size(self) -> int:
+        n = 0
+        for it in self.inputs:
+            try:
+                n += os.path.getsize(it.real) if it.real else 0
+            except OSError:
+                pass
+        return n
 
 
 def make_options(settings) -> RunOptions:
@@ -57,13 +89,81 @@ def unreadable_result(path: str, reason: str, opts: RunOptions) -> FileResult:
     return res
 
 
-def lint_text(text: str, path: str = "<string>", settings=None, opts: RunOptions | None = None) -> FileResult:
+def lint_text(text: str, path: str = "<string>", settings=None, opts: RunOptions | None = None,
+              schema: SchemaModel | None = None) -> FileResult:
     """Lint SQL given as a string (the library entry point used by the tests and the LSP)."""
     from ..config.settings import Settings
 
     if opts is None:
         opts = make_options(settings or Settings())
-    return lint_source(SourceText(path, text), opts, make_dispatch(opts), path)
+    return lint_source(SourceText(path, text), opts, make_dispatch(opts), path, schema=schema,
+                       complete_history=schema is not None)
+
+
+# -- planning ------------------------------------------------------------------------
+
+
+def plan_units(inputs: list[Input], settings, report: set[str] | None = None, history: bool = True) -> list[Unit]:
+    """Group inputs into histories (by migration layout) and standalone files."""
+    if not history:
+        return [Unit([i], None, report) for i in inputs if report is None or i.path in report]
+    histories, standalone = detect(inputs)
+    units: list[Unit] = []
+    for h in histories:
+        ins = [e.input for e in h.entries]
+        if report is not None and not any(i.path in report for i in ins):
+            continue
+        units.append(Unit(ins, h, report))
+    for i in standalone:
+        if report is None or i.path in report:
+            units.append(Unit([i], None, report))
+    units.sort(key=lambda u: path_key(u.history.root + "/" if u.history else u.inputs[0].path)
+               if u.inputs[0].real is not None else [])
+    return units
+
+
+def context_inputs(inputs: list[Input], include, is_excluded) -> list[Input]:
+    """For files named one by one (pre-commit, an editor), the other files of their
+    migration directory: they give the history that came before."""
+    from ..source.files import _walk
+
+    seen = {os.path.realpath(i.real) for i in inputs if i.real}
+    extra: list[Input] = []
+    dirs: set[str] = set()
+    for i in inputs:
+        if i.real is None:
+            continue
+        d = os.path.dirname(i.path) or "."
+        dirs.add(d)
+        base = os.path.basename(d)
+        parent = os.path.dirname(d)
+        if parent and (base[:1].isdigit() or base in ("deploy", "revert", "verify") or base[:1] in "vV"):
+            dirs.add(parent)
+    for d in sorted(dirs):
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        cands = []
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.isdir(p) and not n.startswith("."):
+                cands.extend(_walk(p, include, is_excluded) if _looks_like_migration_dir(n) else ())
+            elif os.path.isfile(p) and not n.startswith("."):
+                import fnmatch
+
+                if any(fnmatch.fnmatchcase(n, pat) for pat in include) and not (is_excluded and is_excluded(p)):
+                    cands.append(p)
+        for p in cands:
+            rp = os.path.realpath(p)
+            if rp not in seen:
+                seen.add(rp)
+                extra.append(Input(p, p))
+    return extra
+
+
+def _looks_like_migration_dir(name: str) -> bool:
+    return name[:1].isdigit() or name in ("deploy", "revert", "verify") or (name[:1] in "vV" and name[1:2].isdigit())
 
 
 # -- workers -------------------------------------------------------------------------
@@ -77,33 +177,97 @@ def _init_worker(opts: RunOptions, base_model=None) -> None:
     _W["base_model"] = base_model
 
 
-def _start_model():
-    """The schema every file starts from: a copy of the baseline (dump or live catalog)."""
+def _start_model() -> SchemaModel | None:
+    """The schema every unit starts from: a copy of the baseline (dump or live catalog)."""
     base = _W.get("base_model")
     if base is None:
         return None
-    import copy
-
     return copy.deepcopy(base)
 
 
-def _lint_one(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
+def _is_rollback_name(path: str) -> bool:
+    base = os.path.basename(path).lower()
+    return base.endswith(".down.sql") or base == "down.sql"
+
+
+def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
     opts: RunOptions = _W["opts"]
     src, problem = read_input(item, stdin_bytes)
     if src is None:
         return unreadable_result(item.path, problem or "unreadable", opts)
     rollback = _is_rollback_name(item.path)
+    base = _start_model()
     try:
-        res = lint_source(src, opts, _W["dispatch"], item.path, index, schema=_start_model(), rollback=rollback)
+        res = lint_source(src, opts, _W["dispatch"], item.path, index, schema=base, rollback=rollback,
+                          complete_history=base is not None)
     except RecursionError:
         return _internal_error(item.path, "input nested too deeply", opts)
     res.rollback = rollback
     return res
 
 
+def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]:
+    if unit.history is None:
+        return [_lint_file(unit.inputs[0], 0, stdin_bytes)]
+    opts: RunOptions = _W["opts"]
+    dispatch = _W["dispatch"]
+    entries = unit.history.entries
+    # read and parse every file once
+    loaded = []
+    for e in entries:
+        src, problem = read_input(e.input)
+        pf = None
+        if src is not None:
+            try:
+                pf = parse_source(src, opts)
+            except RecursionError:
+                src, problem = None, "input nested too deeply"
+        loaded.append((src, problem, pf))
+    final = None
+    if FINAL_SCHEMA_RULES & opts.enabled:
+        final = _start_model() or SchemaModel()
+        for k, (e, (src, _, pf)) in enumerate(zip(entries, loaded)):
+            if src is not None and e.kind in (FORWARD, "repeatable"):
+                replay(src, opts, final, k, pf)
+    base = _start_model()
+    model = base or SchemaModel()
+    # the history is whole when a baseline gives what came before, or when the layout is a
+    # migration tool's (which runs every migration from an empty database) and its first
+    # migration creates tables; ad-hoc versioned directories often sit on a separate base schema
+    whole = base is not None or (unit.history.layout != "versioned-directories" and _creates_tables(loaded))
+    out: list[FileResult] = []
+    for k, (e, (src, problem, pf)) in enumerate(zip(entries, loaded)):
+        forward = e.kind in (FORWARD, "repeatable")
+        index = k if forward or e.pair is None else e.pair
+        if not unit.reported(e.input):
+            if src is not None and forward:
+                replay(src, opts, model, index, pf)
+            continue
+        if src is None:
+            out.append(unreadable_result(e.input.path, problem or "unreadable", opts))
+            continue
+        try:
+            res = lint_source(src, opts, dispatch, e.input.path, index, schema=model, rollback=not forward,
+                              parsed=pf, final_schema=final, complete_history=whole)
+        except RecursionError:
+            res = _internal_error(e.input.path, "input nested too deeply", opts)
+        res.rollback = not forward
+        out.append(res)
+    return out
+
+
+def _creates_tables(loaded) -> bool:
+    for src, _, pf in loaded:
+        if pf is None:
+            continue
+        if pf.statements:
+            return any(s.type == "CreateStmt" for s in pf.statements)
+    return False
+
+
 def _lint_task(task):
-    index, item = task
-    return index, _lint_one(item, index)
+    index, unit = task
+    return index, _lint_unit(unit)
 
 
 def _internal_error(path: str, what: str, opts: RunOptions) -> FileResult:
@@ -114,64 +278,72 @@ def _internal_error(path: str, what: str, opts: RunOptions) -> FileResult:
     return res
 
 
-def _is_rollback_name(path: str) -> bool:
-    base = os.path.basename(path).lower()
-    return base.endswith(".down.sql") or base == "down.sql"
-
-
-def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes | None = None,
+def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes | None = None,
         progress=None, base_model=None) -> RunResult:
-    """Lint ``inputs``; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
-    database) is what every file starts from: its tables count as existing."""
+    """Lint the units; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
+    database) is what every unit starts from: its tables count as existing."""
     started = time.perf_counter()
     _init_worker(opts, base_model)
-    results: list[FileResult | None] = [None] * len(inputs)
-    n = len(inputs)
+    results: list[list[FileResult] | None] = [None] * len(units)
+    n = len(units)
     if jobs <= 0:
         jobs = os.cpu_count() or 1
-    total_bytes = 0
-    if jobs > 1 and n >= 2:
-        for it in inputs:
-            if it.real is not None:
-                try:
-                    total_bytes += os.path.getsize(it.real)
-                except OSError:
-                    pass
-    parallel = jobs > 1 and (n >= PARALLEL_MIN_FILES or total_bytes >= PARALLEL_MIN_BYTES) and n > 1
-    if parallel and any(i.real is None for i in inputs):
-        parallel = False
+    nfiles = sum(len(u.inputs) for u in units)
+    sizes = [u.size for u in units] if jobs > 1 and n > 1 else []
+    parallel = (jobs > 1 and n > 1 and (nfiles >= PARALLEL_MIN_FILES or sum(sizes) >= PARALLEL_MIN_BYTES)
+                and all(i.real is not None for u in units for i in u.inputs))
     if parallel:
         import multiprocessing as mp
 
-        method = "fork" if sys.platform.startswith("linux") else None
-        ctx = mp.get_context(method)
-        sizes = []
-        for i, it in enumerate(inputs):
-            try:
-                sz = os.path.getsize(it.real)
-            except OSError:
-                sz = 0
-            sizes.append((sz, i))
-        # biggest first so that one large file does not finish last
-        order = [i for _, i in sorted(sizes, reverse=True)]
-        tasks = [(i, inputs[i]) for i in order]
-        chunk = max(1, min(16, n // (jobs * 8)))
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else None)
+        # biggest first so that one large unit does not finish last
+        order = sorted(range(n), key=lambda i: -sizes[i])
+        tasks = [(i, units[i]) for i in order]
+        chunk = max(1, min(8, n // (jobs * 8)))
         with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model)) as pool:
             for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
                 results[i] = res
                 if progress is not None:
-                    progress(res)
+                    for r in res:
+                        progress(r)
     else:
-        for i, it in enumerate(inputs):
-            res = _lint_one(it, i, stdin_bytes)
+        for i, u in enumerate(units):
+            res = _lint_unit(u, stdin_bytes)
             results[i] = res
             if progress is not None:
-                progress(res)
-    return RunResult([r for r in results if r is not None], time.perf_counter() - started, opts.settings)
+                for r in res:
+                    progress(r)
+    files = [r for rs in results if rs for r in rs]
+    return RunResult(files, time.perf_counter() - started, opts.settings)
 
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
-              jobs: int | None = None, progress=None, base_model=None) -> RunResult:
+              jobs: int | None = None, progress=None, base_model=None, changed: set[str] | None = None,
+              history: bool = True) -> RunResult:
+    """Lint command-line paths. ``changed``: report only these files (real paths), while
+    the histories they belong to are still replayed for context."""
     opts = make_options(settings)
-    inputs = discover(paths, tuple(settings.include), settings.is_excluded if settings.exclude else None, stdin_name)
-    return run(inputs, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model)
+    include = tuple(settings.include)
+    excluded = settings.is_excluded if settings.exclude else None
+    inputs = discover(paths, include, excluded, stdin_name)
+    report: set[str] | None = None
+    if changed is not None:
+        report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
+    if history:
+        named = [i for i in inputs if i.real is not None and not any(
+            os.path.isdir(p) and _under(i.path, p) for p in paths)]
+        if named:
+            if report is None:
+                report = {i.path for i in inputs}
+            inputs = inputs + context_inputs(named, include, excluded)
+    if base_model is None and settings.baseline:
+        from .baseline import load_baseline
+
+        base_model = load_baseline(settings.baseline, settings)
+    units = plan_units(inputs, settings, report, history)
+    return run(units, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model)
+
+
+def _under(path: str, directory: str) -> bool:
+    d = os.path.normpath(directory)
+    return os.path.normpath(path).startswith(d + os.sep) or d in (".", "")

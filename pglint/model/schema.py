@@ -63,6 +63,7 @@ class Index:
     valid: bool = True
     origin: Origin | None = None
     constraint: str | None = None
+    expr_columns: tuple[str, ...] = ()  # columns read by expression elements and the predicate
 
 
 @dataclass(slots=True)
@@ -162,6 +163,24 @@ class SchemaModel:
     def index(self, schema: str | None, name: str) -> Index | None:
         return self.indexes.get(self.index_key(schema, name))
 
+    def copy(self) -> "SchemaModel":
+        """An independent copy of everything apply() may change. Parse-tree fragments
+        (defaults, CHECK expressions) are shared: nothing modifies them."""
+        new = SchemaModel.__new__(SchemaModel)
+        new.tables = {k: _clone_table(t) for k, t in self.tables.items()}
+        new.indexes = {k: Index(i.key, i.table, i.columns, i.unique, i.partial, i.valid, i.origin, i.constraint,
+                                i.expr_columns) for k, i in self.indexes.items()}
+        new.functions = dict(self.functions)
+        new.enums = {k: list(v) for k, v in self.enums.items()}
+        new.sequences = dict(self.sequences)
+        new.schemas = set(self.schemas)
+        new.search_path = list(self.search_path)
+        return new
+
+    def restore(self, other: "SchemaModel") -> None:
+        """Become ``other`` (used to undo the effects of a rollback section)."""
+        self.__dict__.update(other.__dict__)
+
     def function_volatility(self) -> dict[str, str]:
         return {name: f.volatility for name, f in self.functions.items()}
 
@@ -198,8 +217,24 @@ class SchemaModel:
                 if node["partbound"].get("is_default"):
                     parent.default_partition = key
         self.tables[key] = t
+        for p in parents if not node.get("partbound") else ():
+            parent = self.tables.get(self.rv_key(p))  # INHERITS: the parent's columns come first
+            if parent is None or not parent.complete:
+                t.complete = False
+            else:
+                for c in parent.columns.values():
+                    t.columns[c.name] = Column(c.name, c.type, c.not_null, c.default)
+        if node.get("ofTypename"):
+            t.complete = False
         for elt in node.get("tableElts") or ():
-            if "ColumnDef" in elt:
+            if "TableLikeClause" in elt:  # LIKE other: its columns
+                other = self.tables.get(self.rv_key(elt["TableLikeClause"].get("relation")))
+                if other is None or not other.complete:
+                    t.complete = False
+                else:
+                    for c in other.columns.values():
+                        t.columns[c.name] = Column(c.name, c.type, c.not_null, c.default)
+            elif "ColumnDef" in elt:
                 self._add_column(t, elt["ColumnDef"], origin)
             elif "Constraint" in elt:
                 self._add_constraint(t, elt["Constraint"], origin, validated=True)
@@ -209,25 +244,43 @@ class SchemaModel:
 
     def _apply_CreateTableAsStmt(self, node, origin):
         into = node.get("into", {})
+        kind = "m" if node.get("objtype") == "OBJECT_MATVIEW" else "r"
+        t = self._table_from_query(into, node.get("query"), origin, kind)
+        if kind == "m":
+            t.reads = query_reads(node.get("query"), self)
+
+    def _apply_SelectStmt(self, node, origin):
+        into = node.get("intoClause")
+        if into:  # SELECT ... INTO new_table
+            self._table_from_query(into, {"SelectStmt": node}, origin, "r")
+
+    def _table_from_query(self, into: dict, query: dict | None, origin, kind: str) -> "Table":
+        """A table created from a query: its columns are the query's output names."""
         rv = into.get("rel") or {}
         key = self.rv_key(rv)
-        kind = "m" if node.get("objtype") == "OBJECT_MATVIEW" else "r"
-        t = Table(key, kind=kind, origin=origin)
-        for c in into.get("colNames") or ():
-            name = sval(c)
+        t = Table(key, kind=kind, origin=origin, persistence=rv.get("relpersistence", "p"))
+        names = [sval(c) for c in into.get("colNames") or ()]
+        if not names:
+            names, complete = output_names(query, self)
+            t.complete = complete
+        for name in names:
             if name:
                 t.columns[name] = Column(name, None)
         self.tables[key] = t
+        return t
 
     def _apply_ViewStmt(self, node, origin):
         rv = node.get("view") or {}
         key = self.rv_key(rv)
         old = self.tables.get(key)
         t = Table(key, kind="v", origin=old.origin if (old and node.get("replace")) else origin)
-        for c in node.get("aliases") or ():
-            name = sval(c)
+        names = [sval(c) for c in node.get("aliases") or ()]
+        if not names:
+            names, t.complete = output_names(node.get("query"), self)
+        for name in names:
             if name:
                 t.columns[name] = Column(name, None)
+        t.reads = query_reads(node.get("query"), self)
         self.tables[key] = t
 
     def _add_column(self, t: Table, cd: dict, origin: Origin) -> Column:
@@ -319,17 +372,25 @@ class SchemaModel:
     def _apply_IndexStmt(self, node, origin):
         rv = node.get("relation") or {}
         tkey = self.rv_key(rv)
+        from .nodes import column_refs
+
         cols: list[str | None] = []
+        expr_cols: list[str] = []
         for p in node.get("indexParams") or ():
             e = p.get("IndexElem", {})
             cols.append(e.get("name"))
-        name = node.get("idxname") or choose_name(tkey[1], cols, "idx")
+            if e.get("expr"):
+                expr_cols.extend(r[-1] for r in column_refs(e["expr"]) if r)
+        if node.get("whereClause"):
+            expr_cols.extend(r[-1] for r in column_refs(node["whereClause"]) if r)
+        name = node.get("idxname") or choose_name(tkey[1], [c or "expr" for c in cols], "idx")
         key = (tkey[0], name)
         if node.get("if_not_exists") and key in self.indexes:
             return
         self.indexes[key] = Index(
             key, tkey, tuple(cols), unique=bool(node.get("unique")),
             partial=bool(node.get("whereClause")), valid=True, origin=origin,
+            expr_columns=tuple(dict.fromkeys(expr_cols)),
         )
 
     def _apply_DropStmt(self, node, origin):
@@ -341,9 +402,7 @@ class SchemaModel:
             schema = names[-2] if len(names) > 1 else None
             if rt in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
                 key = self.key(schema, names[-1])
-                self.tables.pop(key, None)
-                for ik in [k for k, i in self.indexes.items() if i.table == key]:
-                    del self.indexes[ik]
+                self._drop_relation(key, node.get("behavior") == "DROP_CASCADE")
             elif rt == "OBJECT_INDEX":
                 self.indexes.pop(self.index_key(schema, names[-1]), None)
             elif rt == "OBJECT_SEQUENCE":
@@ -354,6 +413,15 @@ class SchemaModel:
                 self.schemas.discard(names[-1])
             elif rt == "OBJECT_TYPE":
                 self.enums.pop(self.key(schema, names[-1]), None)
+
+    def _drop_relation(self, key: Key, cascade: bool) -> None:
+        self.tables.pop(key, None)
+        for ik in [k for k, i in self.indexes.items() if i.table == key]:
+            del self.indexes[ik]
+        if cascade:  # views reading it go too (and views reading those)
+            for vk in [k for k, t in self.tables.items() if t.kind in ("v", "m") and any(r[0] == key for r in t.reads)]:
+                if vk in self.tables:
+                    self._drop_relation(vk, True)
 
     def _apply_AlterTableStmt(self, node, origin):
         from .locks import alter_table_cmds, column_def_of, constraint_of
@@ -373,7 +441,12 @@ class SchemaModel:
                 if cd and not (cmd.get("missing_ok") and cd.get("colname") in t.columns):
                     self._add_column(t, cd, origin)
             elif sub == "AT_DropColumn":
-                t.columns.pop(cmd.get("name", ""), None)
+                col = cmd.get("name", "")
+                t.columns.pop(col, None)
+                if cmd.get("behavior") == "DROP_CASCADE":
+                    for vk in [k for k, v in self.tables.items() if v.kind in ("v", "m") and (key, col) in v.reads]:
+                        if vk in self.tables:
+                            self._drop_relation(vk, True)
             elif sub == "AT_AlterColumnType":
                 col = t.columns.get(cmd.get("name", ""))
                 cd = column_def_of(cmd)
@@ -558,3 +631,186 @@ def object_names(obj) -> list[str]:
 def defelem_value(options, name):
     d = defelem(options, name)
     return None if d is None else d.get("arg")
+
+
+def query_reads(query: dict | None, schema: "SchemaModel") -> set:
+    """(table key, column) pairs a view's query reads, resolved against the model.
+
+    Each SELECT level has its own FROM list: qualified references resolve through the
+    aliases of that level or an enclosing one; unqualified ones to the tables of the
+    nearest level that has the column (or its only table); ``*`` to every known column of
+    that level's tables, as PostgreSQL expands it when the view is created.
+    """
+    reads: set = set()
+    if not query:
+        return reads
+    stack = [(query, [])]  # (node holding a SELECT, enclosing scopes)
+    while stack:
+        node, outer = stack.pop()
+        for sel in _selects(node):
+            scope: dict[str, tuple] = {}
+            subqueries: list = []
+            _from_items(sel.get("fromClause"), schema, scope, subqueries)
+            scopes = [scope] + outer
+            for sq in subqueries:
+                stack.append((sq, outer))
+            for ref, nested in _refs_outside_selects(
+                    {k: v for k, v in sel.items() if k not in ("fromClause", "larg", "rarg")}):
+                if nested is not None:
+                    stack.append((nested, scopes))
+                else:
+                    _resolve(ref, scopes, schema, reads)
+            for je in _join_quals(sel.get("fromClause")):
+                for ref, nested in _refs_outside_selects(je):
+                    if nested is not None:
+                        stack.append((nested, scopes))
+                    else:
+                        _resolve(ref, scopes, schema, reads)
+    return reads
+
+
+def _selects(node):
+    """The SelectStmt fields in ``node`` (set operations give both sides)."""
+    out = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if type(n) is not dict:
+            continue
+        sel = n.get("SelectStmt") if "SelectStmt" in n else (n if "targetList" in n or "larg" in n else None)
+        if sel is None:
+            continue
+        if sel.get("larg"):
+            todo.append({"SelectStmt": sel["larg"]})
+            todo.append({"SelectStmt": sel["rarg"]})
+        else:
+            out.append(sel)
+        for cte in (sel.get("withClause") or {}).get("ctes") or ():
+            todo.append((cte.get("CommonTableExpr") or {}).get("ctequery"))
+    return out
+
+
+def _from_items(items, schema, scope, subqueries) -> None:
+    for it in items or ():
+        if type(it) is not dict:
+            continue
+        if "RangeVar" in it:
+            rv = it["RangeVar"]
+            key = schema.rv_key(rv)
+            alias = (rv.get("alias") or {}).get("aliasname") or rv.get("relname")
+            scope[alias] = key
+        elif "JoinExpr" in it:
+            je = it["JoinExpr"]
+            _from_items([je.get("larg"), je.get("rarg")], schema, scope, subqueries)
+        elif "RangeSubselect" in it:
+            subqueries.append(it["RangeSubselect"].get("subquery"))
+
+
+def _join_quals(items):
+    out = []
+    for it in items or ():
+        if type(it) is dict and "JoinExpr" in it:
+            je = it["JoinExpr"]
+            if je.get("quals"):
+                out.append(je["quals"])
+            out.extend(_join_quals([je.get("larg"), je.get("rarg")]))
+    return out
+
+
+def _refs_outside_selects(node):
+    """(ColumnRef fields, None) for references at this level, (None, node) for nested SELECTs."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        t = type(n)
+        if t is list:
+            stack.extend(n)
+        elif t is dict:
+            if "SelectStmt" in n:
+                yield None, n
+                continue
+            if "ColumnRef" in n:
+                yield n["ColumnRef"], None
+                continue
+            stack.extend(v for v in n.values() if type(v) in (dict, list))
+
+
+def _resolve(ref, scopes, schema, reads) -> None:
+    from .nodes import strings
+
+    parts = ref.get("fields") or ()
+    names = strings(parts)
+    if any("A_Star" in p for p in parts):
+        if names:  # t.*
+            for sc in scopes:
+                if names[-1] in sc:
+                    _all_columns(sc[names[-1]], schema, reads)
+                    return
+        elif scopes:
+            for key in scopes[0].values():
+                _all_columns(key, schema, reads)
+        return
+    if not names:
+        return
+    col = names[-1]
+    if len(names) >= 2:
+        for sc in scopes:
+            if names[-2] in sc:
+                reads.add((sc[names[-2]], col))
+                return
+        return
+    for sc in scopes:
+        owners = [k for k in sc.values() if k in schema.tables and col in schema.tables[k].columns]
+        if owners:
+            reads.update((k, col) for k in owners)
+            return
+    if scopes and len(scopes[0]) == 1:
+        reads.add((next(iter(scopes[0].values())), col))
+
+
+def _all_columns(key, schema, reads) -> None:
+    t = schema.tables.get(key)
+    if t is not None:
+        reads.update((key, c) for c in t.columns)
+    reads.add((key, "*"))
+
+
+def _clone_table(t: Table) -> Table:
+    return Table(
+        t.key, t.kind, t.persistence,
+        {n: Column(c.name, c.type, c.not_null, c.default, c.generated, c.identity) for n, c in t.columns.items()},
+        {n: Constraint(c.name, c.kind, c.columns, c.validated, c.expr, c.ref_table, c.ref_columns, c.origin, c.index)
+         for n, c in t.constraints.items()},
+        t.origin, t.partition_of, t.partition_key, t.default_partition, set(t.reads), t.complete,
+    )
+
+
+def output_names(query: dict | None, schema: "SchemaModel") -> tuple[list[str], bool]:
+    """Column names a query produces (PostgreSQL's rules), and whether all are known."""
+    from .nodes import strings
+
+    sel = (query or {}).get("SelectStmt") or {}
+    while sel.get("op") not in (None, "SETOP_NONE") and sel.get("larg"):
+        sel = sel["larg"]  # UNION etc.: the left side names the columns
+    if sel.get("valuesLists"):
+        return [f"column{i + 1}" for i in range(len(sel["valuesLists"][0].get("List", {}).get("items", [])))], True
+    names, complete = [], True
+    for rt in sel.get("targetList") or ():
+        r = rt.get("ResTarget", {})
+        if r.get("name"):
+            names.append(r["name"])
+            continue
+        val = r.get("val") or {}
+        if "ColumnRef" in val:
+            fields = val["ColumnRef"].get("fields") or ()
+            if any("A_Star" in f for f in fields):
+                complete = False
+                continue
+            names.append(strings(fields)[-1])
+        elif "FuncCall" in val:
+            names.append(strings(val["FuncCall"].get("funcname"))[-1])
+        elif "TypeCast" in val and "ColumnRef" in (val["TypeCast"].get("arg") or {}):
+            names.append(strings(val["TypeCast"]["arg"]["ColumnRef"].get("fields"))[-1])
+        else:
+            complete = False
+    return names, complete

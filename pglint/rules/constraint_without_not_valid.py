@@ -49,9 +49,13 @@ def _report(ctx, i, table, con, column, nxt=None):
     name = con.get("conname") or f"{table.split('.')[-1]}_{(column or 'col')}_{'fkey' if ct == 'CONSTR_FOREIGN' else 'check'}"
     if ct == "CONSTR_FOREIGN":
         ref = qname(con.get("pktable"))
-        msg = (f"Adding foreign key {name} to existing table {table} takes SHARE ROW EXCLUSIVE locks on "
-               f"{table} and {ref} and scans all of {table} to validate it: writes to both tables are blocked "
-               "for the whole scan")
+        if ref == table:  # a self-reference
+            msg = (f"Adding foreign key {name} to existing table {table} takes a SHARE ROW EXCLUSIVE lock on it and "
+                   f"scans all of {table} to validate it: writes are blocked for the whole scan")
+        else:
+            msg = (f"Adding foreign key {name} to existing table {table} takes SHARE ROW EXCLUSIVE locks on "
+                   f"{table} and {ref} and scans all of {table} to validate it: writes to both tables are blocked "
+                   "for the whole scan")
     elif ct == "CONSTR_CHECK":
         msg = (f"Adding CHECK constraint {name} to existing table {table} takes an ACCESS EXCLUSIVE lock and "
                f"scans all of {table} to validate it: every read and write is blocked for the whole scan")

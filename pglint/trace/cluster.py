@@ -41,8 +41,8 @@ def find_bindir(pg_bin: str | None = None) -> Path:
     if env:
         cands.append(env)
     on_path = shutil.which("initdb")
-    if on_path:
-        cands.append(str(Path(on_path).parent))
+    if on_path:  # resolved: a symlink in /usr/local/bin points into the real bin directory
+        cands.append(str(Path(on_path).resolve().parent))
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
