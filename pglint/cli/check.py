@@ -42,9 +42,11 @@ def _multi(values) -> list[str]:
 @click.option("--history/--no-history", default=True,
               help="Replay migration directories as one ordered history (default on).")
 @click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the result cache lives (default .pglint_cache).")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
-          history, explain_order):
+          history, explain_order, no_cache, cache_dir):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -68,6 +70,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         over["jobs"] = jobs
     if baseline is not None:
         over["baseline"] = baseline
+    if cache_dir is not None:
+        over["cache_dir"] = cache_dir
     settings = settings.with_overrides(**over)
     paths = list(paths) or ["."]
     if explain_order:
@@ -85,7 +89,7 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
     try:
         result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
-                           changed=changed, history=history)
+                           changed=changed, history=history, use_cache=not no_cache)
     except UnknownRule as exc:
         raise click.UsageError(str(exc)) from None
     except UsageError as exc:

@@ -279,12 +279,36 @@ def _internal_error(path: str, what: str, opts: RunOptions) -> FileResult:
 
 
 def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes | None = None,
-        progress=None, base_model=None) -> RunResult:
+        progress=None, base_model=None, cache=None) -> RunResult:
     """Lint the units; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
-    database) is what every unit starts from: its tables count as existing."""
+    database) is what every unit starts from: its tables count as existing. ``cache``: a
+    Cache whose hits replace linting (units are keyed by content and settings)."""
     started = time.perf_counter()
     _init_worker(opts, base_model)
     results: list[list[FileResult] | None] = [None] * len(units)
+    keys: list[str | None] = [None] * len(units)
+    if cache is not None:
+        from .cache import code_fingerprint, settings_fingerprint, unit_key
+
+        prefix = code_fingerprint() + settings_fingerprint(opts)
+        keys = [unit_key(prefix, u) for u in units]
+        hits = cache.get_many([k for k in keys if k])
+        for i, k in enumerate(keys):
+            if k in hits:
+                results[i] = hits[k]
+                if progress is not None:
+                    for r in hits[k]:
+                        progress(r)
+    todo = [i for i in range(len(units)) if results[i] is None]
+    _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model)
+    if cache is not None:
+        cache.put_many({keys[i]: results[i] for i in todo if keys[i] and results[i] is not None})
+    files = [r for rs in results if rs for r in rs]
+    return RunResult(files, time.perf_counter() - started, opts.settings)
+
+
+def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model) -> None:
+    units = [all_units[i] for i in todo]
     n = len(units)
     if jobs <= 0:
         jobs = os.cpu_count() or 1
@@ -302,24 +326,22 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
         chunk = max(1, min(8, n // (jobs * 8)))
         with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model)) as pool:
             for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
-                results[i] = res
+                results[todo[i]] = res
                 if progress is not None:
                     for r in res:
                         progress(r)
     else:
         for i, u in enumerate(units):
             res = _lint_unit(u, stdin_bytes)
-            results[i] = res
+            results[todo[i]] = res
             if progress is not None:
                 for r in res:
                     progress(r)
-    files = [r for rs in results if rs for r in rs]
-    return RunResult(files, time.perf_counter() - started, opts.settings)
 
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
               jobs: int | None = None, progress=None, base_model=None, changed: set[str] | None = None,
-              history: bool = True) -> RunResult:
+              history: bool = True, use_cache: bool = False) -> RunResult:
     """Lint command-line paths. ``changed``: report only these files (real paths), while
     the histories they belong to are still replayed for context."""
     opts = make_options(settings)
@@ -341,7 +363,17 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
 
         base_model = load_baseline(settings.baseline, settings)
     units = plan_units(inputs, settings, report, history)
-    return run(units, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model)
+    cache = None
+    # results depend on the database in live mode: only the static run is cached
+    if use_cache and settings.cache and (base_model is None or settings.baseline):
+        from .cache import Cache, default_dir
+
+        cache = Cache(default_dir(settings))
+    try:
+        return run(units, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model, cache)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _under(path: str, directory: str) -> bool:

@@ -1,0 +1,246 @@
+"""pglint against squawk, side by side (issue 9 targets). Not a test: it prints figures.
+
+    python benchmarks/bench.py                 # full run over ../shared/corpus
+    python benchmarks/bench.py --quick         # small sample, one repetition (CI)
+    python benchmarks/bench.py --json out.json # also write the figures
+
+Measures, with alternating runs and medians over repetitions:
+  1. cold: the corpus's UTF-8 .sql files (the same list for both tools), pglint --no-cache;
+  2. warm: the same pglint run again with its cache;
+  3. one small migration file (process start to exit);
+  4. scaling: the corpus concatenated 1x, 2x, 4x into single files, time and peak memory.
+Peak memory is the largest sum of RSS over the process tree (pglint's workers included),
+sampled from /proc every 5 ms. squawk comes from the squawk-cli package (pip install
+'pglint[bench]').
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+# -- measuring a command ---------------------------------------------------------------
+
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    todo = [pid]
+    seen = set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                try:
+                    with open(f"/proc/{p}/task/{task}/children") as f:
+                        todo.extend(int(c) for c in f.read().split())
+                except OSError:
+                    pass
+        except (OSError, ValueError):
+            pass
+    return total
+
+
+def measure(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> dict:
+    """Wall time, peak tree RSS (MiB), exit code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.005)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    t.join()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.decode()[-500:]}")
+    return {"wall": wall, "peak_mib": peak / 1024, "rc": proc.returncode}
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+QUICK_TREES = ("river", "graphile-worker", "kestra_flyway", "hawkbit_flyway", "conductor_flyway",
+               "mattermost-server_2021", "supabase-storage", "harbor", "temporal")
+
+
+def utf8_sql_files(corpus: Path, quick: bool = False) -> list[str]:
+    """Every UTF-8 .sql file (quick: a few whole migration trees, so that both tools see
+    complete histories)."""
+    out = []
+    tops = [corpus / t for t in QUICK_TREES] if quick else [corpus]
+    for top in tops:
+        out.extend(_walk_utf8(top))
+    return out
+
+
+def _walk_utf8(corpus: Path) -> list[str]:
+    out = []
+    for root, dirs, files in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if not f.endswith(".sql"):
+                continue
+            p = os.path.join(root, f)
+            try:
+                with open(p, "rb") as fh:
+                    fh.read().decode("utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue  # squawk aborts a whole run on a non-UTF-8 file
+            out.append(p)
+    return out
+
+
+def concatenated(files: list[str], times: int, directory: str) -> str:
+    path = os.path.join(directory, f"corpus_x{times}.sql")
+    with open(path, "w", encoding="utf-8") as out:
+        for _ in range(times):
+            for f in files:
+                with open(f, encoding="utf-8") as fh:
+                    out.write(fh.read())
+                out.write("\n;\n")
+    return path
+
+
+SMALL = """-- add a column and an index to an existing table
+ALTER TABLE users ADD COLUMN last_seen timestamptz;
+CREATE INDEX users_last_seen_idx ON users (last_seen);
+"""
+
+
+# -- runs ------------------------------------------------------------------------------
+
+def tools(args) -> dict[str, list[str]]:
+    pglint = shutil.which("pglint", path=os.path.dirname(sys.executable)) or shutil.which("pglint")
+    squawk = shutil.which("squawk", path=os.path.dirname(sys.executable)) or shutil.which("squawk")
+    if not pglint:
+        sys.exit("pglint is not installed in this environment (pip install -e '.[bench]')")
+    if not squawk:
+        sys.exit("squawk is not installed (pip install -e '.[bench]', which brings squawk-cli)")
+    return {"pglint": [pglint, "--format", "json", "--isolated"], "squawk": [squawk, "--reporter", "json"]}
+
+
+def versions(cmds) -> dict:
+    def out(c):
+        try:
+            return subprocess.run(c, capture_output=True, text=True, timeout=30).stdout.strip()
+        except OSError:
+            return "?"
+    import pglast
+
+    return {
+        "pglint": out([cmds["pglint"][0], "--version"]),
+        "squawk": out([cmds["squawk"][0], "--version"]),
+        "pglast": pglast.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def alternate(label: str, a: list[str], b: list[str], reps: int, cwd=None) -> dict:
+    ra, rb = [], []
+    for i in range(reps):
+        order = [(ra, a), (rb, b)] if i % 2 == 0 else [(rb, b), (ra, a)]
+        for acc, cmd in order:
+            acc.append(measure(cmd, cwd=cwd))
+    res = {"pglint_wall": median(ra, "wall"), "squawk_wall": median(rb, "wall"),
+           "pglint_peak_mib": median(ra, "peak_mib"), "squawk_peak_mib": median(rb, "peak_mib")}
+    res["ratio"] = res["pglint_wall"] / res["squawk_wall"] if res["squawk_wall"] else float("nan")
+    res["mem_ratio"] = res["pglint_peak_mib"] / res["squawk_peak_mib"] if res["squawk_peak_mib"] else float("nan")
+    print(f"{label:<22} pglint {res['pglint_wall']:7.3f}s {res['pglint_peak_mib']:7.1f} MiB | "
+          f"squawk {res['squawk_wall']:7.3f}s {res['squawk_peak_mib']:7.1f} MiB | "
+          f"ratio {res['ratio']:.2f} (mem {res['mem_ratio']:.2f})", flush=True)
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="small sample, one repetition (CI smoke run)")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        sys.exit(f"corpus not found: {corpus}")
+    reps = 1 if args.quick else args.reps
+    cmds = tools(args)
+    info = versions(cmds)
+    print("machine:", json.dumps(info))
+    files = utf8_sql_files(corpus, args.quick)
+    size = sum(os.path.getsize(f) for f in files)
+    print(f"inputs: {len(files)} UTF-8 .sql files, {size / 1e6:.1f} MB; {reps} repetition(s), alternating")
+    results: dict = {"machine": info, "files": len(files), "bytes": size, "reps": reps}
+    with tempfile.TemporaryDirectory(prefix="pglint-bench-") as tmp:
+        cache = os.path.join(tmp, "cache")
+        listfile = files
+        results["cold"] = alternate("cold corpus", cmds["pglint"] + ["--no-cache", *listfile],
+                                    cmds["squawk"] + listfile, reps)
+        # warm: prime the cache once, then time cached runs against squawk's (uncached) time
+        warm_cmd = cmds["pglint"] + ["--cache-dir", cache, *listfile]
+        measure(warm_cmd)
+        warm = [measure(warm_cmd) for _ in range(reps)]
+        results["warm"] = {"pglint_wall": median(warm, "wall"), "pglint_peak_mib": median(warm, "peak_mib")}
+        results["warm"]["vs_squawk_cold"] = results["warm"]["pglint_wall"] / results["cold"]["squawk_wall"]
+        print(f"{'warm corpus':<22} pglint {results['warm']['pglint_wall']:7.3f}s "
+              f"({results['warm']['vs_squawk_cold']:.2f}x squawk's cold time)", flush=True)
+        small = os.path.join(tmp, "V42__small.sql")
+        with open(small, "w") as f:
+            f.write(SMALL)
+        results["small"] = alternate("one small file", cmds["pglint"] + ["--no-cache", small],
+                                     cmds["squawk"] + [small], max(reps, 3 if args.quick else 10))
+        results["scaling"] = {}
+        factors = (1, 2) if args.quick else (1, 2, 4)
+        base = files[: 60] if args.quick else files
+        for k in factors:
+            path = concatenated(base, k, tmp)
+            results["scaling"][k] = alternate(f"scaling {k}x ({os.path.getsize(path) / 1e6:.1f} MB)",
+                                              cmds["pglint"] + ["--no-cache", path], cmds["squawk"] + [path], reps)
+        first, last = factors[0], factors[-1]
+        for tool in ("pglint", "squawk"):
+            t1 = results["scaling"][first][f"{tool}_wall"]
+            tn = results["scaling"][last][f"{tool}_wall"]
+            exp = math.log(tn / t1) / math.log(last / first) if t1 > 0 and tn > 0 else float("nan")
+            results[f"{tool}_scaling_exponent"] = exp
+            print(f"{tool} scaling exponent {first}x->{last}x: {exp:.2f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Result cache: re-running pglint on unchanged files reads results instead of linting.
+
+A unit's key hashes everything its results depend on: pglint's code (version and source
+files), pglast's grammar version, the settings that change results, the baseline, and the
+content and path of every file of the unit (a history is cached as a whole: a change to
+one migration changes what every later one is checked against). Entries live in one
+SQLite database (``.pglint_cache/results.sqlite`` under the project root, or
+``cache-dir``); a damaged or unreadable cache is ignored, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+
+def code_fingerprint() -> str:
+    """pglint's version plus the sizes and mtimes of its source files (so a development
+    checkout never reads results computed by older code)."""
+    import pglast
+
+    from .. import __version__
+
+    pkg = Path(__file__).resolve().parent.parent
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{SCHEMA_VERSION}|{__version__}|{pglast.__version__}".encode())
+    for root, dirs, files in os.walk(pkg):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            if f.endswith((".py", ".j2", ".md")):
+                st = os.stat(os.path.join(root, f))
+                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()
+
+
+def settings_fingerprint(opts) -> str:
+    s = opts.settings
+    parts = [
+        s.pg_version, s.assume_in_transaction, sorted(opts.enabled), sorted(s.severity.items()),
+        sorted((k, sorted(v)) for k, v in s.per_file_ignores.items()), s.placeholders, s.lock_timeout,
+        s.statement_timeout, s.squawk_compat, s.timezone_utc, s.root,
+    ]
+    if s.baseline:
+        try:
+            parts.append(hashlib.blake2b(Path(s.baseline).read_bytes(), digest_size=16).hexdigest())
+        except OSError:
+            parts.append("no-baseline")
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def unit_key(prefix: str, unit) -> str | None:
+    """None when a file cannot be read (such a unit is always linted)."""
+    h = hashlib.blake2b(prefix.encode(), digest_size=20)
+    h.update(repr(sorted(unit.report) if unit.report is not None else None).encode())
+    if unit.history is not None:
+        h.update(f"{unit.history.layout}|{unit.history.root}".encode())
+    for it in unit.inputs:
+        if it.real is None:
+            return None
+        try:
+            with open(it.real, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        h.update(f"\0{it.path}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.db: sqlite3.Connection | None = None
+        try:
+            os.makedirs(directory, exist_ok=True)
+            gi = os.path.join(directory, ".gitignore")
+            if not os.path.exists(gi):
+                with open(gi, "w") as f:
+                    f.write("*\n")
+            self.db = sqlite3.connect(os.path.join(directory, "results.sqlite"), timeout=5)
+            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
+        except (OSError, sqlite3.Error):
+            self.db = None
+
+    def get_many(self, keys: list[str]) -> dict[str, list]:
+        out: dict[str, list] = {}
+        if self.db is None or not keys:
+            return out
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                q = "SELECT key, value FROM results WHERE key IN (%s)" % ",".join("?" * len(chunk))
+                for k, v in self.db.execute(q, chunk):
+                    try:
+                        out[k] = pickle.loads(v)
+                    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+                        pass
+        except sqlite3.Error:
+            return {}
+        return out
+
+    def put_many(self, items: dict[str, list]) -> None:
+        if self.db is None or not items:
+            return
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
+                    [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
+                )
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def default_dir(settings) -> str:
+    return settings.cache_dir or os.path.join(settings.root, ".pglint_cache")
