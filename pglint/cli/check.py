@@ -20,7 +20,7 @@ def _multi(values) -> list[str]:
 
 
 @cli.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rules (names or codes, comma separated).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Turn these rules off.")
 @click.option("--extend-select", multiple=True, metavar="RULES", help="Turn these rules on in addition (opt-in rules).")

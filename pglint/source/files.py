@@ -11,6 +11,7 @@ import fnmatch
 import glob
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 from .text import SourceText
@@ -147,6 +148,10 @@ def read_input(item: Input, stdin_bytes: bytes | None = None) -> tuple[SourceTex
     if item.real is None:
         return decode(stdin_bytes or b"", item.path)
     try:
+        st = os.stat(item.real)
+        if not stat.S_ISREG(st.st_mode):
+            # a FIFO would block forever; a device or socket is not a migration
+            return None, "not a regular file"
         with open(item.real, "rb") as f:
             data = f.read()
     except IsADirectoryError:
