@@ -127,6 +127,8 @@ def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes
     _init_worker(opts, base_model)
     results: list[FileResult | None] = [None] * len(inputs)
     n = len(inputs)
+    if progress is not None and hasattr(progress, "start"):
+        progress.start(n)  # a progress display that wants the total
     if jobs <= 0:
         jobs = os.cpu_count() or 1
     total_bytes = 0
@@ -171,7 +173,9 @@ def run(inputs: list[Input], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes
 
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
-              jobs: int | None = None, progress=None, base_model=None) -> RunResult:
+              jobs: int | None = None, progress=None, base_model=None, statement_text: bool = False) -> RunResult:
+    """``statement_text``: give each diagnostic its statement's text (sarif, gitlab, html)."""
     opts = make_options(settings)
+    opts.statement_text = statement_text
     inputs = discover(paths, tuple(settings.include), settings.is_excluded if settings.exclude else None, stdin_name)
     return run(inputs, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model)
