@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -333,7 +334,7 @@ def parse_commands(stdout: str) -> list[dict]:
     return out
 
 
-def test_github_annotations_added_to_full_output_under_github_actions(pglint_exe):
+def test_github_annotations_added_to_full_output_under_github_actions(pglint_exe, tmp_path):
     p = run(pglint_exe, "fixtures/demo/", env={"GITHUB_ACTIONS": "true"})
     assert p.returncode == 1
     assert "index-not-concurrent (PG101)" in p.stdout and "help:" in p.stdout  # the normal output
@@ -354,8 +355,7 @@ def test_github_annotations_added_to_full_output_under_github_actions(pglint_exe
                                   env={"GITHUB_ACTIONS": "true"}).stdout)
     assert not parse_commands(run(pglint_exe, "fixtures/demo/").stdout)
     # with -o the report goes to the file and the annotations still to stdout
-    out = ROOT / ".pytest_cache" / "gha-report.txt"
-    out.parent.mkdir(exist_ok=True)
+    out = tmp_path / "report.txt"
     op = run(pglint_exe, "-o", str(out), "fixtures/demo/", env={"GITHUB_ACTIONS": "true"})
     assert len(parse_commands(op.stdout)) == len(expected)
     assert "index-not-concurrent (PG101)" in out.read_text(encoding="utf-8")
@@ -529,3 +529,59 @@ def test_progress_bar_on_a_terminal_only(corpus, pglint_exe, tmp_path):
     # the same run with stderr not a terminal: nothing on stderr
     q = run(pglint_exe, "--format", "json", "-o", str(tmp_path / "r2.json"), str(corpus))
     assert q.returncode == 1 and q.stderr == ""
+
+
+# -- odd inputs --------------------------------------------------------------------------
+
+FORMATS = ["full", "concise", "json", "sarif", "github", "gitlab", "junit", "html"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_reports_odd_inputs_without_a_traceback(pglint_exe, tmp_path, fmt, sarif_validator):
+    """A file name that is not UTF-8, one with URI-special characters, a binary file, a
+    syntax error, an unused suppression; to stdout and to a file (-o); from stdin."""
+    d = tmp_path / "db"
+    d.mkdir()
+    odd = os.fsencode(str(d)) + b"/bad\xffname.sql"
+    with open(odd, "wb") as fh:
+        fh.write(b"CREATE INDEX i ON t (a);\n")
+    (d / "sp ace#1?.sql").write_text("CREATE INDEX j ON t (b);")
+    (d / "bin.sql").write_bytes(b"\x00\x01")
+    (d / "syn.sql").write_text("SELEC 1;\n-- pglint: ignore[index-not-concurrent]\nSELECT 2;\n")
+    expected = json_run(pglint_exe, "db", cwd=tmp_path)["summary"]["diagnostics"]
+    assert expected >= 6
+    p = run(pglint_exe, "--format", fmt, "db", cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr == "", p.stderr
+    out = tmp_path / f"report.{fmt}"
+    q = run(pglint_exe, "--format", fmt, "-o", str(out), "db", cwd=tmp_path)
+    assert q.returncode == 1 and q.stderr == "", q.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.strip()
+    if fmt == "sarif":
+        doc = json.loads(text)
+        assert_valid_sarif(sarif_validator, doc)
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]}
+        assert {"db/bad%FFname.sql", "db/sp%20ace%231%3F.sql", "db/bin.sql", "db/syn.sql"} <= uris
+        assert len(doc["runs"][0]["results"]) == expected
+    elif fmt == "gitlab":
+        assert len(json.loads(text)) == expected
+    elif fmt == "junit":
+        assert len(list(ET.fromstring(text).iter("failure"))) == expected
+    elif fmt == "github":
+        assert len(parse_commands(text)) == expected
+    s = run(pglint_exe, "--format", fmt, "-", "--stdin-filename", "db/x.sql", input="CREATE INDEX i ON t (a);\n")
+    assert s.returncode == 1 and s.stderr == ""
+
+
+@pytest.mark.parametrize("fmt,heavy", [("concise", set()), ("json", set()), ("sarif", set()), ("github", set()),
+                                       ("gitlab", set()), ("junit", set()), ("html", {"jinja2"}),
+                                       ("full", {"rich"})])
+def test_heavy_libraries_load_only_for_the_format_that_needs_them(fmt, heavy):
+    code = ("import io, sys, contextlib\nfrom pglint.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['--format', '{fmt}', 'fixtures/demo/V2__add_email_lookup.sql'])\n"
+            "print(rc, sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'jinja2'}))\n")
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    rc, loaded = p.stdout.split(" ", 1)
+    assert rc == "1" and set(json.loads(loaded.replace("'", '"'))) == heavy, p.stdout + p.stderr

@@ -41,7 +41,8 @@ class Output:
     def write(self, result, output_file: str | None) -> None:
         options = {"color": self.color, "quiet": self.quiet}
         if output_file:
-            with open(output_file, "w", encoding="utf-8") as out:
+            # errors="replace": a file name that is not UTF-8 must not stop the report
+            with open(output_file, "w", encoding="utf-8", errors="replace") as out:
                 self._render(result, out, options)
         else:
             out = _stdout()

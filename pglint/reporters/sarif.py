@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from urllib.parse import quote
 
 from . import summary_counts
@@ -73,13 +72,20 @@ def rule_descriptors(rules) -> list[dict]:
     return out
 
 
+def _quote(path: str, safe: str = "/") -> str:
+    # a file name that is not valid UTF-8 reaches Python as surrogate escapes: the URI
+    # percent-encodes its original bytes
+    return quote(path.encode("utf-8", "surrogateescape"), safe=safe)
+
+
 def _location(path: str, base: str) -> dict:
     rel = relative_path(path, base)
     if rel.startswith("<") and rel.endswith(">"):  # <stdin>: a name, not a file
-        return {"uri": quote(rel, safe="")}
+        return {"uri": _quote(rel, safe="")}
     if os.path.isabs(rel) or rel == ".." or rel.startswith("../"):
-        return {"uri": Path(os.path.abspath(path)).as_uri()}
-    return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
+        full = os.path.abspath(path).replace(os.sep, "/")
+        return {"uri": "file://" + ("" if full.startswith("/") else "/") + _quote(full)}
+    return {"uri": _quote(rel), "uriBaseId": SRCROOT}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
@@ -144,7 +150,7 @@ def document(result, base: str | None = None) -> dict:
     notes = [{"level": "note", "message": {"text": f"not analysed: {n}"},
               "locations": [{"physicalLocation": {"artifactLocation": _location(f.path, base)}}]}
              for f in result.files for n in f.notes]
-    base_uri = Path(base).as_uri()
+    base_uri = "file://" + ("" if base.startswith("/") else "/") + _quote(base.replace(os.sep, "/"))
     base_uri += "" if base_uri.endswith("/") else "/"
     invocation = {"executionSuccessful": True, "workingDirectory": {"uri": base_uri}}
     if notes:
