@@ -4,7 +4,7 @@
 
 (error / warning / notice from the severity). Chosen automatically, in addition to the
 normal output, when ``GITHUB_ACTIONS=true`` and no ``--format`` was given. Columns are
-given only for a span on one line (GitHub ignores them otherwise). Paths are made
+given only for a span on one line (GitHub takes columns only within one line). Paths are made
 relative to ``GITHUB_WORKSPACE`` (else the working directory) when they lie under it.
 
 Escaping (as the Actions runner decodes it): in the message ``%``, CR and LF become
