@@ -36,6 +36,7 @@ def _multi(values) -> list[str]:
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None, help="Parallel workers (0: one per CPU).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+@click.option("--statistics", is_flag=True, help="Show counts per rule instead of each diagnostic.")
 @click.option("--changed-since", metavar="REV",
               help="Report only files added or modified since this git revision (the history is still replayed).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Schema dump (pg_dump -s, structure.sql) to start from.")
@@ -46,7 +47,7 @@ def _multi(values) -> list[str]:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the result cache lives (default .pglint_cache).")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
-          history, explain_order, no_cache, cache_dir):
+          history, explain_order, no_cache, cache_dir, statistics):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -86,30 +87,23 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         from .history import changed_since as _changed
 
         changed = _changed(changed_since)
+    from .output import Output  # format, --statistics, GitHub annotations, progress bar
+
+    output = Output(fmt, statistics, quiet, color)
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
+    progress = output.progress()
     try:
         result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
-                           changed=changed, history=history, use_cache=not no_cache)
+                           changed=changed, history=history, use_cache=not no_cache,
+                           progress=progress, statement_text=output.statement_text)
     except UnknownRule as exc:
         raise click.UsageError(str(exc)) from None
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    fmt = fmt or "full"
-    from ..reporters import get
-
-    reporter = get(fmt)
-    options = {"color": color, "quiet": quiet}
-    if output_file:
-        with open(output_file, "w", encoding="utf-8") as out:
-            reporter.render(result, out, options)
-    else:
-        out = sys.stdout
-        try:
-            out.reconfigure(encoding="utf-8", errors="replace")
-        except (AttributeError, ValueError):
-            pass
-        reporter.render(result, out, options)
-        out.flush()
+    finally:
+        if progress is not None:
+            progress.stop()
+    output.write(result, output_file)
     if exit_zero:
         return 0
     return 1 if result.diagnostics else 0

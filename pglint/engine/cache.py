@@ -55,10 +55,13 @@ def settings_fingerprint(opts) -> str:
 
 def unit_key(prefix: str, unit) -> str | None:
     """None when a file cannot be read (such a unit is always linted)."""
-    h = hashlib.blake2b(prefix.encode(), digest_size=20)
-    h.update(repr(sorted(unit.report) if unit.report is not None else None).encode())
+    def enc(s: str) -> bytes:  # paths may hold undecodable bytes (surrogate escapes)
+        return s.encode("utf-8", "surrogateescape")
+
+    h = hashlib.blake2b(enc(prefix), digest_size=20)
+    h.update(enc(repr(sorted(unit.report) if unit.report is not None else None)))
     if unit.history is not None:
-        h.update(f"{unit.history.layout}|{unit.history.root}".encode())
+        h.update(enc(f"{unit.history.layout}|{unit.history.root}"))
     for it in unit.inputs:
         if it.real is None:
             return None
@@ -67,7 +70,7 @@ def unit_key(prefix: str, unit) -> str | None:
                 data = f.read()
         except OSError:
             return None
-        h.update(f"\0{it.path}\0{len(data)}\0".encode())
+        h.update(enc(f"\0{it.path}\0{len(data)}\0"))
         h.update(data)
     return h.hexdigest()
 

@@ -219,6 +219,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         diags = _apply_suppressions(ctx, diags, directives, targets, statements)
     for d in diags:
         _position(source, d)
+    if opts.statement_text:
+        _attach_statements(source, diags, targets)
     diags.sort(key=Diagnostic.sort_key)
     result.diagnostics = diags
     return result
@@ -425,3 +427,20 @@ def _position(source: SourceText, d: Diagnostic) -> None:
     d.end_line, d.end_column = source.position(max(d.end, d.start))
     first, last = d.line, min(d.end_line, d.line + 7)
     d.source_lines = tuple(source.line_text(n) for n in range(first, last + 1))
+    if d.fix is not None:
+        d.edit_positions = tuple((source.position(e.start), source.position(max(e.end, e.start)))
+                                 for e in d.fix.edits)
+
+
+def _attach_statements(source: SourceText, diags: list[Diagnostic], targets: list[Target]) -> None:
+    """The text and start of each diagnostic's statement (or syntax-error chunk), for the
+    reporters that show or fingerprint it; only when the output format asks for it."""
+    spans = {t.index: (t.start, t.end) for t in targets}
+    text = source.text
+    for d in diags:
+        sp = spans.get(d.statement) if d.statement is not None else None
+        if sp is None:
+            continue
+        d.statement_start = sp[0]
+        d.statement_position = source.position(sp[0])
+        d.statement_text = text[sp[0]:sp[1]]

@@ -32,6 +32,8 @@ class RunOptions:
         self.pg_version = settings.pg_version
         self.enabled = enabled
         self.rules = rules
+        # set by the CLI when the output format shows or fingerprints statements
+        self.statement_text = False
 
 
 class FileContext(SchemaFacts):

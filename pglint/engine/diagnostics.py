@@ -64,6 +64,14 @@ class Diagnostic:
     statement_text: str | None = None
     relation: str | None = None  # "schema.table" the finding is about (locks, rewrites)
     extra: dict = field(default_factory=dict)  # e.g. live-mode table size
+    # -- for reporters (sarif, gitlab, html) ---------------------------------------
+    # statement_text (above), statement_start (its offset) and statement_position (its
+    # 1-based line and column) are filled in only when the output format asks for them
+    # (RunOptions.statement_text); edit_positions holds, for each edit of ``fix``, its
+    # ((line, column), (end_line, end_column)) in the file.
+    statement_start: int | None = None
+    statement_position: tuple[int, int] | None = None
+    edit_positions: tuple = ()
 
     def sort_key(self):
         return (self.start, self.end, self.code, self.message)

@@ -287,10 +287,12 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
     _init_worker(opts, base_model)
     results: list[list[FileResult] | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
+    if progress is not None and hasattr(progress, "start"):
+        progress.start(sum(1 for u in units for i in u.inputs if u.reported(i)))  # a display that wants the total
     if cache is not None:
         from .cache import code_fingerprint, settings_fingerprint, unit_key
 
-        prefix = code_fingerprint() + settings_fingerprint(opts)
+        prefix = code_fingerprint() + settings_fingerprint(opts) + ("+text" if opts.statement_text else "")
         keys = [unit_key(prefix, u) for u in units]
         hits = cache.get_many([k for k in keys if k])
         for i, k in enumerate(keys):
@@ -341,10 +343,12 @@ def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, bas
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
               jobs: int | None = None, progress=None, base_model=None, changed: set[str] | None = None,
-              history: bool = True, use_cache: bool = False) -> RunResult:
+              history: bool = True, use_cache: bool = False, statement_text: bool = False) -> RunResult:
     """Lint command-line paths. ``changed``: report only these files (real paths), while
-    the histories they belong to are still replayed for context."""
+    the histories they belong to are still replayed for context. ``statement_text``: give
+    each diagnostic its statement's text (sarif, gitlab, html)."""
     opts = make_options(settings)
+    opts.statement_text = statement_text
     include = tuple(settings.include)
     excluded = settings.is_excluded if settings.exclude else None
     inputs = discover(paths, include, excluded, stdin_name)

@@ -9,6 +9,12 @@ FORMATS = {
     "full": "full",
     "concise": "concise",
     "json": "json_format",
+    # CI, code scanning and report formats (issue 5)
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
+    "junit": "junit",
+    "html": "html",
 }
 
 

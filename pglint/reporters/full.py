@@ -46,7 +46,40 @@ def render(result, out, options) -> None:
         console.print()
     for path, n in notes:
         console.print(f"[dim]{escape(path)}: note: not analysed: {escape(n)}[/dim]")
+    if diags:
+        _summary_table(console, result)
     console.print(Text(summary_line(result), style="bold"))
+
+
+def _summary_table(console, result) -> None:
+    """Findings per rule and severity, with totals; the summary line that follows gives
+    files, statements and time."""
+    from collections import Counter
+
+    from rich import box
+    from rich.table import Table
+
+    counts: dict[str, Counter] = {}
+    codes = {}
+    for d in result.diagnostics:
+        counts.setdefault(d.rule, Counter())[d.severity] += 1
+        codes[d.rule] = d.code
+    total = Counter()
+    for c in counts.values():
+        total.update(c)
+    sevs = [s for s in ("error", "warning", "info") if total[s]]
+    table = Table(box=box.SIMPLE_HEAD, show_footer=True, show_edge=False, pad_edge=False)
+    table.add_column("rule", footer="total")
+    table.add_column("code")
+    for s in sevs:
+        table.add_column(s, justify="right", header_style=_SEV_STYLE[s], footer=str(total[s]))
+    table.add_column("findings", justify="right", footer=str(sum(total.values())))
+    order = sorted(counts, key=lambda r: (-sum(counts[r].values()), codes[r]))
+    for rule in order:
+        c = counts[rule]
+        table.add_row(f"[link={_url(rule)}]{rule}[/link]", codes[rule],
+                      *[str(c[s]) if c[s] else "" for s in sevs], str(sum(c.values())))
+    console.print(table)
 
 
 def _url(rule: str) -> str:
