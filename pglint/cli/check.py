@@ -36,8 +36,12 @@ def _multi(values) -> list[str]:
 @click.option("-j", "--jobs", type=click.IntRange(min=0), default=None, help="Parallel workers (0: one per CPU).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+@click.option("--dsn", metavar="URL", default=None,
+              help="Live mode: also check against this PostgreSQL (default PGLINT_DSN; '' uses the libpq PG* variables).")
+@click.option("--analyze", is_flag=True,
+              help="Live mode: EXPLAIN (ANALYZE, BUFFERS) read-only queries, in transactions that are rolled back.")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
-          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet):
+          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, dsn, analyze):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -62,8 +66,24 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
     settings = settings.with_overrides(**over)
     paths = list(paths) or ["."]
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
+    # live mode (pglint/live): validated config always, a connection only when asked for
+    from ..live.config import live_config
+    from ..live.dsn import resolve_dsn
+
+    live_cfg = live_config(extras.get("live"), settings.config_path)
+    dsn = resolve_dsn(dsn)
     try:
-        result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes)
+        if dsn is not None or analyze:
+            from ..live.check import LiveError, run_check
+
+            try:
+                result = run_check(paths, settings, live_cfg, dsn or "", analyze=analyze or live_cfg.analyze,
+                                   explicit_version=pg_version is not None, stdin_name=stdin_filename,
+                                   stdin_bytes=stdin_bytes)
+            except LiveError as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes)
     except UnknownRule as exc:
         raise click.UsageError(str(exc)) from None
     except UsageError as exc:
