@@ -99,15 +99,17 @@ def load(session: Session) -> StatementStats:
     try:
         with session.transaction("reading pg_stat_statements"):
             ext = session.extension("pg_stat_statements")
-            preload = session.scalar("SELECT current_setting('shared_preload_libraries')") or ""
     except Skipped as exc:
         return StatementStats(False, f"pg_stat_statements could not be checked ({exc.kind}: {exc.reason})", exc)
-    loaded = "pg_stat_statements" in [p.strip().strip('"') for p in preload.split(",")]
     if ext is None:
-        if loaded:
-            how = "run CREATE EXTENSION pg_stat_statements in this database"
-        else:
-            how = HOW_TO_ENABLE
+        how = HOW_TO_ENABLE
+        try:  # reading the setting needs pg_read_all_settings: only to word the advice
+            with session.transaction("reading shared_preload_libraries"):
+                preload = session.scalar("SELECT current_setting('shared_preload_libraries')") or ""
+            if "pg_stat_statements" in [p.strip().strip('"') for p in preload.split(",")]:
+                how = "it is preloaded already: run CREATE EXTENSION pg_stat_statements in this database"
+        except Skipped:
+            pass
         return StatementStats(False, f"the pg_stat_statements extension is not installed in this database: {how}")
     schema, version = ext
     try:
