@@ -42,6 +42,8 @@ def db_diagnostic(rule_name: str, message: str, help: str | None, path: str, set
     rule = all_rules()[rule_name]
     sev = (settings.severity.get(rule.name) if settings is not None else None) or severity or rule.severity
     d = Diagnostic(rule.name, rule.code, sev, message, help, path, 0, 0, 1, 1, 1, 1, relation=relation)
+    if relation:
+        d.extra["relation"] = relation
     if extra:
         d.extra.update(extra)
     return d
