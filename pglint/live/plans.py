@@ -49,6 +49,8 @@ def relation_of(node: dict) -> str | None:
 
 def describe(node: dict) -> str:
     t = node.get("Node Type", "node")
+    if node.get("Parallel Aware"):
+        t = f"Parallel {t}"
     if node.get("Join Type") and "Join" in t or t == "Nested Loop":
         t = f"{t} ({node.get('Join Type', '').lower()} join)" if node.get("Join Type") else t
     rel = relation_of(node)
@@ -57,6 +59,13 @@ def describe(node: dict) -> str:
         if node.get("Alias") and node.get("Alias") != node.get("Relation Name"):
             t += f" {node['Alias']}"
     return t
+
+
+def _parallel_divisor(workers: float) -> float:
+    """PostgreSQL's divisor for per-process row estimates of a parallel node (the leader
+    contributes less as workers are added: costsize.c get_parallel_divisor)."""
+    leader = 1.0 - 0.3 * workers
+    return workers + (leader if leader > 0 else 0.0)
 
 
 def rows_out(node: dict, analyzed: bool) -> float:
@@ -77,10 +86,11 @@ def evaluate(doc: dict, stats: dict, cfg: LiveConfig, analyzed: bool, work_mem: 
             if f is not None:
                 out.append(f)
                 inner_scans.add(f.extra.pop("_inner_id"))
+    parents = {id(n): p for n, p in walk(root)}
     for node, _parent in walk(root):
         t = node.get("Node Type")
         if t == "Seq Scan" and id(node) not in inner_scans:
-            f = _seq_scan(node, stats, cfg, analyzed)
+            f = _seq_scan(node, stats, cfg, analyzed, _workers(node, parents))
             if f is not None:
                 out.append(f)
         if analyzed:
@@ -102,21 +112,31 @@ def _table_rows(node: dict, stats: dict) -> tuple[float | None, object]:
     return (st.rows if st is not None else None), st
 
 
-def _seq_scan(node: dict, stats: dict, cfg: LiveConfig, analyzed: bool) -> Finding | None:
+def _workers(node: dict, parents: dict) -> float:
+    """Workers Planned of the Gather above a parallel node."""
+    p = parents.get(id(node))
+    while p is not None:
+        if "Workers Planned" in p:
+            return _f(p, "Workers Planned")
+        p = parents.get(id(p))
+    return 0.0
+
+
+def _seq_scan(node: dict, stats: dict, cfg: LiveConfig, analyzed: bool, workers: float = 0.0) -> Finding | None:
     filt = node.get("Filter")
     if not filt:
         return None
     rows, st = _table_rows(node, stats)
     if analyzed and "Actual Rows" in node:
         loops = max(_f(node, "Actual Loops", 1.0), 1.0)
-        scanned = (_f(node, "Actual Rows") + _f(node, "Rows Removed by Filter")) * loops
-        rows = max(rows or 0.0, scanned / loops)
+        kept = _f(node, "Actual Rows") * loops
+        rows = max(rows or 0.0, kept + _f(node, "Rows Removed by Filter") * loops)
+    else:
+        kept = _f(node, "Plan Rows")
+        if node.get("Parallel Aware"):
+            kept *= _parallel_divisor(workers)  # the estimate is per process
     if rows is None or rows < cfg.seq_scan_rows:
         return None
-    kept = _f(node, "Actual Rows") if analyzed and "Actual Rows" in node else _f(node, "Plan Rows")
-    workers = _f(node, "Workers Planned") if node.get("Parallel Aware") else 0.0
-    if node.get("Parallel Aware") and not analyzed:
-        kept *= workers + 1  # per-worker estimate
     if kept > rows * 0.1:
         return None  # not selective: reading the whole table is the right plan
     rel = relation_of(node)
