@@ -44,6 +44,8 @@ CREATE TABLE audit (id int);
 CREATE SEQUENCE side_seq;
 CREATE FUNCTION bump() RETURNS int VOLATILE LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO audit VALUES (1); RETURN 1; END $$;
+CREATE TABLE shapes (id int PRIMARY KEY, b box NOT NULL, k int NOT NULL);
+INSERT INTO shapes SELECT i, box(point(i, i), point(i + 1, i + 1)), i % 1000 FROM generate_series(1, 50000) i;
 CREATE FUNCTION grab_lock() RETURNS bigint VOLATILE LANGUAGE sql AS 'SELECT pg_advisory_lock(4242)::text::bigint';
 ANALYZE;
 """
@@ -170,6 +172,14 @@ def test_plan_seq_scan_and_missing_index(db, tmp_path):
     assert idx["extra"]["index"] == "CREATE INDEX CONCURRENTLY orders_customer_id_idx ON public.orders (customer_id);"
     assert idx["extra"]["cost_after"] <= idx["extra"]["cost_before"] * 0.5
     assert idx["extra"]["cost_before"] > 1000
+
+
+def test_missing_index_skips_columns_hypopg_cannot_index(db, tmp_path):
+    # box has no btree operator class: that hypothetical index fails, the other one is tried
+    _, diags = check(db, tmp_path, "SELECT * FROM shapes WHERE b && box '((0,0),(1,1))' AND k = 5;\n")
+    idx = [d for d in diags if d["rule"] == "plan-missing-index"]
+    assert len(idx) == 1 and idx[0]["extra"]["columns"] == ["k"]
+    assert "live-skipped" not in rules(diags)
 
 
 def test_missing_index_needs_hypopg_setting(db, tmp_path):
@@ -381,6 +391,35 @@ def test_no_connect_privilege_exits_2(db, tmp_path):
     finally:
         db.execute(f'GRANT CONNECT ON DATABASE "{db.name}" TO PUBLIC')
     assert rc == 2 and "permission denied for database" in err
+
+
+def test_connect_timeout_exits_2(tmp_path):
+    """A server that accepts the TCP connection and never answers."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    f = sql_file(tmp_path, "SELECT 1;\n")
+    cfg = write_config(tmp_path, connect_timeout="2s")
+    t = time.perf_counter()
+    try:
+        rc, out, err = run_cli("check", "--config", cfg, "--dsn", f"postgresql://u:Secr3tPw@127.0.0.1:{port}/db", f)
+    finally:
+        silent.close()
+    elapsed = time.perf_counter() - t
+    assert rc == 2 and f"cannot connect to postgresql://127.0.0.1:{port}/db" in err and "timeout" in err
+    assert "Secr3tPw" not in out + err and 1.5 < elapsed < 15
+
+
+def test_server_version_is_the_target_unless_given(db, tmp_path):
+    # before PostgreSQL 11 a constant DEFAULT rewrote the table
+    f = sql_file(tmp_path, "SET lock_timeout = '1s';\nALTER TABLE tiny ADD COLUMN flag int DEFAULT 0;\n")
+    _, diags = run_json("check", "--isolated", "--dsn", db.url, f)
+    assert rules(diags) == []  # the server is 15
+    _, diags = run_json("check", "--isolated", "--dsn", db.url, "--pg-version", "10", f)
+    assert rules(diags) == ["add-column-rewrites"]
 
 
 def test_dsn_from_environment(db, tmp_path, monkeypatch):

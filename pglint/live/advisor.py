@@ -142,16 +142,31 @@ class Advisor:
     def _reset(self) -> None:
         self.session.fetch(f"SELECT {self.schema}.hypopg_reset()")
 
-    def _create(self, key, cols) -> str:
+    def _create(self, key, cols) -> str | None:
+        """A hypothetical index, or None when hypopg cannot build that one (a type without
+        a btree operator class, ...): a savepoint keeps the transaction usable."""
+        import psycopg
+
         sql = f"CREATE INDEX ON {ident(key[0])}.{ident(key[1])} ({', '.join(ident(c) for c in cols)})"
-        rows = self.session.fetch(f"SELECT indexname FROM {self.schema}.hypopg_create_index(%s)", [sql])
-        return rows[0][0]
+        conn = self.session.conn
+        conn.execute("SAVEPOINT pglint_hypo")
+        try:
+            rows = self.session.fetch(f"SELECT indexname FROM {self.schema}.hypopg_create_index(%s)", [sql])
+        except psycopg.Error as exc:
+            if getattr(exc, "sqlstate", None) is None:
+                raise
+            conn.execute("ROLLBACK TO SAVEPOINT pglint_hypo")
+            return None
+        conn.execute("RELEASE SAVEPOINT pglint_hypo")
+        return rows[0][0] if rows else None
 
     def _try(self, q: Query, combos) -> tuple[float, list[str], dict]:
         self._reset()
         made: dict[str, tuple] = {}
         for key, cols in itertools.islice(combos, MAX_HYPOTHETICAL):
-            made[self._create(key, cols)] = (key, cols)
+            name = self._create(key, cols)
+            if name is not None:
+                made[name] = (key, cols)
         if not made:
             return float("inf"), [], made
         plan = self.session.explain(q)

@@ -31,6 +31,10 @@ from .weigh import is_large, weigh, work_kind
 
 __all__ = ["run_check", "LiveError"]
 
+# Findings about waiting for a lock (and making others queue), not about how long the
+# statement's own work takes: they get the size, never a severity from it.
+QUEUE_RULES = frozenset({"lock-timeout-missing", "statements-after-exclusive-lock"})
+
 
 def live_rule_names() -> set[str]:
     return {r.name for r in all_rules().values() if r.category == "live"}
@@ -203,6 +207,8 @@ class LivePass:
                 k = ctx.schema.key(*e.relation)
                 if f"{k[0]}.{k[1]}" == d.relation:
                     kind = work_kind(e, s.type) or kind
+            if d.rule in QUEUE_RULES:
+                kind = None  # the danger is the wait for the lock, whatever the size
             weigh(d, st, kind, self.cfg, d.rule in self.settings.severity)
 
     def _report(self, ctx, rule_name: str, message: str, help: str | None, at=None, relation=None,
@@ -302,15 +308,10 @@ class LivePass:
                              "The plan rules that need ANALYZE (plan-sort-disk, plan-hash-batches, "
                              "plan-estimate-mismatch) did not see this query.",
                              extra={"volatile_functions": vol})
-        findings = []
         try:
             with self.session.transaction(f"EXPLAIN of the statement at line {line}"):
                 doc = self.session.explain(q, analyze=analyze)
-                findings = plans.evaluate(doc, self.snap.stats, self.cfg, analyze, self.work_mem)
-                if self.advisor is not None:
-                    f = self.advisor.advise(q, ctx.schema, doc)
-                    if f is not None:
-                        findings.append(f)
+            findings = plans.evaluate(doc, self.snap.stats, self.cfg, analyze, self.work_mem)
             self.explained += 1
         except Skipped as exc:
             self._report(ctx, "live-skipped", f"Could not EXPLAIN this statement ({exc.kind}): {exc.reason}",
@@ -319,6 +320,14 @@ class LivePass:
         except safety.Refused as exc:
             self.notes.append(f"statement at line {line} not EXPLAINed: {exc}")
             return
+        if self.advisor is not None:
+            try:
+                with self.session.transaction(f"hypothetical indexes for the statement at line {line}"):
+                    f = self.advisor.advise(q, ctx.schema, doc)
+                if f is not None:
+                    findings.append(f)
+            except Skipped as exc:
+                self.notes.append(f"statement at line {line}: no index suggestion ({exc.kind}: {exc.reason})")
         for f in findings:
             extra = dict(f.extra)
             msg = f.message
