@@ -466,3 +466,12 @@ def test_timing_of_a_live_run(db, tmp_path):
     assert len([d for d in diags if d["rule"] == "plan-missing-index"]) == 20
     print(f"\n20 queries: static {static * 1000:.0f} ms, live {live * 1000:.0f} ms "
           f"(setup of {ORDERS} orders: {db.setup_seconds:.1f} s)")
+
+
+def test_large_table_lock_is_not_silenced_by_a_suppression_of_another_rule(db, tmp_path):
+    text = ("SET lock_timeout = '2s';\n"
+            "-- pglint: ignore[index-not-concurrent] the table has 40 rows\n"
+            "CREATE INDEX orders_status ON orders (status);\n")
+    _, diags = check(db, tmp_path, text, large_table_rows=100_000)
+    assert [(d["rule"], d["line"]) for d in diags] == [("large-table-lock", 3)]
+    assert "SHARE lock on public.orders" in diags[0]["message"] and diags[0]["extra"]["table"]["work"] == "build"

@@ -137,7 +137,6 @@ class LivePass:
         self.work_mem: str | None = None
         self.advisor = None
         self.queries = 0
-        self.explained = 0
         self.skips: list[Skipped] = []
 
     # -- run and file boundaries ------------------------------------------------------------
@@ -312,7 +311,6 @@ class LivePass:
             with self.session.transaction(f"EXPLAIN of the statement at line {line}"):
                 doc = self.session.explain(q, analyze=analyze)
             findings = plans.evaluate(doc, self.snap.stats, self.cfg, analyze, self.work_mem)
-            self.explained += 1
         except Skipped as exc:
             self._report(ctx, "live-skipped", f"Could not EXPLAIN this statement ({exc.kind}): {exc.reason}",
                          _skip_help(exc), extra={"sqlstate": exc.sqlstate, "kind": exc.kind})
