@@ -1,7 +1,6 @@
 """``pglint check --dsn`` against a real PostgreSQL: catalog seeding, table sizes, plan
 rules, hypopg, pg_stat_statements, and the safety rules of the live session."""
 
-import threading
 import time
 
 import psycopg

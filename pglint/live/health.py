@@ -125,11 +125,10 @@ class Health:
     def unused_index(self) -> None:
         cfg = self.cfg
         reset = self.session.scalar("SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()")
-        started = self.session.scalar("SELECT pg_postmaster_start_time()")
         scans = {r[0]: r[1] for r in self.session.fetch(
             "SELECT indexrelid::int8, idx_scan::int8 FROM pg_stat_user_indexes")}
-        since = f"since the statistics were reset on {reset:%Y-%m-%d %H:%M}" if reset else (
-            f"since the server started on {started:%Y-%m-%d %H:%M}" if started else "since the statistics began")
+        since = (f"since the statistics were reset on {reset:%Y-%m-%d %H:%M}" if reset
+                 else "since the statistics began (they were never reset)")
         for ix in self.indexes():
             if ix["is_unique"] or ix["is_primary"] or ix["backs_constraint"] or not ix["is_valid"]:
                 continue
