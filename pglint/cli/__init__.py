@@ -34,6 +34,7 @@ def cli():
 def main(argv=None) -> int:
     """Entry point: no input may produce a traceback (set PGLINT_DEBUG=1 to see one)."""
     from .check import check  # noqa: F401  (registers the command)
+    from .health import health  # noqa: F401
     from .rules_cmd import rule, rules  # noqa: F401
 
     try:

@@ -45,9 +45,13 @@ def _multi(values) -> list[str]:
 @click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the result cache lives (default .pglint_cache).")
+@click.option("--dsn", metavar="URL", default=None,
+              help="Live mode: also check against this PostgreSQL (default PGLINT_DSN; '' uses the libpq PG* variables).")
+@click.option("--analyze", is_flag=True,
+              help="Live mode: EXPLAIN (ANALYZE, BUFFERS) read-only queries, in transactions that are rolled back.")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
-          history, explain_order, no_cache, cache_dir, statistics):
+          history, explain_order, no_cache, cache_dir, statistics, dsn, analyze):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -91,11 +95,27 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
 
     output = Output(fmt, statistics, quiet, color)
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
+    # live mode (pglint/live): validated config always, a connection only when asked for
+    from ..live.config import live_config
+    from ..live.dsn import resolve_dsn
+
+    live_cfg = live_config(extras.get("live"), settings.config_path)
+    dsn = resolve_dsn(dsn)
     progress = output.progress()
     try:
-        result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
-                           changed=changed, history=history, use_cache=not no_cache,
-                           progress=progress, statement_text=output.statement_text)
+        if dsn is not None or analyze:
+            from ..live.check import LiveError, run_check
+
+            try:
+                result = run_check(paths, settings, live_cfg, dsn or "", analyze=analyze or live_cfg.analyze,
+                                   explicit_version=pg_version is not None, stdin_name=stdin_filename,
+                                   stdin_bytes=stdin_bytes, statement_text=output.statement_text)
+            except LiveError as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
+                               changed=changed, history=history, use_cache=not no_cache,
+                               progress=progress, statement_text=output.statement_text)
     except UnknownRule as exc:
         raise click.UsageError(str(exc)) from None
     except UsageError as exc:

@@ -411,6 +411,8 @@ def _apply_suppressions(ctx: FileContext, diags: list[Diagnostic], directives: l
         for name, tok in d.rules.items():
             if name in d.used or name not in ctx.opts.enabled:
                 continue
+            if name in ctx.opts.rules and not ctx.opts.rules[name].engine:
+                continue  # live/trace rules: whether they fire depends on the database, not the file
             if d.squawk and any(n in d.used for n, t in d.rules.items() if t == tok):
                 continue  # a squawk rule maps to several pglint rules: one use is enough
             where = "in this file" if d.kind == "ignore-file" else "on the statement it applies to"

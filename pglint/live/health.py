@@ -1,0 +1,525 @@
+"""``pglint health``: database-wide checks (pghero-like), each finding a Diagnostic whose
+path is the database (``postgresql://host:port/db``) and whose rule has a page.
+
+Every check reads catalog rows or statistics views only (no lock on user tables, except
+``pg_sequence_last_value``, which takes a brief RowExclusiveLock on each sequence it
+reads), each in its own read-only transaction under the session's timeouts. A check that
+fails on the server (a permission, a timeout) is reported as a live-skipped info and the
+others go on.
+
+Three checks share their names with static rules of other modules (unindexed-foreign-key,
+missing-primary-key, security-definer-search-path): they report under whatever rule the
+registry holds for that name (the static rule when it exists, else the fallback defined
+in pglint/rules/health_*.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..engine.diagnostics import ERROR
+from ..engine.registry import all_rules
+from ..model.schema import choose_name
+from . import statements as pss_mod
+from .advisor import ident
+from .check import db_diagnostic, skipped_diagnostic
+from .config import LiveConfig, human_count, human_duration, human_size
+from .session import Session, Skipped
+
+_NS = "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
+INT_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+XID_LIMIT = 2146483648  # pghero: 2^31 - 1,000,000
+XID_STOP_WARNING = 40_000_000  # PostgreSQL starts warning 40M transactions before wraparound
+
+Q_INDEXES = rf"""
+SELECT x.indexrelid::int8 AS oid, n.nspname AS schema, i.relname AS name, tn.nspname AS table_schema,
+       t.relname AS table_name, x.indisunique AS is_unique, x.indisprimary AS is_primary,
+       x.indisvalid AS is_valid, x.indisready AS is_ready, x.indpred IS NOT NULL AS partial,
+       x.indnkeyatts::int4 AS nkey, x.indnatts::int4 AS natts, am.amname AS am, i.relpages::int8 AS pages,
+       x.indkey::int2[] AS attnums, x.indclass::oid[]::int8[] AS opclasses, x.indoption::int2[] AS options,
+       x.indcollation::oid[]::int8[] AS collations,
+       regexp_replace(COALESCE(x.indexprs::text, ''), ':location -?\d+', '', 'g') AS exprs,
+       regexp_replace(COALESCE(x.indpred::text, ''), ':location -?\d+', '', 'g') AS pred,
+       ARRAY(SELECT a.attname FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+             LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+             ORDER BY k.ord)::text[] AS columns,
+       EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x'))
+           AS backs_constraint
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_namespace n ON n.oid = i.relnamespace
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+JOIN pg_am am ON am.oid = i.relam
+WHERE {_NS.replace('n.', 'tn.')}
+ORDER BY tn.nspname, t.relname, i.relname
+"""
+
+
+class Health:
+    def __init__(self, session: Session, cfg: LiveConfig, settings, enabled: set[str]) -> None:
+        self.session = session
+        self.cfg = cfg
+        self.settings = settings
+        self.enabled = enabled
+        self.path = session.display
+        self.diagnostics = []
+        self.rules = all_rules()
+        self._indexes = None
+        self.block_size = 8192
+
+    def report(self, rule: str, message: str, help: str | None, relation: str | None = None,
+               extra: dict | None = None, severity: str | None = None) -> None:
+        if rule not in self.enabled:
+            return
+        self.diagnostics.append(db_diagnostic(rule, message, help, self.path, self.settings, severity, extra,
+                                              relation))
+
+    def skipped(self, exc: Skipped, what: str) -> None:
+        if "live-skipped" in self.enabled:
+            self.diagnostics.append(skipped_diagnostic(exc, self.path, self.settings, what))
+
+    def run(self) -> list:
+        checks = [
+            (("unused-index",), self.unused_index),
+            (("duplicate-index",), self.duplicate_index),
+            (("invalid-index",), self.invalid_index),
+            (("unindexed-foreign-key",), self.unindexed_foreign_key),
+            (("sequence-exhaustion",), self.sequence_exhaustion),
+            (("xid-wraparound",), self.xid_wraparound),
+            (("table-bloat",), self.table_bloat),
+            (("cache-hit-ratio",), self.cache_hit_ratio),
+            (("long-running-query", "idle-in-transaction"), self.sessions),
+            (("missing-primary-key",), self.missing_primary_key),
+            (("security-definer-search-path",), self.security_definer),
+        ]
+        try:
+            with self.session.transaction("reading the block size"):
+                self.block_size = int(self.session.scalar("SELECT current_setting('block_size')"))
+        except Skipped:
+            pass
+        for names, fn in checks:
+            if not any(n in self.enabled for n in names):
+                continue
+            what = " and ".join(names) + " check"
+            try:
+                with self.session.transaction(f"the {what}"):
+                    fn()
+            except Skipped as exc:
+                self.skipped(exc, f"the {what}")
+        if "slow-query" in self.enabled or "top-query" in self.enabled:
+            self.queries()
+        return self.diagnostics
+
+    # -- indexes --------------------------------------------------------------------------
+    def indexes(self) -> list[dict]:
+        if self._indexes is None:
+            self._indexes = self.session.fetch_dicts(Q_INDEXES)
+        return self._indexes
+
+    @staticmethod
+    def _cols(ix: dict) -> str:
+        cols = [c if c is not None else "(expression)" for c in (ix["columns"] or [])[: ix["nkey"]]]
+        return ", ".join(cols)
+
+    def unused_index(self) -> None:
+        cfg = self.cfg
+        reset = self.session.scalar("SELECT stats_reset FROM pg_stat_database WHERE datname = current_database()")
+        scans = {r[0]: r[1] for r in self.session.fetch(
+            "SELECT indexrelid::int8, idx_scan::int8 FROM pg_stat_user_indexes")}
+        since = (f"since the statistics were reset on {reset:%Y-%m-%d %H:%M}" if reset
+                 else "since the statistics began (they were never reset)")
+        for ix in self.indexes():
+            if ix["is_unique"] or ix["is_primary"] or ix["backs_constraint"] or not ix["is_valid"]:
+                continue
+            n = scans.get(ix["oid"])
+            size = ix["pages"] * self.block_size
+            if n is None or n > cfg.unused_index_max_scans or size < cfg.unused_index_min_size:
+                continue
+            name = f"{ix['schema']}.{ix['name']}"
+            table = f"{ix['table_schema']}.{ix['table_name']}"
+            self.report(
+                "unused-index",
+                f"Index {name} on {table} ({self._cols(ix)}) has been used by {n} index scans {since}, and takes "
+                f"{human_size(size)}: every write to {table} still updates it",
+                f"Statistics are per server: if no replica uses it either, drop it with DROP INDEX CONCURRENTLY "
+                f"{ident(ix['schema'])}.{ident(ix['name'])};",
+                table, {"index": name, "idx_scan": n, "bytes": size, "stats_reset": str(reset) if reset else None})
+
+    def duplicate_index(self) -> None:
+        by_table: dict = {}
+        for ix in self.indexes():
+            if ix["is_valid"] and ix["is_ready"]:
+                by_table.setdefault((ix["table_schema"], ix["table_name"]), []).append(ix)
+        for (schema, table), group in by_table.items():
+            reported = set()
+            widest = sorted(group, key=lambda ix: -ix["nkey"])  # name the widest covering index
+            for a in group:
+                for b in widest:
+                    if a is b or a["oid"] in reported:
+                        continue
+                    how = _redundant(a, b)
+                    if how is None:
+                        continue
+                    reported.add(a["oid"])
+                    an, bn = f"{a['schema']}.{a['name']}", f"{b['schema']}.{b['name']}"
+                    size = a["pages"] * self.block_size
+                    if how == "duplicate":
+                        msg = (f"Index {an} on {schema}.{table} ({self._cols(a)}) duplicates {bn}: same columns, "
+                               f"same kind; it costs {human_size(size)} and slows every write for nothing")
+                    else:
+                        msg = (f"Index {an} on {schema}.{table} ({self._cols(a)}) is redundant: {bn} "
+                               f"({self._cols(b)}) starts with the same columns and serves the same lookups; "
+                               f"it costs {human_size(size)} and slows every write")
+                    self.report("duplicate-index", msg,
+                                f"Drop it without blocking: DROP INDEX CONCURRENTLY {ident(a['schema'])}."
+                                f"{ident(a['name'])}; (check first that no query relies on it being smaller).",
+                                f"{schema}.{table}", {"index": an, "covered_by": bn, "kind": how, "bytes": size})
+
+    def invalid_index(self) -> None:
+        building = {r[0] for r in self.session.fetch(
+            "SELECT index_relid::int8 FROM pg_stat_progress_create_index WHERE index_relid <> 0")}
+        for ix in self.indexes():
+            if ix["is_valid"] or ix["oid"] in building:
+                continue
+            name = f"{ix['schema']}.{ix['name']}"
+            table = f"{ix['table_schema']}.{ix['table_name']}"
+            self.report(
+                "invalid-index",
+                f"Index {name} on {table} ({self._cols(ix)}) is INVALID, left by a CREATE INDEX CONCURRENTLY or "
+                "REINDEX CONCURRENTLY that failed or was cancelled: queries do not use it, every write still "
+                "updates it" + (", and as a unique index it still rejects duplicates" if ix["is_unique"] else ""),
+                f"Drop it and build it again: DROP INDEX CONCURRENTLY {ident(ix['schema'])}.{ident(ix['name'])}; "
+                "then CREATE INDEX CONCURRENTLY ... (or REINDEX INDEX CONCURRENTLY on PostgreSQL 12+), after fixing "
+                "what made it fail (duplicates for a unique index, a deadlock, a timeout).",
+                table, {"index": name})
+
+    def unindexed_foreign_key(self) -> None:
+        fks = self.session.fetch_dicts(f"""
+            SELECT con.conname, n.nspname AS schema, c.relname AS table_name, con.conrelid::int8 AS relid,
+                   ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+                         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+                         ORDER BY k.ord)::text[] AS columns,
+                   rn.nspname AS ref_schema, r.relname AS ref_table, c.reltuples::float8 AS rows
+            FROM pg_constraint con
+            JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class r ON r.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+            WHERE con.contype = 'f' AND NOT c.relispartition AND {_NS}
+            ORDER BY n.nspname, c.relname, con.conname""")
+        leading: dict = {}
+        for ix in self.indexes():
+            if ix["is_valid"] and not ix["partial"]:
+                leading.setdefault((ix["table_schema"], ix["table_name"]), []).append(
+                    [c for c in (ix["columns"] or [])[: ix["nkey"]]])
+        for fk in fks:
+            cols = list(fk["columns"])
+            idx = leading.get((fk["schema"], fk["table_name"]), [])
+            if any(set(i[: len(cols)]) == set(cols) and None not in i[: len(cols)] for i in idx):
+                continue
+            table = f"{fk['schema']}.{fk['table_name']}"
+            ref = f"{fk['ref_schema']}.{fk['ref_table']}"
+            name = choose_name(fk["table_name"], cols, "idx")
+            stmt = (f"CREATE INDEX CONCURRENTLY {ident(name)} ON {ident(fk['schema'])}.{ident(fk['table_name'])} "
+                    f"({', '.join(ident(c) for c in cols)});")
+            rows = fk["rows"]
+            rows_txt = f" (~{human_count(rows)} rows)" if rows is not None and rows >= 0 else ""
+            self.report(
+                "unindexed-foreign-key",
+                f"Foreign key {fk['conname']} on {table} ({', '.join(cols)}) has no index leading with its "
+                f"columns: every DELETE or key UPDATE on {ref} scans {table}{rows_txt} to check it, and joins on "
+                "it cannot use an index",
+                f"Create the index without blocking writes: {stmt}",
+                table, {"constraint": fk["conname"], "columns": cols, "references": ref, "index": stmt})
+
+    # -- sequences and transaction IDs -------------------------------------------------------
+    def sequence_exhaustion(self) -> None:
+        rows = self.session.fetch_dicts(f"""
+            WITH cols AS (
+                SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS attnum
+                FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                  AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+                UNION
+                SELECT d.refobjid, ad.adrelid, ad.adnum
+                FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+                WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+            )
+            SELECT n.nspname AS schema, c.relname AS table_name, a.attname AS column_name,
+                   format_type(a.atttypid, NULL) AS type, sn.nspname AS seq_schema, sc.relname AS seq_name,
+                   s.seqmax::numeric AS seqmax, s.seqincrement::int8 AS increment,
+                   has_sequence_privilege(sc.oid, 'SELECT,USAGE') AS allowed,
+                   CASE WHEN has_sequence_privilege(sc.oid, 'SELECT,USAGE')
+                        THEN pg_sequence_last_value(sc.oid) END::numeric AS last_value
+            FROM cols
+            JOIN pg_class sc ON sc.oid = cols.seq AND sc.relkind = 'S'
+            JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+            JOIN pg_sequence s ON s.seqrelid = sc.oid
+            JOIN pg_class c ON c.oid = cols.rel JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = cols.rel AND a.attnum = cols.attnum
+            WHERE {_NS}
+            ORDER BY 1, 2, 3""")
+        denied = []
+        for r in rows:
+            if not r["allowed"]:
+                denied.append(f"{r['seq_schema']}.{r['seq_name']}")
+                continue
+            if r["last_value"] is None or (r["increment"] or 1) < 0:
+                continue
+            limit = min(INT_MAX.get(r["type"], float(r["seqmax"])), float(r["seqmax"]))
+            used = float(r["last_value"]) / limit if limit else 0.0
+            if used < self.cfg.sequence_threshold:
+                continue
+            table = f"{r['schema']}.{r['table_name']}"
+            seq = f"{r['seq_schema']}.{r['seq_name']}"
+            bigger = "bigint" if r["type"] in ("smallint", "integer") else None
+            help = (f"Widen the column before it runs out: ALTER TABLE ... ALTER COLUMN {r['column_name']} TYPE "
+                    f"{bigger} rewrites {table}; on a large table add a bigint column, backfill it in batches and "
+                    "swap (and the foreign keys that reference it)." if bigger else
+                    f"The sequence {seq} has a MAXVALUE below the column type's: raise it (ALTER SEQUENCE {seq} "
+                    "MAXVALUE ...) or plan the move to a new key.")
+            self.report(
+                "sequence-exhaustion",
+                f"{table}.{r['column_name']} ({r['type']}) is filled by {seq}, which has used {used * 100:.1f}% "
+                f"of the values it can give ({int(r['last_value']):,} of {int(limit):,}): inserts fail when it "
+                "runs out",
+                help, table,
+                {"sequence": seq, "last_value": int(r["last_value"]), "max": int(limit), "used": round(used, 4)},
+                severity=ERROR if used >= 0.99 else None)
+        if denied:
+            self.skipped(Skipped("sequence-exhaustion", f"no SELECT or USAGE privilege on {len(denied)} sequence(s) "
+                                 f"({', '.join(denied[:5])}{' ...' if len(denied) > 5 else ''})", "42501"),
+                         "part of the sequence-exhaustion check")
+
+    def xid_wraparound(self) -> None:
+        rows = self.session.fetch("""
+            SELECT n.nspname, c.relname, GREATEST(age(c.relfrozenxid), COALESCE(age(t.relfrozenxid), 0))::int8
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+            WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
+            ORDER BY 3 DESC""")
+        limit = self.cfg.xid_remaining
+        over = [(s, t, age) for s, t, age in rows if XID_LIMIT - age < limit]
+        for schema, table, age in over[:20]:
+            left = XID_LIMIT - age
+            self.report(
+                "xid-wraparound",
+                f"{schema}.{table} has not been frozen for {age:,} transactions: {left:,} remain before "
+                "PostgreSQL stops accepting writes to avoid transaction ID wraparound",
+                f"Find what keeps autovacuum from freezing it (long-running or idle transactions, prepared "
+                f"transactions, replication slots holding xmin, autovacuum disabled) and run VACUUM (FREEZE, "
+                f"VERBOSE) {ident(schema)}.{ident(table)};",
+                f"{schema}.{table}", {"age": age, "remaining": left},
+                severity=ERROR if left < XID_STOP_WARNING else None)
+        if len(over) > 20:
+            self.report("xid-wraparound", f"... and {len(over) - 20} more tables past the same threshold", None,
+                        None, {"more": len(over) - 20})
+
+    # -- bloat and cache ------------------------------------------------------------------------
+    def table_bloat(self) -> None:
+        bs = self.block_size
+        tables = self.session.fetch_dicts(f"""
+            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS rows,
+                   c.relpages::int8 AS pages, c.relnatts::int4 AS natts,
+                   COALESCE((SELECT substring(o FROM 'fillfactor=(\\d+)')::int FROM unnest(c.reloptions) o
+                             WHERE o LIKE 'fillfactor=%'), 100) AS fillfactor
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND c.relpages > 0 AND c.reltuples > 0 AND {_NS}""")
+        widths: dict = {}
+        for schema, name, width, null_frac in self.session.fetch(
+                "SELECT schemaname, tablename, avg_width::float8, null_frac::float8 FROM pg_stats "
+                "WHERE schemaname <> 'information_schema' AND schemaname !~ '^pg_' AND NOT inherited"):
+            w = widths.setdefault((schema, name), [0.0, 0.0, 0])
+            w[0] += (width or 0) * (1 - (null_frac or 0))
+            w[1] = max(w[1], null_frac or 0)
+            w[2] += 1
+        for t in tables:
+            w = widths.get((t["schema"], t["name"]))
+            if w is None:
+                continue  # never analyzed: no estimate
+            header = 23 + (math.ceil(t["natts"] / 8) if w[1] > 0 else 0)
+            tuple_bytes = _maxalign(header) + _maxalign(w[0]) + 4  # + line pointer
+            usable = (bs - 24) * t["fillfactor"] / 100.0
+            expected_pages = math.ceil(t["rows"] * tuple_bytes / usable) if usable > 0 else t["pages"]
+            actual = t["pages"] * bs
+            waste = (t["pages"] - expected_pages) * bs
+            if waste <= 0:
+                continue
+            ratio = waste / actual
+            if ratio < self.cfg.table_bloat_ratio or waste < self.cfg.table_bloat_min_size:
+                continue
+            name = f"{t['schema']}.{t['name']}"
+            self.report(
+                "table-bloat",
+                f"{name} takes {human_size(actual)} for ~{human_count(t['rows'])} live rows that need about "
+                f"{human_size(expected_pages * bs)}: an estimated {human_size(waste)} ({ratio * 100:.0f}%) is "
+                "dead space that every sequential scan still reads",
+                "VACUUM makes the space reusable but does not give it back: rebuild the table online with pg_repack "
+                "(or pg_squeeze); VACUUM FULL does it too, under an ACCESS EXCLUSIVE lock. Then find the cause "
+                "(mass DELETE/UPDATE, autovacuum too slow, long transactions). This is an estimate from pg_stats; "
+                "pgstattuple measures it exactly.",
+                name, {"bytes": actual, "expected_bytes": expected_pages * bs, "wasted_bytes": waste,
+                       "ratio": round(ratio, 3)})
+
+    def cache_hit_ratio(self) -> None:
+        for what, sql in (
+            ("table", "SELECT sum(heap_blks_hit)::float8, sum(heap_blks_read)::float8 FROM pg_statio_user_tables"),
+            ("index", "SELECT sum(idx_blks_hit)::float8, sum(idx_blks_read)::float8 FROM pg_statio_user_indexes"),
+        ):
+            hit, read = self.session.fetch(sql)[0]
+            hit, read = hit or 0.0, read or 0.0
+            total = hit + read
+            if total < self.cfg.cache_hit_min_blocks:
+                continue
+            ratio = hit / total
+            if ratio >= self.cfg.cache_hit_ratio:
+                continue
+            self.report(
+                "cache-hit-ratio",
+                f"{what.capitalize()} reads found in shared buffers: {ratio * 100:.1f}% (below "
+                f"{self.cfg.cache_hit_ratio * 100:g}%): {human_count(read)} of {human_count(total)} blocks had to "
+                "come from the operating system or the disk",
+                "The working set does not fit in shared_buffers: read less (indexes instead of sequential scans, "
+                "fewer columns), or give the server more memory and shared_buffers. The counters run since the "
+                "statistics were last reset.",
+                None, {"kind": what, "hit_blocks": hit, "read_blocks": read, "ratio": round(ratio, 4)})
+
+    # -- sessions ---------------------------------------------------------------------------------
+    def sessions(self) -> None:
+        rows = self.session.fetch_dicts("""
+            SELECT pid, usename, application_name, state, left(query, 300) AS query,
+                   EXTRACT(EPOCH FROM clock_timestamp() - query_start)::float8 AS running,
+                   EXTRACT(EPOCH FROM clock_timestamp() - state_change)::float8 AS idle,
+                   EXTRACT(EPOCH FROM clock_timestamp() - xact_start)::float8 AS in_xact
+            FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            ORDER BY query_start""")
+        for r in rows:
+            who = f"pid {r['pid']} ({r['usename'] or 'unknown user'}" + (
+                f", {r['application_name']})" if r["application_name"] else ")")
+            q = (r["query"] or "").strip().replace("\n", " ")
+            state = r["state"] or ""
+            if state == "active" and (r["running"] or 0) >= self.cfg.long_running:
+                self.report(
+                    "long-running-query",
+                    f"Session {who} has been running its query for {human_duration(r['running'])}: {q}",
+                    "While it runs it holds its locks and its snapshot: VACUUM cannot remove rows deleted since it "
+                    "began, and a migration waiting behind its locks queues every later query. If it is stuck: "
+                    f"SELECT pg_cancel_backend({r['pid']}); (pglint never cancels anything).",
+                    None, {"pid": r["pid"], "seconds": round(r["running"], 1), "query": q})
+            elif state.startswith("idle in transaction") and (r["idle"] or 0) >= self.cfg.idle_in_transaction:
+                self.report(
+                    "idle-in-transaction",
+                    f"Session {who} has been idle inside an open transaction for {human_duration(r['idle'])} "
+                    f"(transaction open for {human_duration(r['in_xact'] or 0)}; last query: {q})",
+                    "An open transaction keeps its locks and holds back VACUUM. Make the application commit or roll "
+                    "back promptly, and set idle_in_transaction_session_timeout; to end this one: "
+                    f"SELECT pg_terminate_backend({r['pid']}); (pglint never terminates anything).",
+                    None, {"pid": r["pid"], "seconds": round(r["idle"], 1), "state": state, "query": q})
+
+    # -- schema --------------------------------------------------------------------------------
+    def missing_primary_key(self) -> None:
+        rows = self.session.fetch(f"""
+            SELECT n.nspname, c.relname, c.reltuples::float8
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_NS}
+              AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary)
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+            ORDER BY 1, 2""")
+        for schema, table, rows_est in rows:
+            name = f"{schema}.{table}"
+            self.report(
+                "missing-primary-key",
+                f"Table {name} has no primary key: its rows cannot be addressed reliably (logical replication "
+                "needs a REPLICA IDENTITY for UPDATE and DELETE, ORMs and tools need a key) and duplicates go "
+                "unnoticed",
+                f"Add one; on a large table build the index first without blocking: CREATE UNIQUE INDEX "
+                f"CONCURRENTLY ... ON {ident(schema)}.{ident(table)} (...); then ALTER TABLE "
+                f"{ident(schema)}.{ident(table)} ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...;",
+                name, {"rows_estimate": None if rows_est is None or rows_est < 0 else int(rows_est)})
+
+    def security_definer(self) -> None:
+        rows = self.session.fetch(f"""
+            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), r.rolname
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
+            WHERE p.prosecdef AND {_NS}
+              AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                              AND d.objid = p.oid AND d.deptype = 'e')
+            ORDER BY 1, 2""")
+        for schema, name, args, owner in rows:
+            sig = f"{ident(schema)}.{ident(name)}({args})"
+            self.report(
+                "security-definer-search-path",
+                f"Function {sig} runs as {owner} (SECURITY DEFINER) without SET search_path: a caller who can "
+                "create objects in a schema on the search path can make it run their function or operator with "
+                f"{owner}'s privileges",
+                f"Pin the search path: ALTER FUNCTION {sig} SET search_path = pg_catalog, pg_temp; and "
+                "schema-qualify the objects it uses.",
+                None, {"function": sig, "owner": owner})
+
+    # -- pg_stat_statements -----------------------------------------------------------------------
+    def queries(self) -> None:
+        stats = pss_mod.load(self.session)
+        if not stats.available:
+            if "live-skipped" in self.enabled:
+                self.diagnostics.append(db_diagnostic(
+                    "live-skipped", f"slow-query and top-query were skipped: {stats.problem}",
+                    "pg_stat_statements records how often and how long each query runs; the other checks ran "
+                    "without it.", self.path, self.settings, extra={"check": "pg_stat_statements"}))
+            return
+        for q in sorted(stats.by_fingerprint.values(), key=lambda q: q.total_ms, reverse=True):
+            if pss_mod.is_slow(q, self.cfg):
+                self.report(
+                    "slow-query",
+                    f"Query ran {q.calls:,} times with a mean of {q.mean_ms:.1f} ms ({q.share * 100:.1f}% of the "
+                    f"database's query time): {_short(q.query)}",
+                    "EXPLAIN it (pglint check --dsn on a file holding it shows the plan findings and suggests an "
+                    f"index when hypopg is installed). Thresholds: slow-query-calls = {self.cfg.slow_query_calls}, "
+                    f"slow-query-mean = {self.cfg.slow_query_mean * 1000:g}ms.",
+                    None, {**q.to_json(), "query": q.query})
+        for rank, q in enumerate(stats.top(self.cfg.top_queries), 1):
+            self.report(
+                "top-query",
+                f"#{rank} by total time ({q.summary()}): {_short(q.query)}",
+                "The queries at the top of this list are where speeding up pays most.",
+                None, {**q.to_json(), "rank": rank, "query": q.query})
+
+
+def _short(text: str, n: int = 200) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= n else t[: n - 3] + "..."
+
+
+def _maxalign(n: float) -> float:
+    return math.ceil(n / 8) * 8
+
+
+def _redundant(a: dict, b: dict) -> str | None:
+    """'duplicate' or 'prefix' when index a is not needed because of b, else None."""
+    if a["am"] != b["am"] or a["exprs"] != b["exprs"] or a["pred"] != b["pred"]:
+        return None
+    ka, kb = a["nkey"], b["nkey"]
+    cols_a, cols_b = list(a["attnums"][:ka]), list(b["attnums"][:kb])
+    same = (cols_a == cols_b and list(a["opclasses"][:ka]) == list(b["opclasses"][:kb])
+            and list(a["collations"][:ka]) == list(b["collations"][:kb])
+            and list(a["options"][:ka]) == list(b["options"][:kb]))
+    if same and list(a["attnums"]) == list(b["attnums"]):
+        if a["is_unique"] != b["is_unique"]:
+            return "duplicate" if b["is_unique"] and not a["is_unique"] else None
+        # exact duplicates: keep the one that backs a constraint, else the first by name
+        if a["backs_constraint"] and not b["backs_constraint"]:
+            return None
+        if a["backs_constraint"] == b["backs_constraint"] and a["name"] < b["name"]:
+            return None
+        return "duplicate"
+    if a["is_unique"] or a["backs_constraint"] or a["am"] != "btree" or a["natts"] != ka or ka >= kb:
+        return None
+    if (cols_a == cols_b[:ka] and list(a["opclasses"][:ka]) == list(b["opclasses"][:ka])
+            and list(a["collations"][:ka]) == list(b["collations"][:ka])
+            and list(a["options"][:ka]) == list(b["options"][:ka])):
+        return "prefix"
+    return None
+
+
+def run_health(session: Session, cfg: LiveConfig, settings, enabled: set[str]) -> list:
+    return Health(session, cfg, settings, enabled).run()

@@ -1,0 +1,186 @@
+"""What live mode may send to the database, decided by PostgreSQL's own parser (pglast).
+
+Only text that parses as exactly one SELECT / INSERT / UPDATE / DELETE (VALUES and WITH
+are SELECTs, or carry their DML) is ever sent, and only wrapped in EXPLAIN (or PREPARE for
+statements with $n parameters). The final text, wrapper included, is parsed again and must
+be exactly the one statement pglint built. ANALYZE (which executes the query) is allowed
+only for read-only queries: no INSERT/UPDATE/DELETE at any level, no SELECT INTO, no
+FOR UPDATE/SHARE, no volatile function other than a few harmless built-ins.
+
+The session adds its own guarantees (session.py): BEGIN READ ONLY, statement and lock
+timeouts, ROLLBACK, the extended protocol (one statement per message).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from ..model.nodes import strings, walk
+
+ALLOWED = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"})
+_DML = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+
+# Volatile built-ins that change nothing outside the query (safe under EXPLAIN ANALYZE).
+HARMLESS_VOLATILE = frozenset({
+    "random", "random_normal", "clock_timestamp", "timeofday", "gen_random_uuid",
+    "uuid_generate_v4", "uuidv4", "uuidv7",
+})
+
+
+class Refused(ValueError):
+    """The text is not something live mode sends; the message says why."""
+
+
+@dataclass
+class Query:
+    text: str  # the statement as sent inside EXPLAIN (no trailing semicolon)
+    type: str  # SelectStmt, InsertStmt, UpdateStmt, DeleteStmt
+    node: dict = field(repr=False)
+    params: int = 0  # highest $n
+    read_only: bool = True  # nothing in it writes or locks rows
+    not_read_only: str | None = None  # why not
+    functions: tuple[str, ...] = ()  # names of the functions it calls (lower case, unqualified)
+
+    @property
+    def fingerprint(self) -> str | None:
+        from pglast.parser import fingerprint
+
+        try:
+            return fingerprint(self.text)
+        except Exception:  # noqa: BLE001 - pglast raises its own ParseError types
+            return None
+
+
+def _parse(text: str) -> list[dict]:
+    from pglast.parser import ParseError, parse_sql_json
+
+    try:
+        return json.loads(parse_sql_json(text)).get("stmts", [])
+    except ParseError as exc:
+        raise Refused(f"it does not parse: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise Refused(f"it cannot be analysed: {exc}") from None
+
+
+def strip(text: str) -> str:
+    """The statement without its trailing semicolon and blanks."""
+    t = text.rstrip()
+    while t.endswith(";"):
+        t = t[:-1].rstrip()
+    return t
+
+
+def vet(text: str) -> Query:
+    """A Query if ``text`` is exactly one statement live mode may EXPLAIN; else Refused."""
+    text = strip(text)
+    stmts = _parse(text)
+    if len(stmts) != 1:
+        raise Refused(f"it holds {len(stmts)} statements, not one")
+    stmt = stmts[0].get("stmt") or {}
+    if len(stmt) != 1:
+        raise Refused("it is not a statement")
+    (typ, node), = stmt.items()
+    if typ not in ALLOWED:
+        raise Refused(f"{typ} is not a query (only SELECT, INSERT, UPDATE, DELETE, VALUES and WITH are EXPLAINed)")
+    q = Query(text, typ, node)
+    max_param = 0
+    funcs: list[str] = []
+    why = None
+    if typ != "SelectStmt":
+        why = f"it is an {typ[:-4].upper()}"
+    for t, f in walk(node, typ):
+        if t == "SelectStmt":
+            if f.get("intoClause"):
+                raise Refused("SELECT INTO creates a table")
+            if f.get("lockingClause"):
+                why = why or "it locks rows (FOR UPDATE/SHARE)"
+        elif t in _DML and f is not node:
+            why = why or "it modifies data in a WITH clause"
+        elif t == "ParamRef":
+            max_param = max(max_param, int(f.get("number") or 0))
+        elif t == "FuncCall":
+            parts = strings(f.get("funcname"))
+            if parts:
+                funcs.append(parts[-1].lower())
+    q.params = max_param
+    q.functions = tuple(dict.fromkeys(funcs))
+    q.read_only = why is None
+    q.not_read_only = why
+    return q
+
+
+def volatile_calls(q: Query, volatility: dict[str, str]) -> list[str]:
+    """Functions the query calls that may change something when executed: volatile in the
+    catalog (any overload) or unknown to it, except a few harmless built-ins."""
+    out = []
+    for name in q.functions:
+        if name in HARMLESS_VOLATILE:
+            continue
+        v = volatility.get(name)
+        if v is None or v == "v":
+            out.append(name)
+    return out
+
+
+_OPTION_NAMES = {"format", "verbose", "analyze", "buffers", "generic_plan", "costs", "settings"}
+
+
+def explain_sql(q: Query, *, analyze: bool = False, generic: bool = False) -> str:
+    """``EXPLAIN (...) <query>``, checked to be exactly that one statement."""
+    if analyze and not q.read_only:
+        raise Refused(f"not run with ANALYZE: {q.not_read_only}")
+    if analyze and generic:
+        raise Refused("GENERIC_PLAN cannot be combined with ANALYZE")
+    opts = ["FORMAT JSON", "VERBOSE"]
+    if analyze:
+        opts += ["ANALYZE", "BUFFERS"]
+    if generic:
+        opts.append("GENERIC_PLAN")
+    sql = f"EXPLAIN ({', '.join(opts)}) {q.text}"
+    check_explain(sql, q.type, analyze=analyze, generic=generic)
+    return sql
+
+
+def check_explain(sql: str, inner: str, *, analyze: bool, generic: bool = False) -> None:
+    stmts = _parse(sql)
+    if len(stmts) != 1 or "ExplainStmt" not in (stmts[0].get("stmt") or {}):
+        raise Refused("the EXPLAIN text is not one EXPLAIN statement")
+    ex = stmts[0]["stmt"]["ExplainStmt"]
+    query = ex.get("query") or {}
+    if list(query) != [inner]:
+        raise Refused(f"the EXPLAINed statement is {list(query)}, expected {inner}")
+    names = {(o.get("DefElem") or {}).get("defname") for o in ex.get("options") or ()}
+    if not names <= _OPTION_NAMES:
+        raise Refused(f"unexpected EXPLAIN options {sorted(n for n in names if n not in _OPTION_NAMES)}")
+    if ("analyze" in names) != analyze or ("generic_plan" in names) != generic:
+        raise Refused("EXPLAIN options differ from the ones requested")
+    if inner == "ExecuteStmt" and not re.fullmatch(r"pglint_\d+", query["ExecuteStmt"].get("name", "")):
+        raise Refused("EXECUTE of a statement pglint did not prepare")
+
+
+_NAME = re.compile(r"pglint_\d+")
+
+
+def prepare_sql(q: Query, name: str) -> str:
+    """``PREPARE name AS <query>``, checked to be exactly that one statement."""
+    if not _NAME.fullmatch(name):
+        raise Refused(f"bad statement name {name!r}")
+    sql = f"PREPARE {name} AS {q.text}"
+    stmts = _parse(sql)
+    if len(stmts) != 1 or "PrepareStmt" not in (stmts[0].get("stmt") or {}):
+        raise Refused("the PREPARE text is not one PREPARE statement")
+    p = stmts[0]["stmt"]["PrepareStmt"]
+    if p.get("name") != name or list(p.get("query") or {}) != [q.type] or p.get("argtypes"):
+        raise Refused("the PREPARE text is not the statement pglint built")
+    return sql
+
+
+def explain_execute_sql(name: str, nparams: int) -> str:
+    if not _NAME.fullmatch(name):
+        raise Refused(f"bad statement name {name!r}")
+    args = "(" + ", ".join(["NULL"] * nparams) + ")" if nparams else ""
+    sql = f"EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE {name}{args}"
+    check_explain(sql, "ExecuteStmt", analyze=False)
+    return sql
