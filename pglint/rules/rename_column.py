@@ -1,0 +1,30 @@
+from ..engine.registry import Rule
+from ._common import column_is_new, in_rollback, qname
+
+RULE = Rule(
+    "PG203", "rename-column",
+    summary="RENAME COLUMN breaks the running application's queries that use the old name",
+    category="compatibility",
+)
+
+
+@RULE.on("RenameStmt")
+def check(ctx, node):
+    if node.get("renameType") != "OBJECT_COLUMN" or in_rollback(ctx):
+        return
+    rv = node.get("relation")
+    old, new = node.get("subname", ""), node.get("newname", "")
+    if column_is_new(ctx, rv, old):
+        return
+    rel = qname(rv)
+    kind = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+            "OBJECT_FOREIGN_TABLE": "foreign table"}.get(node.get("relationType", ""), "table")
+    ctx.report(
+        f"Renaming column {old} of {kind} {rel} to {new} breaks the running application: from the moment this commits, "
+        f"every query that names {old} fails with 'column \"{old}\" does not exist' until code using {new} is "
+        f"deployed (and that code fails if it is deployed first)",
+        relation=rv,
+        help=(f"Rename in steps: ALTER TABLE {rel} ADD COLUMN {new} <type>; keep both columns in sync (the application "
+              f"writes both, or a trigger), backfill {new} from {old} in batches, move reads and writes to {new} and "
+              f"deploy, then drop {old} in a later migration."),
+    )

@@ -1,0 +1,30 @@
+from ..engine.registry import Rule
+from ._common import in_rollback, qname
+
+RULE = Rule(
+    "PG204", "rename-table",
+    summary="RENAME of a table breaks the running application's queries that use the old name",
+    category="compatibility",
+)
+
+
+@RULE.on("RenameStmt")
+def check(ctx, node):
+    if node.get("renameType") != "OBJECT_TABLE" or in_rollback(ctx):
+        return
+    rv = node.get("relation")
+    if ctx.is_new_table(rv):
+        return
+    t = ctx.schema.table(rv)
+    if t is not None and t.kind not in ("r", "p"):
+        return  # ALTER TABLE on a view or sequence: rename-object names the kind
+    old, new = qname(rv), node.get("newname", "")
+    ctx.report(
+        f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "
+        f"that names {old} fails with 'relation \"{old}\" does not exist' until code using {new} is deployed (and "
+        "that code fails if it is deployed first)",
+        relation=rv,
+        help=(f"Keep the old name working while the code moves: in one transaction ALTER TABLE {old} RENAME TO {new}; "
+              f"CREATE VIEW {old} AS SELECT * FROM {new}; (a simple view is updatable, so old code keeps reading and "
+              f"writing through it), deploy code that uses {new}, then DROP VIEW {old} in a later migration."),
+    )
