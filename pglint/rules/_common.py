@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model.locks import alter_table_cmds, column_constraints, column_def_of, constraint_of  # noqa: F401
-from ..model.nodes import relation_name
+from ..model.nodes import relation_name, strings
 
 
 def qname(rv: dict | None) -> str:
@@ -62,15 +64,131 @@ def constraint_is_new(ctx, rv: dict | None, name: str) -> bool:
     return c is not None and c.origin is not None and c.origin.file == ctx.file_index
 
 
-def in_rollback(ctx) -> bool:
-    """The statement is in a down / rollback migration: it undoes what the up did."""
-    return bool(ctx.stmt is not None and ctx.stmt.rollback)
+def not_against_live_app(ctx) -> bool:
+    """The statement is in a down / rollback migration (it undoes what the up did), or the
+    file is a schema dump (restored into an empty database): either way it does not run
+    against an application that uses what it removes or renames."""
+    return bool(ctx.stmt is not None and ctx.stmt.rollback) or is_schema_dump(ctx)
+
+
+def report(ctx, message: str, help: str | None = None, **kw):
+    """``ctx.report`` with names shown as written (template placeholders put back)."""
+    return ctx.report(shown(ctx, message), help=shown(ctx, help) if help else help, **kw)
 
 
 def report_at_statement(ctx, stmt_index: int, span: tuple[int, int], message: str, **kw):
     """Report from an ``at_end`` handler, attached to an earlier statement (so that a
     suppression comment above that statement applies)."""
-    d = ctx.report(message, at=span, **kw)
+    d = report(ctx, message, at=span, **kw)
     if d is not None:
         d.statement = stmt_index
     return d
+
+
+def _shared(ctx) -> dict:
+    """Scratch space shared by the rules for facts computed once per file."""
+    return ctx.state.setdefault("_common", {})
+
+
+_DUMP_PREAMBLE = re.compile(r"SELECT pg_catalog\.set_config\('search_path', '', false\);")
+
+
+def is_schema_dump(ctx) -> bool:
+    """pg_dump output (also Rails' structure.sql, which strips the header comments): it is
+    restored into an empty database, never run against a live application. pg_dump has
+    written this search_path reset near the top of every dump since PostgreSQL 10.3."""
+    sh = _shared(ctx)
+    v = sh.get("dump")
+    if v is None:
+        v = sh["dump"] = bool(_DUMP_PREAMBLE.search(ctx.sql, 0, 4000))
+    return v
+
+
+def shown(ctx, name: str) -> str:
+    """A name for a message as the author wrote it: template placeholders (replaced by
+    same-length identifiers before parsing) are put back."""
+    holes = ctx.parsed.placeholders
+    if not holes:
+        return name
+    sh = _shared(ctx)
+    subs = sh.get("placeholders")
+    if subs is None:
+        subs = {}
+        for s, e in holes:
+            sub, orig = ctx.sql[s:e], ctx.source.text[s:e]
+            if sub != orig and len(sub) > 2:
+                subs[sub] = orig
+                subs[sub.lower()] = orig  # the parser folds unquoted names to lower case
+        subs = sh["placeholders"] = subs
+    for k, v in subs.items():
+        if k and k in name:
+            name = name.replace(k, v)
+    return name
+
+
+# what a CREATE statement makes, for "recreated later in the file"
+def _made(stmt) -> list[tuple[str, str]]:
+    t = stmt.type
+    n = stmt.node
+    if t == "CreateFunctionStmt":
+        names = strings(n.get("funcname"))
+        return [("function", names[-1])] if names else []
+    if t == "ViewStmt":
+        return [("view", (n.get("view") or {}).get("relname", ""))]
+    if t == "CreateTableAsStmt" and n.get("objtype") == "OBJECT_MATVIEW":
+        return [("materialized view", ((n.get("into") or {}).get("rel") or {}).get("relname", ""))]
+    if t in ("CreateEnumStmt", "CreateRangeStmt"):
+        names = strings(n.get("typeName"))
+        return [("type", names[-1])] if names else []
+    if t == "CompositeTypeStmt":
+        return [("type", (n.get("typevar") or {}).get("relname", ""))]
+    if t == "DefineStmt":
+        kind = {"OBJECT_TYPE": "type", "OBJECT_AGGREGATE": "function"}.get(n.get("kind", ""))
+        names = strings(n.get("defnames"))
+        return [(kind, names[-1])] if kind and names else []
+    if t == "CreateDomainStmt":
+        names = strings(n.get("domainname"))
+        return [("domain", names[-1])] if names else []
+    if t == "CreateSeqStmt":
+        return [("sequence", (n.get("sequence") or {}).get("relname", ""))]
+    if t == "CreateSchemaStmt":
+        return [("schema", n.get("schemaname", ""))]
+    if t == "CreateExtensionStmt":
+        return [("extension", n.get("extname", ""))]
+    if t == "CreateForeignTableStmt":
+        return [("foreign table", ((n.get("base") or {}).get("relation") or {}).get("relname", ""))]
+    if t == "AlterTableStmt":
+        table = (n.get("relation") or {}).get("relname", "")
+        out = []
+        for cmd in alter_table_cmds(n):
+            if cmd.get("subtype") == "AT_AddConstraint":
+                con = constraint_of(cmd) or {}
+                if con.get("conname"):
+                    out.append(("constraint", f"{table}.{con['conname']}"))
+        return out
+    return []
+
+
+_CREATE_TYPES = frozenset({
+    "CreateFunctionStmt", "ViewStmt", "CreateTableAsStmt", "CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt",
+    "DefineStmt", "CreateDomainStmt", "CreateSeqStmt", "CreateSchemaStmt", "CreateExtensionStmt",
+    "CreateForeignTableStmt", "AlterTableStmt",
+})
+
+
+def recreated_later(ctx, kind: str, name: str) -> bool:
+    """Whether a later statement of this file (same section) creates an object of this
+    kind and name again: the DROP is part of a replacement, not a removal. ``kind`` as in
+    ``_made`` (function covers procedures and aggregates); constraints are named
+    "table.constraint"."""
+    sh = _shared(ctx)
+    made = sh.get("made")
+    if made is None:
+        made = sh["made"] = {}
+        for s in ctx.parsed.all_statements():
+            if s.origin == "function" or s.type not in _CREATE_TYPES or s.rollback:
+                continue
+            for key in _made(s):
+                made.setdefault(key, []).append((s.section, s.start))
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start > stmt.start for sec, start in made.get((kind, name), ()))

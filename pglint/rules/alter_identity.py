@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import defelem
-from ._common import alter_table_cmds, column_is_new, in_rollback, qname
+from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG211", "alter-identity",
@@ -30,7 +30,7 @@ def _restarts(cmd) -> bool:
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or in_rollback(ctx):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     table = qname(rv)
@@ -71,4 +71,4 @@ def check(ctx, node):
                    "(sequence options, or BY DEFAULT, which lets explicit ids through that later collide with "
                    "generated ones)")
             help = "Make sure the deployed code and the existing ids fit the new identity settings first."
-        ctx.report(msg, at=ctx.cmd_span(i), relation=rv, help=help)
+        report(ctx, msg, at=ctx.cmd_span(i), relation=rv, help=help)

@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ._columns import column_sites, type_span
+from ._common import report
 
 RULE = Rule(
     "PG306", "char-column",
@@ -16,14 +17,14 @@ def check(ctx, node):
         n = s.type.mods[0] if s.type.mods else None
         arr = "[]" * s.type.array
         size = f"char({n})" if n is not None else "bpchar"
-        limit = (f" CHECK (char_length({s.name}) <= {n})" if n is not None and n != 1 else
-                 f" CHECK (char_length({s.name}) = 1)" if n == 1 else "")
-        ctx.report(
-            f"{s.display} is {size}{arr}: values are padded with spaces"
-            + (f" to {n} characters" if n is not None else "")
-            + ", the padding is returned to the application ('ab' comes back as 'ab' plus spaces), trailing spaces "
-              "are ignored in comparisons but not by LIKE, regular expressions or the application, and it takes no "
-              "less space than text",
+        limit = f" CHECK (char_length({s.name}) <= {n})" if n is not None else ""
+        pad = f"values shorter than {n} characters are padded with spaces" if n not in (None, 1) else \
+            "values are blank-padded"
+        report(ctx, 
+            f"{s.display} is {size}{arr}: {pad}, which the application gets back and which LIKE, regular expressions "
+            "and casts to text treat differently from = (where trailing spaces are ignored); longer values fail "
+            f"with 'value too long for type character({n if n is not None else 'n'})', and it takes no less space "
+            "than text",
             at=type_span(ctx, s), relation=s.table,
             help=f"Use text, with a CHECK if the length is a rule: {s.name} text{arr}" + ("" if arr else limit) + ".",
         )

@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import object_ref
-from ._common import created_here, in_rollback
+from ._common import created_here, report
 
 RULE = Rule(
     "PG315", "domain-check",
@@ -12,14 +12,14 @@ RULE = Rule(
 
 @RULE.on("CreateDomainStmt")
 def create(ctx, node):
-    if in_rollback(ctx):
+    if ctx.stmt.rollback:
         return
     checks = [c["Constraint"] for c in node.get("constraints") or ()
               if c.get("Constraint", {}).get("contype") == "CONSTR_CHECK"]
     if not checks:
         return
     name = ".".join(strings(node.get("domainname")))
-    ctx.report(
+    report(ctx, 
         f"Domain {name} carries a CHECK: every table column of this type is bound to it, and changing the rule later "
         f"(ALTER DOMAIN {name} ADD CONSTRAINT, or VALIDATE CONSTRAINT after NOT VALID) checks every row of every "
         "table that uses the domain, in one statement, holding a SHARE lock that blocks writes to all of them",
@@ -33,7 +33,7 @@ def create(ctx, node):
 @RULE.on("AlterDomainStmt")
 def alter(ctx, node):
     sub = node.get("subtype")
-    if in_rollback(ctx):
+    if ctx.stmt.rollback:
         return
     names = strings(node.get("typeName"))
     name = ".".join(names)
@@ -50,7 +50,7 @@ def alter(ctx, node):
         what = f"ALTER DOMAIN {name} SET NOT NULL checks"
     else:
         return
-    ctx.report(
+    report(ctx, 
         f"{what} every row of every table with a column of this domain, in one statement, holding a SHARE lock on "
         "each of them: writes to all those tables are blocked until the last one is scanned (unlike a table's "
         "VALIDATE CONSTRAINT, a domain's takes SHARE as well)",

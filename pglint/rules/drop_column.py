@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, in_rollback, qname
+from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG201", "drop-column",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or in_rollback(ctx):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv):
@@ -28,7 +28,7 @@ def check(ctx, node):
                "INSERT and UPDATE until it restarts")
         if cmd.get("behavior") == "DROP_CASCADE":
             msg += "; CASCADE also drops the views, indexes and constraints that depend on the column"
-        ctx.report(
+        report(ctx, 
             msg, at=ctx.cmd_span(i), relation=rv,
             help=(f"Drop it in two deploys: first ship code that no longer reads or writes {col} (e.g. Rails "
                   "ignored_columns, or remove the field from the model) and deploy it everywhere; then run "

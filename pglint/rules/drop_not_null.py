@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, in_rollback, qname
+from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG208", "drop-not-null",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or in_rollback(ctx):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     table = qname(rv)
@@ -20,7 +20,7 @@ def check(ctx, node):
         col = cmd.get("name", "")
         if column_is_new(ctx, rv, col):
             continue
-        ctx.report(
+        report(ctx, 
             f"DROP NOT NULL on {table}.{col}: from now on NULLs can be written to {col}, and code of the running "
             f"application (and other services, reports, exports) that reads {col} as always set breaks on the first "
             "NULL (a non-optional field in the ORM or in a typed client fails to load the row)",

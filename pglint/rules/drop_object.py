@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, in_rollback, qname
+from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, not_against_live_app, qname,
+                      recreated_later, report)
 
 RULE = Rule(
     "PG206", "drop-object",
@@ -41,6 +42,10 @@ _BREAKS = {
 }
 
 
+# kind names of ``recreated_later``
+_REMADE = {"procedure": "function", "routine": "function", "aggregate": "function"}
+
+
 def _relation_kind(kind: str) -> bool:
     return kind in RELATION_KINDS.values()
 
@@ -48,7 +53,7 @@ def _relation_kind(kind: str) -> bool:
 @RULE.on("DropStmt")
 def check(ctx, node):
     kind = _KINDS.get(node.get("removeType", ""))
-    if kind is None or in_rollback(ctx):
+    if kind is None or not_against_live_app(ctx):
         return
     cascade = node.get("behavior") == "DROP_CASCADE"
     model_kind = kind if _relation_kind(kind) else OBJECT_KINDS.get(node.get("removeType", ""))
@@ -60,40 +65,48 @@ def check(ctx, node):
             continue
         if created_here(ctx, model_kind, schema, name):
             continue
-        shown = ".".join(names)
-        _report(ctx, kind, shown, cascade)
+        if not cascade and recreated_later(ctx, _REMADE.get(kind, kind), name):
+            continue  # dropped to be created again (a new definition or signature): a replacement
+        _report(ctx, kind, ".".join(names), cascade)
 
 
 @RULE.on("DropdbStmt")
 def drop_database(ctx, node):
     name = node.get("dbname", "")
-    if in_rollback(ctx) or created_here(ctx, "database", None, name):
+    if not_against_live_app(ctx) or created_here(ctx, "database", None, name):
         return
     _report(ctx, "database", name, False)
 
 
 @RULE.on("AlterTableStmt")
 def drop_constraint(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") or in_rollback(ctx):
+    if node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv):
         return
     table = qname(rv)
     t = ctx.schema.table(rv)
-    for i, cmd in enumerate(alter_table_cmds(node)):
+    cmds = alter_table_cmds(node)
+    # a statement that drops one constraint and adds another replaces it in one step
+    replaces = any(c.get("subtype") == "AT_AddConstraint" for c in cmds)
+    for i, cmd in enumerate(cmds):
         if cmd.get("subtype") != "AT_DropConstraint":
             continue
         name = cmd.get("name", "")
-        if constraint_is_new(ctx, rv, name):
+        if constraint_is_new(ctx, rv, name) or replaces:
             continue
+        if cmd.get("behavior") != "DROP_CASCADE" and recreated_later(ctx, "constraint", f"{rv.get('relname')}.{name}"):
+            continue  # dropped and added again with a new definition
         c = t.constraints.get(name) if t is not None else None
+        kind = c.kind if c is not None else _kind_from_name(name)
         what = {"p": "primary key", "u": "unique constraint", "f": "foreign key", "c": "check constraint",
-                "x": "exclusion constraint"}.get(c.kind if c is not None else "", "constraint")
-        if what in ("primary key", "unique constraint"):
-            effect = (f"duplicates can then be written, and every INSERT ... ON CONFLICT ({', '.join(c.columns)}) "
-                      "of the running application fails with 'there is no unique or exclusion constraint matching "
-                      "the ON CONFLICT specification'")
+                "x": "exclusion constraint"}.get(kind, "constraint")
+        if what in ("primary key", "unique constraint", "exclusion constraint"):
+            cols = f" ({', '.join(c.columns)})" if c is not None and c.columns else ""
+            effect = (f"duplicates can then be written, and INSERT ... ON CONFLICT{cols} of the running application "
+                      "fails with 'there is no unique or exclusion constraint matching the ON CONFLICT "
+                      "specification'")
         elif what == "foreign key":
             effect = ("rows pointing to missing parents can then be written, and its ON DELETE / ON UPDATE actions "
                       "no longer clean up after deletes")
@@ -106,12 +119,21 @@ def drop_constraint(ctx, node):
         msg = f"DROP CONSTRAINT {name} removes a {what} of existing table {table}: {effect}"
         if cmd.get("behavior") == "DROP_CASCADE":
             msg += "; CASCADE also drops the foreign keys of other tables that depend on it"
-        ctx.report(
+        report(ctx, 
             msg, at=ctx.cmd_span(i), relation=rv,
             help=(f"To change a constraint, add the new one first (ALTER TABLE {table} ADD CONSTRAINT <new> ... NOT "
                   "VALID; then VALIDATE CONSTRAINT <new>), then drop the old one; if it must go, make sure no deployed "
                   "code relies on it and mark the statement `-- pglint: ignore[drop-object] <reason>`."),
         )
+
+
+def _kind_from_name(name: str) -> str:
+    """The kind of a constraint the model does not know, from PostgreSQL's default names
+    (table_col_fkey, table_pkey, table_col_key, table_col_check, table_col_excl)."""
+    for suffix, kind in (("_fkey", "f"), ("_pkey", "p"), ("_key", "u"), ("_check", "c"), ("_excl", "x")):
+        if name.endswith(suffix):
+            return kind
+    return ""
 
 
 def _report(ctx, kind: str, name: str, cascade: bool) -> None:
@@ -127,4 +149,4 @@ def _report(ctx, kind: str, name: str, cascade: bool) -> None:
         if kind in ("view", "function", "procedure"):
             help = (f"To change it, use CREATE OR REPLACE {kind.upper()} (same columns or signature) instead of "
                     "dropping it. " + help)
-    ctx.report(msg, help=help, relation=name if _relation_kind(kind) else None)
+    report(ctx, msg, help=help, relation=name if _relation_kind(kind) else None)

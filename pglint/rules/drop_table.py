@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import created_here, in_rollback
+from ._common import created_here, not_against_live_app, report
 
 RULE = Rule(
     "PG202", "drop-table",
@@ -11,7 +11,7 @@ RULE = Rule(
 
 @RULE.on("DropStmt")
 def check(ctx, node):
-    if node.get("removeType") != "OBJECT_TABLE" or in_rollback(ctx):
+    if node.get("removeType") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     cascade = node.get("behavior") == "DROP_CASCADE"
     for obj in node.get("objects") or ():
@@ -27,7 +27,7 @@ def check(ctx, node):
                "from a backup")
         if cascade:
             msg += "; CASCADE also drops the views that read it and the foreign keys of other tables that reference it"
-        ctx.report(
+        report(ctx, 
             msg, relation=(schema, names[-1]),
             help=("Stop using the table first: deploy code that no longer reads or writes it, keep a copy if the data "
                   f"may be needed (pg_dump -t {table}), then drop it in a later migration marked "

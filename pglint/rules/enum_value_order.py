@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import in_rollback
+from ._common import report
 
 RULE = Rule(
     "PG314", "enum-value-order",
@@ -11,10 +11,10 @@ RULE = Rule(
 
 @RULE.on("AlterEnumStmt")
 def check(ctx, node):
-    if node.get("oldVal") or not node.get("newVal") or node.get("newValNeighbor") or in_rollback(ctx):
+    if node.get("oldVal") or not node.get("newVal") or node.get("newValNeighbor") or ctx.stmt.rollback:
         return
     name = ".".join(strings(node.get("typeName")))
-    ctx.report(
+    report(ctx, 
         f"ADD VALUE '{node['newVal']}' to {name} without BEFORE or AFTER puts it after every existing value: an enum "
         "sorts by declaration order, so ORDER BY, <, > and min()/max() on the column place it last, which is only "
         "right if the enum's order is the order values were added",

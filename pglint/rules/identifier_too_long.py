@@ -3,6 +3,7 @@ import re
 from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
+from ._common import report
 
 RULE = Rule(
     "PG309", "identifier-too-long",
@@ -73,7 +74,7 @@ def check(ctx, stmt):
         seen.add(ident)
         size = len(ident.encode("utf-8"))
         short = ident.encode("utf-8")[:MAX].decode("utf-8", "ignore")
-        ctx.report(
+        report(ctx, 
             f"Identifier \"{ident}\" is {size} bytes; PostgreSQL silently truncates names to {MAX} bytes, so the "
             f"object is really named \"{short}\": tools and code that look the full name up in the catalog (ORMs, "
             "schema diffs, migration checks) do not find it, and two long names that share their first "

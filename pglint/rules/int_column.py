@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ._columns import retype_sql, type_span
 from ._keys import non_key_sites
+from ._common import report
 
 RULE = Rule(
     "PG316", "int-column",
@@ -17,7 +18,7 @@ def check(ctx, node):
         base = s.type.base_integer
         if base not in _LIMIT:
             continue
-        ctx.report(
+        report(ctx, 
             f"{s.display} has type {s.type.display()}, which stops at {_LIMIT[base]}: counters, totals and ids from "
             "other systems outgrow it, writes then fail with 'integer out of range' (or 'smallint out of range'), "
             "and widening it later rewrites the table under an ACCESS EXCLUSIVE lock",

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ._columns import column_sites, type_span
-from ._common import qname
+from ._common import qname, report
 from ._keys import added_key_columns, key_roles
 
 RULE = Rule(
@@ -41,9 +41,9 @@ def check(ctx, node):
         s = sites[i]
         msg = _message(qname(s.table), s.name, s.type, role)
         if msg is not None:
-            ctx.report(msg, at=type_span(ctx, s), help=_help(s.name, role), relation=s.table)
+            report(ctx, msg, at=type_span(ctx, s), help=_help(s.name, role), relation=s.table)
     for i, col, typ, role in added_key_columns(ctx, node):
         msg = _message(qname(node.get("relation")), col, typ, role)
         if msg is not None:
-            ctx.report(msg, at=ctx.cmd_span(i), relation=node.get("relation"),
+            report(ctx, msg, at=ctx.cmd_span(i), relation=node.get("relation"),
                        help=_help(col, role) + f"; change {col} to bigint before adding the key")

@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ._columns import column_sites, retype_sql, type_span
+from ._common import report
 
 RULE = Rule(
     "PG305", "json-column",
@@ -14,7 +15,7 @@ def check(ctx, node):
         if s.type.name != "json":
             continue
         arr = "[]" * s.type.array
-        ctx.report(
+        report(ctx, 
             f"{s.display} is json, which stores the text as written: every access parses it again, it has no "
             "equality operator (SELECT DISTINCT, GROUP BY, UNION and = on the column fail with 'could not identify "
             "an equality operator for type json'), and it cannot be indexed with GIN",

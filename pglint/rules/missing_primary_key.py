@@ -49,18 +49,36 @@ def finish(ctx):
             created[o.statement] = t
     for index, start, end, name, span in pending:
         t = created.get(index)
-        if t is None:
-            continue  # dropped again (or replaced) later in the file
+        if t is None or t.partition_of is not None:
+            continue  # dropped again later in the file, or attached as a partition
         if any(c.kind == "p" for c in t.constraints.values()):
             continue
-        report_at_statement(
-            ctx, index, span,
-            f"Table {name} has no primary key: its rows cannot be addressed reliably (duplicates cannot be told apart "
-            "or fixed one by one), logical replication cannot carry its UPDATEs and DELETEs (once the table is in a "
-            f"publication they fail with 'cannot update table \"{t.name}\" because it does not have a replica identity "
-            "and publishes updates'), and ORMs and tools that need a key cannot update its rows",
-            help=("Give it a key: id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, or PRIMARY KEY (a, b) over the "
-                  "columns that identify a row (for a join table, its two foreign keys). A staging table can be "
-                  "CREATE UNLOGGED TABLE or CREATE TEMP TABLE instead."),
-            relation=t.key,
-        )
+        key = _unique_key(ctx, t)
+        if key is not None:
+            msg = (f"Table {name} has no primary key, only a unique key on ({', '.join(key[1])}): logical replication "
+                   "identifies rows by the primary key, so once the table is in a publication its UPDATEs and DELETEs "
+                   f"fail with 'cannot update table \"{t.name}\" because it does not have a replica identity and "
+                   "publishes updates', and ORMs that need a primary key cannot update its rows")
+            help = (f"Make that key the primary key: ALTER TABLE {name} ADD CONSTRAINT {t.name}_pkey PRIMARY KEY USING "
+                    f"INDEX {key[0]}; (or declare PRIMARY KEY ({', '.join(key[1])}) instead of UNIQUE).")
+        else:
+            msg = (f"Table {name} has no primary key: its rows cannot be addressed reliably (duplicates cannot be "
+                   "told apart or fixed one by one), logical replication cannot carry its UPDATEs and DELETEs (once "
+                   f"the table is in a publication they fail with 'cannot update table \"{t.name}\" because it does "
+                   "not have a replica identity and publishes updates'), and ORMs and tools that need a key cannot "
+                   "update its rows")
+            help = ("Give it a key: id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, or PRIMARY KEY (a, b) over the "
+                    "columns that identify a row (for a join table, its two foreign keys). A staging table can be "
+                    "CREATE UNLOGGED TABLE or CREATE TEMP TABLE instead.")
+        report_at_statement(ctx, index, span, msg, help=help, relation=t.key)
+
+
+def _unique_key(ctx, t):
+    """(index name, columns) of a unique, non-partial index on NOT NULL columns, if any."""
+    for i in ctx.schema.indexes_of(t.key):
+        if not i.unique or i.partial or not i.columns or None in i.columns:
+            continue
+        cols = [t.columns.get(c) for c in i.columns]
+        if all(c is not None and c.not_null for c in cols):
+            return i.key[1], list(i.columns)
+    return None

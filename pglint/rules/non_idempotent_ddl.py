@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import object_names
-from ._common import alter_table_cmds, column_def_of, qname
+from ._common import alter_table_cmds, column_def_of, is_schema_dump, qname, report
 
 RULE = Rule(
     "PG310", "non-idempotent-ddl",
@@ -23,22 +23,50 @@ _NO_WORK = ("VariableSetStmt", "VariableShowStmt", "TransactionStmt")
 
 def _later_commits(ctx) -> bool:
     """Whether statements after this one run in a later transaction, i.e. a failure there
-    leaves this statement's effect committed: then the file cannot simply be rerun."""
+    leaves this statement's effect committed: then the file cannot simply be rerun. A
+    schema dump is restored into an empty database, not rerun: never."""
+    if is_schema_dump(ctx):
+        return False
     stmt = ctx.stmt
-    tops = [s for s in ctx.parsed.statements if s.section == stmt.section and s.start > stmt.start]
-    in_block = ctx.in_transaction
-    ended = not in_block
-    for s in tops:
+    plan = _section_plan(ctx, stmt.section)
+    pos = plan["pos"].get(stmt.index)
+    if pos is None:
+        return False
+    last_work = plan["last_work"]
+    if not ctx.in_transaction:
+        return last_work > pos
+    end = plan["next_end"][pos]
+    if end is None:
+        return False  # the transaction lasts to the end of the file (or section)
+    pos_end, committed = end
+    return committed and last_work > pos_end
+
+
+def _section_plan(ctx, section: int) -> dict:
+    """Per section, computed once: position of each top-level statement, the next
+    COMMIT/ROLLBACK after each position, and the position of the last statement doing work."""
+    plans = ctx.rule_state().setdefault("plans", {})
+    plan = plans.get(section)
+    if plan is not None:
+        return plan
+    tops = [s for s in ctx.parsed.statements if s.section == section]
+    pos = {s.index: i for i, s in enumerate(tops)}
+    last_work = -1
+    next_end: list = [None] * len(tops)
+    following = None
+    for i in range(len(tops) - 1, -1, -1):
+        s = tops[i]
+        next_end[i] = following
         if s.type == "TransactionStmt":
             kind = s.node.get("kind", "")
-            if not ended and kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_PREPARE"):
-                ended = True
-            elif not ended and kind == "TRANS_STMT_ROLLBACK":
-                return False  # rolled back with its transaction: nothing stays behind
-            continue
-        if ended and s.type not in _NO_WORK and not _only_settings(s):
-            return True
-    return False
+            if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_PREPARE"):
+                following = (i, True)
+            elif kind == "TRANS_STMT_ROLLBACK":
+                following = (i, False)
+        elif last_work < 0 and s.type not in _NO_WORK and not _only_settings(s):
+            last_work = i
+    plan = plans[section] = {"pos": pos, "next_end": next_end, "last_work": last_work}
+    return plan
 
 
 def _only_settings(s) -> bool:
@@ -164,7 +192,7 @@ def create_index(ctx, node):
     if node.get("concurrent") and not node.get("idxname"):
         cols = [(p.get("IndexElem") or {}).get("name") or "expr" for p in node.get("indexParams") or ()]
         name = f"{(rv or {}).get('relname', 't')}_{'_'.join(cols)}_idx"
-        ctx.report(
+        report(ctx, 
             "CREATE INDEX CONCURRENTLY without a name: if the build fails (a deadlock, a duplicate for a unique "
             "index, a cancel or timeout), PostgreSQL leaves an INVALID index behind that every write still has to "
             "update, and running the migration again does not fail but builds a second index under a new generated "
@@ -217,7 +245,7 @@ def alter_table(ctx, node):
 
 def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: str | None = None) -> None:
     how = fix_text or f"write {fixed}"
-    ctx.report(
+    report(ctx, 
         f"{what} runs outside a transaction and later statements of this file run after it has committed: if one of "
         f"them fails, the file cannot simply be run again, because this statement then fails with '... {error}'",
         at=at,

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import column_is_new, in_rollback, qname
+from ._common import column_is_new, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG203", "rename-column",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if node.get("renameType") != "OBJECT_COLUMN" or in_rollback(ctx):
+    if node.get("renameType") != "OBJECT_COLUMN" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     old, new = node.get("subname", ""), node.get("newname", "")
@@ -19,7 +19,7 @@ def check(ctx, node):
     rel = qname(rv)
     kind = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
             "OBJECT_FOREIGN_TABLE": "foreign table"}.get(node.get("relationType", ""), "table")
-    ctx.report(
+    report(ctx, 
         f"Renaming column {old} of {kind} {rel} to {new} breaks the running application: from the moment this commits, "
         f"every query that names {old} fails with 'column \"{old}\" does not exist' until code using {new} is "
         f"deployed (and that code fails if it is deployed first)",

@@ -2,7 +2,7 @@ from ..engine.diagnostics import INFO
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import constraint_is_new, created_here, in_rollback, qname
+from ._common import constraint_is_new, created_here, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG207", "rename-object",
@@ -61,7 +61,7 @@ _MINOR = frozenset({"index", "trigger", "policy", "rule", "statistics object", "
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if in_rollback(ctx):
+    if not_against_live_app(ctx):
         return
     rt = node.get("renameType", "")
     new = node.get("newname", "")
@@ -125,7 +125,7 @@ def check(ctx, node):
 @RULE.on("AlterEnumStmt")
 def rename_value(ctx, node):
     old, new = node.get("oldVal"), node.get("newVal")
-    if not old or not new or in_rollback(ctx):
+    if not old or not new or not_against_live_app(ctx):
         return
     names = strings(node.get("typeName"))
     schema, name = object_ref("type", names)
@@ -153,4 +153,4 @@ def _report(ctx, kind: str, old: str, new: str, relation, where: str = "", quote
     else:
         help = (f"First make the code independent of the name (or able to use both names) and deploy it, then "
                 f"rename; mark the statement `-- pglint: ignore[rename-object] <reason>` once nothing uses {old}.")
-    ctx.report(msg, help=help, relation=relation, severity=INFO if kind in _MINOR else None)
+    report(ctx, msg, help=help, relation=relation, severity=INFO if kind in _MINOR else None)

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import in_rollback, qname
+from ._common import not_against_live_app, qname, report
 
 RULE = Rule(
     "PG204", "rename-table",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if node.get("renameType") != "OBJECT_TABLE" or in_rollback(ctx):
+    if node.get("renameType") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv):
@@ -19,12 +19,12 @@ def check(ctx, node):
     if t is not None and t.kind not in ("r", "p"):
         return  # ALTER TABLE on a view or sequence: rename-object names the kind
     old, new = qname(rv), node.get("newname", "")
-    ctx.report(
+    report(ctx, 
         f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "
         f"that names {old} fails with 'relation \"{old}\" does not exist' until code using {new} is deployed (and "
         "that code fails if it is deployed first)",
         relation=rv,
         help=(f"Keep the old name working while the code moves: in one transaction ALTER TABLE {old} RENAME TO {new}; "
-              f"CREATE VIEW {old} AS SELECT * FROM {new}; (a simple view is updatable, so old code keeps reading and "
+              f"CREATE VIEW {old} AS SELECT <its columns> FROM {new}; (a simple view is updatable, so old code keeps reading and "
               f"writing through it), deploy code that uses {new}, then DROP VIEW {old} in a later migration."),
     )

@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.types import SERIAL_TYPES
 from ._columns import column_sites, type_span
+from ._common import report
 
 RULE = Rule(
     "PG302", "serial-column",
@@ -17,7 +18,7 @@ def check(ctx, node):
         if s.type.name not in SERIAL_TYPES or s.type.array:
             continue
         base = "bigint" if s.type.name != "smallserial" else "smallint"
-        ctx.report(
+        report(ctx, 
             f"{s.display} is {s.type.name}: a plain {_BASE[s.type.name]} with a DEFAULT nextval() on a separate "
             "sequence, which roles granted INSERT on the table cannot use without their own USAGE grant on the "
             "sequence ('permission denied for sequence'), which explicit ids written by hand or by a data copy do "

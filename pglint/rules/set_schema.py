@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import RELATION_KINDS, created_here, in_rollback, qname
+from ._common import RELATION_KINDS, created_here, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG210", "set-schema",
@@ -21,7 +21,7 @@ _OTHER = {
 
 @RULE.on("AlterObjectSchemaStmt")
 def check(ctx, node):
-    if in_rollback(ctx):
+    if not_against_live_app(ctx):
         return
     ot = node.get("objectType", "")
     new = node.get("newschema", "")
@@ -50,13 +50,13 @@ def check(ctx, node):
             name = names[-1] if names else ""
         old = ".".join(names)
         relation = None
-    ctx.report(
+    report(ctx, 
         f"SET SCHEMA moves {kind} {old} to schema {new}: from the moment this commits, every query of the running "
         f"application that names it with its old schema, or finds it through a search_path without {new}, fails "
         "with 'does not exist'",
         relation=relation,
         help=(f"First deploy code that qualifies the name with {new} (or a search_path that lists both schemas), then "
-              f"move it; for a table or view, a view left behind (CREATE VIEW {old} AS SELECT * FROM {new}."
+              f"move it; for a table or view, a view left behind (CREATE VIEW {old} AS SELECT <its columns> FROM {new}."
               f"{name}) keeps old queries working until they are gone."
               if kind in ("table", "view") else
               f"First deploy code that finds it in {new} (qualified names or a search_path that lists both schemas), "

@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ._columns import column_sites, retype_sql, type_span
+from ._common import report
 
 RULE = Rule(
     "PG303", "timestamp-without-time-zone",
@@ -22,7 +23,7 @@ def check(ctx, node):
             help += (" (it stores an instant and shows it in each session's time zone). To convert an existing "
                      f"column: ALTER TABLE ... ALTER COLUMN {s.name} TYPE timestamptz USING {s.name} AT TIME ZONE "
                      "'UTC' (a rewrite, unless PostgreSQL 12+ and the session time zone is UTC)")
-        ctx.report(
+        report(ctx, 
             f"{s.display} is timestamp without time zone: it stores a wall-clock reading with no zone, so the same "
             "value means different instants for writers in different session time zones, now() and timestamptz "
             "values are converted with the session's TimeZone when stored or compared, and local times are "

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import in_rollback, qname
+from ._common import not_against_live_app, qname, report
 
 RULE = Rule(
     "PG205", "truncate-table",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("TruncateStmt")
 def check(ctx, node):
-    if in_rollback(ctx):
+    if not_against_live_app(ctx):
         return
     cascade = node.get("behavior") == "DROP_CASCADE"
     old = [rv.get("RangeVar") for rv in node.get("relations") or () if "RangeVar" in rv]
@@ -27,4 +27,4 @@ def check(ctx, node):
             "if the data may be needed (pg_dump -t <table>).")
     if cascade:
         help += " If the tables must be emptied, name each of them in TRUNCATE instead of CASCADE."
-    ctx.report(msg, help=help, relation=old[0])
+    report(ctx, msg, help=help, relation=old[0])

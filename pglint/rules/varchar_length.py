@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ._columns import column_sites, type_span
+from ._common import report
 
 RULE = Rule(
     "PG307", "varchar-length",
@@ -15,7 +16,7 @@ def check(ctx, node):
             continue
         n = s.type.mods[0]
         arr = "[]" * s.type.array
-        ctx.report(
+        report(ctx, 
             f"{s.display} is varchar({n}): the limit is part of the type, so changing it later is an ALTER COLUMN "
             "TYPE under an ACCESS EXCLUSIVE lock (a full rewrite when lowering it) that fails while a view uses the "
             "column, and values one character too long fail with 'value too long for type character varying"
