@@ -104,22 +104,61 @@ def is_schema_dump(ctx) -> bool:
     return v
 
 
+def substituted_spans(ctx) -> list[tuple[int, int]]:
+    """Spans where the parsed text differs from the file: template placeholders and psql
+    variables replaced by same-length identifiers (blanked meta-commands and COPY data,
+    which hold no names, are left out)."""
+    sh = _shared(ctx)
+    spans = sh.get("substituted")
+    if spans is None:
+        spans = sh["substituted"] = []
+        a, b = ctx.sql, ctx.source.text
+        if a != b:
+            block = 4096
+            for base in range(0, len(a), block):
+                if a[base:base + block] == b[base:base + block]:
+                    continue
+                i, end = base, min(base + block, len(a))
+                while i < end:
+                    if a[i] == b[i]:
+                        i += 1
+                        continue
+                    j = i
+                    while j < len(a) and a[j] != b[j]:
+                        j += 1
+                    if a[i:j].strip():
+                        if spans and spans[-1][1] == i:
+                            spans[-1] = (spans[-1][0], j)
+                        else:
+                            spans.append((i, j))
+                    i = j
+        for span in ctx.parsed.placeholders:
+            if span not in spans:
+                spans.append(span)
+    return spans
+
+
 def shown(ctx, name: str) -> str:
-    """A name for a message as the author wrote it: template placeholders (replaced by
-    same-length identifiers before parsing) are put back."""
-    holes = ctx.parsed.placeholders
-    if not holes:
+    """A name for a message as the author wrote it: template placeholders and psql
+    variables (replaced by same-length identifiers before parsing) are put back."""
+    spans = substituted_spans(ctx)
+    if not spans:
         return name
     sh = _shared(ctx)
     subs = sh.get("placeholders")
     if subs is None:
         subs = {}
-        for s, e in holes:
+        for s, e in spans:
+            # extend to whole words: a substitution may change only part of the placeholder
+            while s > 0 and (ctx.sql[s - 1].isalnum() or ctx.sql[s - 1] == "_"):
+                s -= 1
+            while e < len(ctx.sql) and (ctx.sql[e].isalnum() or ctx.sql[e] == "_"):
+                e += 1
             sub, orig = ctx.sql[s:e], ctx.source.text[s:e]
             if sub != orig and len(sub) > 2:
                 subs[sub] = orig
                 subs[sub.lower()] = orig  # the parser folds unquoted names to lower case
-        subs = sh["placeholders"] = subs
+        sh["placeholders"] = subs
     for k, v in subs.items():
         if k and k in name:
             name = name.replace(k, v)

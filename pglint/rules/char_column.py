@@ -20,7 +20,7 @@ def check(ctx, node):
         limit = f" CHECK (char_length({s.name}) <= {n})" if n is not None else ""
         pad = f"values shorter than {n} characters are padded with spaces" if n not in (None, 1) else \
             "values are blank-padded"
-        report(ctx, 
+        report(ctx,
             f"{s.display} is {size}{arr}: {pad}, which the application gets back and which LIKE, regular expressions "
             "and casts to text treat differently from = (where trailing spaces are ignored); longer values fail "
             f"with 'value too long for type character({n if n is not None else 'n'})', and it takes no less space "

@@ -19,7 +19,7 @@ def create(ctx, node):
     if not checks:
         return
     name = ".".join(strings(node.get("domainname")))
-    report(ctx, 
+    report(ctx,
         f"Domain {name} carries a CHECK: every table column of this type is bound to it, and changing the rule later "
         f"(ALTER DOMAIN {name} ADD CONSTRAINT, or VALIDATE CONSTRAINT after NOT VALID) checks every row of every "
         "table that uses the domain, in one statement, holding a SHARE lock that blocks writes to all of them",
@@ -50,7 +50,7 @@ def alter(ctx, node):
         what = f"ALTER DOMAIN {name} SET NOT NULL checks"
     else:
         return
-    report(ctx, 
+    report(ctx,
         f"{what} every row of every table with a column of this domain, in one statement, holding a SHARE lock on "
         "each of them: writes to all those tables are blocked until the last one is scanned (unlike a table's "
         "VALIDATE CONSTRAINT, a domain's takes SHARE as well)",

@@ -28,7 +28,7 @@ def check(ctx, node):
                "INSERT and UPDATE until it restarts")
         if cmd.get("behavior") == "DROP_CASCADE":
             msg += "; CASCADE also drops the views, indexes and constraints that depend on the column"
-        report(ctx, 
+        report(ctx,
             msg, at=ctx.cmd_span(i), relation=rv,
             help=(f"Drop it in two deploys: first ship code that no longer reads or writes {col} (e.g. Rails "
                   "ignored_columns, or remove the field from the model) and deploy it everywhere; then run "

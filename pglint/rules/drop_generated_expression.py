@@ -20,7 +20,7 @@ def check(ctx, node):
         col = cmd.get("name", "")
         if column_is_new(ctx, rv, col):
             continue
-        report(ctx, 
+        report(ctx,
             f"DROP EXPRESSION turns generated column {table}.{col} into a plain column: existing rows keep their "
             f"values, but rows inserted or updated from now on no longer get {col} computed, so code of the running "
             f"application that writes the other columns and reads {col} gets NULL or stale values",

@@ -20,7 +20,7 @@ def check(ctx, node):
         col = cmd.get("name", "")
         if column_is_new(ctx, rv, col):
             continue
-        report(ctx, 
+        report(ctx,
             f"DROP NOT NULL on {table}.{col}: from now on NULLs can be written to {col}, and code of the running "
             f"application (and other services, reports, exports) that reads {col} as always set breaks on the first "
             "NULL (a non-optional field in the ORM or in a typed client fails to load the row)",

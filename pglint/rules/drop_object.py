@@ -119,7 +119,7 @@ def drop_constraint(ctx, node):
         msg = f"DROP CONSTRAINT {name} removes a {what} of existing table {table}: {effect}"
         if cmd.get("behavior") == "DROP_CASCADE":
             msg += "; CASCADE also drops the foreign keys of other tables that depend on it"
-        report(ctx, 
+        report(ctx,
             msg, at=ctx.cmd_span(i), relation=rv,
             help=(f"To change a constraint, add the new one first (ALTER TABLE {table} ADD CONSTRAINT <new> ... NOT "
                   "VALID; then VALIDATE CONSTRAINT <new>), then drop the old one; if it must go, make sure no deployed "

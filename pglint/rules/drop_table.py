@@ -27,7 +27,7 @@ def check(ctx, node):
                "from a backup")
         if cascade:
             msg += "; CASCADE also drops the views that read it and the foreign keys of other tables that reference it"
-        report(ctx, 
+        report(ctx,
             msg, relation=(schema, names[-1]),
             help=("Stop using the table first: deploy code that no longer reads or writes it, keep a copy if the data "
                   f"may be needed (pg_dump -t {table}), then drop it in a later migration marked "

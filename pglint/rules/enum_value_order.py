@@ -14,7 +14,7 @@ def check(ctx, node):
     if node.get("oldVal") or not node.get("newVal") or node.get("newValNeighbor") or ctx.stmt.rollback:
         return
     name = ".".join(strings(node.get("typeName")))
-    report(ctx, 
+    report(ctx,
         f"ADD VALUE '{node['newVal']}' to {name} without BEFORE or AFTER puts it after every existing value: an enum "
         "sorts by declaration order, so ORDER BY, <, > and min()/max() on the column place it last, which is only "
         "right if the enum's order is the order values were added",

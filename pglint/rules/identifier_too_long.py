@@ -3,7 +3,7 @@ import re
 from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
-from ._common import report
+from ._common import report, substituted_spans
 
 RULE = Rule(
     "PG309", "identifier-too-long",
@@ -12,6 +12,7 @@ RULE = Rule(
 )
 
 MAX = 63  # NAMEDATALEN - 1
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # a cheap pre-filter: a word or quoted name long enough to be over 63 bytes
 _CANDIDATE = re.compile(r'[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]{20,}|"(?:[^"\n]|""){21,}"')
 
@@ -35,25 +36,22 @@ def _tokens(ctx, unit):
         toks = parser.scan(unit.text)
     except Exception:  # the scanner gives up on some inputs: nothing to report then
         toks = []
-    raw = unit.text.encode("utf-8")
-    for t in toks:
+    text_of = unit.text
+    for t in toks:  # the scanner's offsets are characters, end inclusive
         if t.name not in ("IDENT", "UIDENT"):
             continue
-        b = raw[t.start:t.end + 1]
-        if len(b) <= MAX:
+        text = text_of[t.start:t.end + 1]
+        if len(text.encode("utf-8")) <= MAX:
             continue
-        text = b.decode("utf-8", "replace")
         if t.name == "IDENT" and text.startswith('"'):
             ident = text[1:-1].replace('""', '"')
         elif t.name == "UIDENT":
             continue  # U&"..." escapes: the length is only known after decoding
         else:
-            ident = text.lower()
+            ident = text.translate(_ASCII_LOWER)  # PostgreSQL folds only ASCII letters (UTF-8)
         if len(ident.encode("utf-8")) <= MAX:
             continue
-        start = unit.offset(t.start)
-        end = unit.offset(t.end + 1)
-        out.append((start, end, ident))
+        out.append((_file_offset(unit, t.start), _file_offset(unit, t.end + 1), ident))
     cache[key] = (unit, out)  # keep the unit alive so its id is not reused
     return out
 
@@ -63,7 +61,7 @@ def check(ctx, stmt):
     if not _long_identifiers_possible(ctx):
         return
     seen = ctx.rule_state().setdefault("seen", set())
-    holes = ctx.parsed.placeholders
+    holes = substituted_spans(ctx)
     for start, end, ident in _tokens(ctx, stmt.unit):
         if not (stmt.start <= start < stmt.end) or ident in seen:
             continue
@@ -74,7 +72,7 @@ def check(ctx, stmt):
         seen.add(ident)
         size = len(ident.encode("utf-8"))
         short = ident.encode("utf-8")[:MAX].decode("utf-8", "ignore")
-        report(ctx, 
+        report(ctx,
             f"Identifier \"{ident}\" is {size} bytes; PostgreSQL silently truncates names to {MAX} bytes, so the "
             f"object is really named \"{short}\": tools and code that look the full name up in the catalog (ORMs, "
             "schema diffs, migration checks) do not find it, and two long names that share their first "
@@ -83,6 +81,14 @@ def check(ctx, stmt):
             help=f"Use a name of at most {MAX} bytes (abbreviate it), so that the name in the catalog is the name "
                  "in the code.",
         )
+
+
+def _file_offset(unit, char: int) -> int:
+    """File offset of a character offset into a parse unit ('' in a single-quoted body is
+    one ' in the unit's text)."""
+    if unit.single_quoted:
+        char += unit.text.count("'", 0, char)
+    return unit.base + char
 
 
 def _inside_embedded(stmt, offset: int) -> bool:

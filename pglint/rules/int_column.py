@@ -18,7 +18,7 @@ def check(ctx, node):
         base = s.type.base_integer
         if base not in _LIMIT:
             continue
-        report(ctx, 
+        report(ctx,
             f"{s.display} has type {s.type.display()}, which stops at {_LIMIT[base]}: counters, totals and ids from "
             "other systems outgrow it, writes then fail with 'integer out of range' (or 'smallint out of range'), "
             "and widening it later rewrites the table under an ACCESS EXCLUSIVE lock",

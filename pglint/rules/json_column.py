@@ -15,7 +15,7 @@ def check(ctx, node):
         if s.type.name != "json":
             continue
         arr = "[]" * s.type.array
-        report(ctx, 
+        report(ctx,
             f"{s.display} is json, which stores the text as written: every access parses it again, it has no "
             "equality operator (SELECT DISTINCT, GROUP BY, UNION and = on the column fail with 'could not identify "
             "an equality operator for type json'), and it cannot be indexed with GIN",

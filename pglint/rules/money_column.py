@@ -15,7 +15,7 @@ def check(ctx, node):
         if s.type.name != "money":
             continue
         arr = "[]" * s.type.array
-        report(ctx, 
+        report(ctx,
             f"{s.display} is money: its input and output follow the server's lc_monetary (the application gets "
             "text such as '$1,234.50' to parse), the number of decimals is fixed by that locale, so restoring a dump "
             "on a server with another lc_monetary misreads the amounts, and it cannot hold currencies with other "

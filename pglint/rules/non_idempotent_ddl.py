@@ -98,7 +98,7 @@ def remember_drop(ctx, node):
             if names:
                 per.add((kind, names[-1]))
         return
-    if ctx.stmt.origin != "top" or ctx.in_transaction or not _later_commits(ctx):
+    if ctx.stmt.origin != "top" or not _later_commits(ctx):
         return
     kind = node.get("removeType", "OBJECT_TABLE")[7:].replace("_", " ")
     if kind == "MATVIEW":
@@ -108,7 +108,7 @@ def remember_drop(ctx, node):
 
 @RULE.on("DropRoleStmt", "DropdbStmt")
 def drop_other(ctx, node):
-    if node.get("missing_ok") or ctx.stmt.origin != "top" or ctx.in_transaction or not _later_commits(ctx):
+    if node.get("missing_ok") or ctx.stmt.origin != "top" or not _later_commits(ctx):
         return
     what = "DROP DATABASE" if ctx.stmt.type == "DropdbStmt" else "DROP ROLE"
     _report(ctx, what, f"{what} IF EXISTS", "does not exist")
@@ -121,7 +121,7 @@ def create(ctx, node):
         node = node.get("base") or {}
     if typ == "CreateStmt" and (node.get("relation") or {}).get("relpersistence") == "t":
         return  # a temporary table goes away with the session: a rerun creates it again
-    if node.get("if_not_exists") or ctx.stmt.origin != "top" or ctx.in_transaction:
+    if node.get("if_not_exists") or ctx.stmt.origin != "top":
         return
     if typ == "CreateTableAsStmt":
         if node.get("is_select_into"):
@@ -155,7 +155,7 @@ def _created_name(typ, node):
 @RULE.on(*_OR_REPLACE)
 def create_or_replace(ctx, node):
     typ = ctx.stmt.type
-    if node.get("replace") or ctx.stmt.origin != "top" or ctx.in_transaction:
+    if node.get("replace") or ctx.stmt.origin != "top":
         return
     what = _OR_REPLACE[typ]
     if typ == "ViewStmt":
@@ -192,7 +192,7 @@ def create_index(ctx, node):
     if node.get("concurrent") and not node.get("idxname"):
         cols = [(p.get("IndexElem") or {}).get("name") or "expr" for p in node.get("indexParams") or ()]
         name = f"{(rv or {}).get('relname', 't')}_{'_'.join(cols)}_idx"
-        report(ctx, 
+        report(ctx,
             "CREATE INDEX CONCURRENTLY without a name: if the build fails (a deadlock, a duplicate for a unique "
             "index, a cancel or timeout), PostgreSQL leaves an INVALID index behind that every write still has to "
             "update, and running the migration again does not fail but builds a second index under a new generated "
@@ -202,7 +202,7 @@ def create_index(ctx, node):
                   f"CREATE INDEX CONCURRENTLY {name} ON {qname(rv)} (...);"),
         )
         return
-    if node.get("if_not_exists") or ctx.in_transaction or not node.get("idxname"):
+    if node.get("if_not_exists") or not node.get("idxname"):
         return
     if _dropped_before(ctx, "OBJECT_INDEX", node["idxname"]) or not _later_commits(ctx):
         return
@@ -216,7 +216,7 @@ def create_index(ctx, node):
 
 @RULE.on("AlterTableStmt")
 def alter_table(ctx, node):
-    if ctx.stmt.origin != "top" or ctx.in_transaction:
+    if ctx.stmt.origin != "top":
         return
     parts = []
     first = None
@@ -245,9 +245,13 @@ def alter_table(ctx, node):
 
 def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: str | None = None) -> None:
     how = fix_text or f"write {fixed}"
-    report(ctx, 
-        f"{what} runs outside a transaction and later statements of this file run after it has committed: if one of "
-        f"them fails, the file cannot simply be run again, because this statement then fails with '... {error}'",
+    if ctx.in_transaction:
+        when = "is committed with its transaction before later statements of this file run"
+    else:
+        when = "runs outside a transaction and later statements of this file run after it has committed"
+    report(ctx,
+        f"{what} {when}: if one of them fails, the file cannot simply be run again, because this statement then "
+        f"fails with '... {error}'",
         at=at,
         help=(f"Make it safe to rerun: {how}; or run the whole file in one transaction (BEGIN; ... COMMIT;, or let "
               "the migration tool wrap it and tell pglint with assume-in-transaction)."),

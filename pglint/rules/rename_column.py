@@ -19,7 +19,7 @@ def check(ctx, node):
     rel = qname(rv)
     kind = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
             "OBJECT_FOREIGN_TABLE": "foreign table"}.get(node.get("relationType", ""), "table")
-    report(ctx, 
+    report(ctx,
         f"Renaming column {old} of {kind} {rel} to {new} breaks the running application: from the moment this commits, "
         f"every query that names {old} fails with 'column \"{old}\" does not exist' until code using {new} is "
         f"deployed (and that code fails if it is deployed first)",

@@ -19,7 +19,7 @@ def check(ctx, node):
     if t is not None and t.kind not in ("r", "p"):
         return  # ALTER TABLE on a view or sequence: rename-object names the kind
     old, new = qname(rv), node.get("newname", "")
-    report(ctx, 
+    report(ctx,
         f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "
         f"that names {old} fails with 'relation \"{old}\" does not exist' until code using {new} is deployed (and "
         "that code fails if it is deployed first)",

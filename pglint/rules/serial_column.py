@@ -18,7 +18,7 @@ def check(ctx, node):
         if s.type.name not in SERIAL_TYPES or s.type.array:
             continue
         base = "bigint" if s.type.name != "smallserial" else "smallint"
-        report(ctx, 
+        report(ctx,
             f"{s.display} is {s.type.name}: a plain {_BASE[s.type.name]} with a DEFAULT nextval() on a separate "
             "sequence, which roles granted INSERT on the table cannot use without their own USAGE grant on the "
             "sequence ('permission denied for sequence'), which explicit ids written by hand or by a data copy do "

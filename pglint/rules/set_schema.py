@@ -50,7 +50,7 @@ def check(ctx, node):
             name = names[-1] if names else ""
         old = ".".join(names)
         relation = None
-    report(ctx, 
+    report(ctx,
         f"SET SCHEMA moves {kind} {old} to schema {new}: from the moment this commits, every query of the running "
         f"application that names it with its old schema, or finds it through a search_path without {new}, fails "
         "with 'does not exist'",

@@ -24,7 +24,7 @@ def check(ctx, node):
     rel = e.display if e.relation[1] != "*" else "the affected tables"
     what = _NAMES.get(ctx.stmt.type, "This statement")
     local = "SET LOCAL statement_timeout = '5min';" if ctx.in_transaction else "SET statement_timeout = '5min';"
-    report(ctx, 
+    report(ctx,
         f"{what} holds {e.mode.with_article} lock on {rel} for as long as it runs, with no statement_timeout set: if "
         f"it runs longer than planned (a scan or rewrite of a table bigger than expected), it blocks {e.mode.blocks} "
         "for all that time and nothing stops it. Reported once per file",

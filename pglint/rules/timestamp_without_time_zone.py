@@ -23,7 +23,7 @@ def check(ctx, node):
             help += (" (it stores an instant and shows it in each session's time zone). To convert an existing "
                      f"column: ALTER TABLE ... ALTER COLUMN {s.name} TYPE timestamptz USING {s.name} AT TIME ZONE "
                      "'UTC' (a rewrite, unless PostgreSQL 12+ and the session time zone is UTC)")
-        report(ctx, 
+        report(ctx,
             f"{s.display} is timestamp without time zone: it stores a wall-clock reading with no zone, so the same "
             "value means different instants for writers in different session time zones, now() and timestamptz "
             "values are converted with the session's TimeZone when stored or compared, and local times are "

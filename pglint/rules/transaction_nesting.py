@@ -31,7 +31,7 @@ def check(ctx, node):
     word = _word(ctx, kind)
     if kind in _BEGIN:
         if in_block and info.kind == ASSUMED:
-            report(ctx, 
+            report(ctx,
                 f"{word} inside the transaction the migration tool opened: {_wrapper(ctx)}, so PostgreSQL ignores "
                 "this one with a warning ('there is already a transaction in progress'), and the COMMIT that "
                 "follows ends the tool's transaction early: the statements after it run outside any transaction",
@@ -39,7 +39,7 @@ def check(ctx, node):
                      "file must manage its own transaction, turn the tool's transaction off for it).",
             )
         elif in_block:
-            report(ctx, 
+            report(ctx,
                 f"{word} inside the transaction opened at line {ctx.line_of(info.begin_offset)}: PostgreSQL does not "
                 "nest transactions; it ignores this one with a warning ('there is already a transaction in "
                 "progress'), and the first COMMIT commits everything since the outer BEGIN, so the statements after "
@@ -48,7 +48,7 @@ def check(ctx, node):
                      "part that must be undone on its own.",
             )
         elif assumed_file:
-            report(ctx, 
+            report(ctx,
                 f"{word} in a file the migration tool runs in a transaction ({_wrapper(ctx)}): an earlier COMMIT "
                 "already ended the tool's transaction, so the statements between it and this BEGIN ran outside any "
                 "transaction",
@@ -56,21 +56,21 @@ def check(ctx, node):
             )
     elif kind in _END:
         if in_block and info.kind == ASSUMED:
-            report(ctx, 
+            report(ctx,
                 f"{word} ends the transaction the migration tool opened ({_wrapper(ctx)}): the statements after it "
                 "run outside any transaction and cannot be rolled back with the rest, and the tool's own COMMIT then "
                 "warns 'there is no transaction in progress'",
                 help="Remove the COMMIT (and any BEGIN) and let the tool commit the migration.",
             )
         elif not in_block:
-            report(ctx, 
+            report(ctx,
                 f"{word} without a transaction to end: PostgreSQL only warns 'there is no transaction in progress', "
                 "and the statements before it already committed one by one, so a failure among them left the "
                 "migration half applied",
                 help="Add BEGIN; where the transaction should start, or remove this statement.",
             )
     elif kind in _SAVEPOINT and not in_block:
-        report(ctx, 
+        report(ctx,
             f"{word} outside a transaction block fails with '{word} can only be used in transaction blocks': "
             "the migration stops here",
             help="Put it between BEGIN and COMMIT, or remove it.",

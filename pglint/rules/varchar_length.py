@@ -16,7 +16,7 @@ def check(ctx, node):
             continue
         n = s.type.mods[0]
         arr = "[]" * s.type.array
-        report(ctx, 
+        report(ctx,
             f"{s.display} is varchar({n}): the limit is part of the type, so changing it later is an ALTER COLUMN "
             "TYPE under an ACCESS EXCLUSIVE lock (a full rewrite when lowering it) that fails while a view uses the "
             "column, and values one character too long fail with 'value too long for type character varying"
