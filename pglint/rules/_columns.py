@@ -37,6 +37,15 @@ def column_sites(ctx, node: dict, *, temporary: bool = False) -> list[ColumnSite
     stmt = ctx.stmt
     if stmt is None or stmt.rollback:
         return []
+    cache = ctx.state.setdefault("_columns", {})  # several rules ask about the same statement
+    key = (stmt.index, temporary)
+    if key in cache:
+        return cache[key]
+    out = cache[key] = _sites(ctx, stmt, node, temporary)
+    return out
+
+
+def _sites(ctx, stmt, node: dict, temporary: bool) -> list[ColumnSite]:
     out: list[ColumnSite] = []
     if stmt.type == "CreateStmt":
         rv = node.get("relation") or {}

@@ -90,6 +90,7 @@ def _shared(ctx) -> dict:
     return ctx.state.setdefault("_common", {})
 
 
+_PSQL_VAR = re.compile(r":(?:'[A-Za-z_]\w*'|\"[A-Za-z_]\w*\"|[A-Za-z_]\w*|\{\?[A-Za-z_]\w*\})")  # as psql reads them
 _DUMP_PREAMBLE = re.compile(r"SELECT pg_catalog\.set_config\('search_path', '', false\);")
 
 
@@ -105,36 +106,18 @@ def is_schema_dump(ctx) -> bool:
 
 
 def substituted_spans(ctx) -> list[tuple[int, int]]:
-    """Spans where the parsed text differs from the file: template placeholders and psql
-    variables replaced by same-length identifiers (blanked meta-commands and COPY data,
-    which hold no names, are left out)."""
+    """Spans where the parsed text holds a stand-in for what the file says: template
+    placeholders and psql variables, replaced by same-length identifiers before parsing."""
     sh = _shared(ctx)
     spans = sh.get("substituted")
     if spans is None:
-        spans = sh["substituted"] = []
+        spans = sh["substituted"] = list(ctx.parsed.placeholders)
         a, b = ctx.sql, ctx.source.text
-        if a != b:
-            block = 4096
-            for base in range(0, len(a), block):
-                if a[base:base + block] == b[base:base + block]:
-                    continue
-                i, end = base, min(base + block, len(a))
-                while i < end:
-                    if a[i] == b[i]:
-                        i += 1
-                        continue
-                    j = i
-                    while j < len(a) and a[j] != b[j]:
-                        j += 1
-                    if a[i:j].strip():
-                        if spans and spans[-1][1] == i:
-                            spans[-1] = (spans[-1][0], j)
-                        else:
-                            spans.append((i, j))
-                    i = j
-        for span in ctx.parsed.placeholders:
-            if span not in spans:
-                spans.append(span)
+        if ":" in b and a != b:
+            for m in _PSQL_VAR.finditer(b):
+                s, e = m.span()
+                if a[s:e] != b[s:e] and a[s:e].strip():
+                    spans.append((s, e))
     return spans
 
 

@@ -13,15 +13,21 @@ RULE = Rule(
 
 MAX = 63  # NAMEDATALEN - 1
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-# a cheap pre-filter: a word or quoted name long enough to be over 63 bytes
-_CANDIDATE = re.compile(r'[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]{20,}|"(?:[^"\n]|""){21,}"')
+# cheap pre-filters: an ASCII word or quoted name of 64+ characters, or (in a file that is
+# not all ASCII) a word or quoted name long enough to be over 63 bytes
+_ASCII_CANDIDATE = re.compile(r'(?<![\w$])[\w$]{64}|"[^"\n]{64}')
+_CANDIDATE = re.compile(r'(?<![\w$\x80-\U0010ffff])[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]{20,}'
+                        r'|"(?:[^"\n]|""){21,}"')
 
 
 def _long_identifiers_possible(ctx) -> bool:
     st = ctx.rule_state()
     v = st.get("possible")
     if v is None:
-        v = st["possible"] = any(len(m.group().encode("utf-8")) > MAX for m in _CANDIDATE.finditer(ctx.sql))
+        sql = ctx.sql
+        v = bool(_ASCII_CANDIDATE.search(sql)) or (not sql.isascii() and any(
+            len(m.group().encode("utf-8")) > MAX for m in _CANDIDATE.finditer(sql)))
+        st["possible"] = v
     return v
 
 
