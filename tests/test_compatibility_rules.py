@@ -199,3 +199,22 @@ def test_placeholders_are_shown_as_written():
 def test_every_compatibility_rule_is_suppressible_by_name():
     sql = "-- pglint: ignore[drop-table] archived\nDROP TABLE t;\nDROP TABLE u;"
     assert [(d.line, d.rule) for d in lint(sql, select=COMPAT)] == [(3, "drop-table")]
+
+
+def test_swaps_keep_the_name():
+    # Prisma's enum change: new type, move the column, swap the names, drop the old one
+    prisma = """BEGIN;
+CREATE TYPE "Sev_new" AS ENUM ('A', 'B');
+ALTER TABLE monitors ALTER COLUMN sev TYPE "Sev_new" USING (sev::text::"Sev_new");
+ALTER TYPE "Sev" RENAME TO "Sev_old";
+ALTER TYPE "Sev_new" RENAME TO "Sev";
+DROP TYPE "Sev_old";
+COMMIT;"""
+    assert compat(prisma) == []
+    tables = "ALTER TABLE t RENAME TO t_old;\nALTER TABLE t_new RENAME TO t;\nDROP TABLE t_old;"
+    assert [(d.line, d.rule) for d in lint(tables, select=COMPAT)] == [(3, "drop-table")]  # its rows are gone
+    columns = "ALTER TABLE u RENAME COLUMN a TO a_old;\nALTER TABLE u ADD COLUMN a text;\nALTER TABLE u RENAME COLUMN x TO y;"
+    assert [(d.line, d.rule) for d in lint(columns, select=COMPAT)] == [(3, "rename-column")]
+    assert compat("ALTER VIEW v RENAME TO v_old;\nCREATE VIEW v AS SELECT 1 AS x;") == []
+    # a rename whose old name nobody takes again is still a break
+    assert compat("ALTER TYPE a RENAME TO a_old;\nALTER TYPE b RENAME TO a2;") == ["rename-object"]

@@ -148,17 +148,32 @@ def shown(ctx, name: str) -> str:
     return name
 
 
-# what a CREATE statement makes, for "recreated later in the file"
+# What a statement makes appear under a name, for "the name is taken again later in the
+# file" (a replacement or a swap) and "this name came from a rename earlier in the file".
+# Kinds: table, view, materialized view, foreign table, function (procedures and
+# aggregates too), type, domain, sequence, schema, extension, index; columns and
+# constraints are named "table.name".
+_RENAME_KINDS = {
+    "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FOREIGN_TABLE": "foreign table", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function",
+    "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "function", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain",
+    "OBJECT_SEQUENCE": "sequence", "OBJECT_SCHEMA": "schema", "OBJECT_INDEX": "index",
+}
+
+
 def _made(stmt) -> list[tuple[str, str]]:
     t = stmt.type
     n = stmt.node
+    if t == "CreateStmt":
+        return [("table", (n.get("relation") or {}).get("relname", ""))]
     if t == "CreateFunctionStmt":
         names = strings(n.get("funcname"))
         return [("function", names[-1])] if names else []
     if t == "ViewStmt":
         return [("view", (n.get("view") or {}).get("relname", ""))]
-    if t == "CreateTableAsStmt" and n.get("objtype") == "OBJECT_MATVIEW":
-        return [("materialized view", ((n.get("into") or {}).get("rel") or {}).get("relname", ""))]
+    if t == "CreateTableAsStmt":
+        kind = "materialized view" if n.get("objtype") == "OBJECT_MATVIEW" else "table"
+        return [(kind, ((n.get("into") or {}).get("rel") or {}).get("relname", ""))]
     if t in ("CreateEnumStmt", "CreateRangeStmt"):
         names = strings(n.get("typeName"))
         return [("type", names[-1])] if names else []
@@ -179,38 +194,108 @@ def _made(stmt) -> list[tuple[str, str]]:
         return [("extension", n.get("extname", ""))]
     if t == "CreateForeignTableStmt":
         return [("foreign table", ((n.get("base") or {}).get("relation") or {}).get("relname", ""))]
+    if t == "IndexStmt" and n.get("idxname"):
+        return [("index", n["idxname"])]
     if t == "AlterTableStmt":
         table = (n.get("relation") or {}).get("relname", "")
         out = []
         for cmd in alter_table_cmds(n):
-            if cmd.get("subtype") == "AT_AddConstraint":
+            sub = cmd.get("subtype")
+            if sub == "AT_AddConstraint":
                 con = constraint_of(cmd) or {}
                 if con.get("conname"):
                     out.append(("constraint", f"{table}.{con['conname']}"))
+            elif sub == "AT_AddColumn":
+                cd = column_def_of(cmd) or {}
+                if cd.get("colname"):
+                    out.append(("column", f"{table}.{cd['colname']}"))
         return out
+    if t == "RenameStmt":
+        return _renamed_to(n)
     return []
 
 
-_CREATE_TYPES = frozenset({
-    "CreateFunctionStmt", "ViewStmt", "CreateTableAsStmt", "CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt",
-    "DefineStmt", "CreateDomainStmt", "CreateSeqStmt", "CreateSchemaStmt", "CreateExtensionStmt",
-    "CreateForeignTableStmt", "AlterTableStmt",
+def renamed_from(n: dict) -> tuple[str, str] | None:
+    """(kind, old name) of what a RenameStmt renames, in the terms of ``recreated_later``."""
+    rt = n.get("renameType", "")
+    table = (n.get("relation") or {}).get("relname", "")
+    if rt == "OBJECT_COLUMN":
+        return ("column", f"{table}.{n.get('subname', '')}")
+    if rt == "OBJECT_TABCONSTRAINT":
+        return ("constraint", f"{table}.{n.get('subname', '')}")
+    kind = _RENAME_KINDS.get(rt)
+    if kind is None:
+        return None
+    if n.get("relation"):
+        return (kind, table)
+    if rt == "OBJECT_SCHEMA":
+        return (kind, n.get("subname", ""))
+    from ..model.schema import object_names
+
+    names = object_names(n.get("object"))
+    return (kind, names[-1]) if names else None
+
+
+def _renamed_to(n: dict) -> list[tuple[str, str]]:
+    rt = n.get("renameType", "")
+    new = n.get("newname", "")
+    table = (n.get("relation") or {}).get("relname", "")
+    if rt == "OBJECT_COLUMN":
+        return [("column", f"{table}.{new}")]
+    if rt == "OBJECT_TABCONSTRAINT":
+        return [("constraint", f"{table}.{new}")]
+    kind = _RENAME_KINDS.get(rt)
+    return [(kind, new)] if kind and new else []
+
+
+_MAKING_TYPES = frozenset({
+    "CreateStmt", "CreateFunctionStmt", "ViewStmt", "CreateTableAsStmt", "CreateEnumStmt", "CreateRangeStmt",
+    "CompositeTypeStmt", "DefineStmt", "CreateDomainStmt", "CreateSeqStmt", "CreateSchemaStmt",
+    "CreateExtensionStmt", "CreateForeignTableStmt", "IndexStmt", "AlterTableStmt", "RenameStmt",
 })
 
 
-def recreated_later(ctx, kind: str, name: str) -> bool:
-    """Whether a later statement of this file (same section) creates an object of this
-    kind and name again: the DROP is part of a replacement, not a removal. ``kind`` as in
-    ``_made`` (function covers procedures and aggregates); constraints are named
-    "table.constraint"."""
+def _names_made(ctx) -> tuple[dict, dict, dict]:
+    """(kind, name) -> [(section, offset)] of every statement that makes the name appear,
+    of the renames among them, and of the renames that free a name; once per file."""
     sh = _shared(ctx)
-    made = sh.get("made")
-    if made is None:
-        made = sh["made"] = {}
+    v = sh.get("made")
+    if v is None:
+        made: dict = {}
+        renamed: dict = {}
+        freed: dict = {}
         for s in ctx.parsed.all_statements():
-            if s.origin == "function" or s.type not in _CREATE_TYPES or s.rollback:
+            if s.origin == "function" or s.type not in _MAKING_TYPES or s.rollback:
                 continue
             for key in _made(s):
                 made.setdefault(key, []).append((s.section, s.start))
+                if s.type == "RenameStmt":
+                    renamed.setdefault(key, []).append((s.section, s.start))
+            if s.type == "RenameStmt":
+                key = renamed_from(s.node)
+                if key is not None:
+                    freed.setdefault(key, []).append((s.section, s.start))
+        v = sh["made"] = (made, renamed, freed)
+    return v
+
+
+def recreated_later(ctx, kind: str, name: str) -> bool:
+    """Whether a later statement of this file (same section) makes an object of this kind
+    and name appear again (CREATE, ADD, or a RENAME to that name): a DROP or RENAME of the
+    old one is part of a replacement or a swap, and the name goes on existing."""
     stmt = ctx.stmt
-    return any(sec == stmt.section and start > stmt.start for sec, start in made.get((kind, name), ()))
+    return any(sec == stmt.section and start > stmt.start for sec, start in _names_made(ctx)[0].get((kind, name), ()))
+
+
+def freed_earlier(ctx, kind: str, name: str) -> bool:
+    """Whether an earlier RENAME in the file (same section) moved another object away from
+    this name: a RENAME to it is the second half of a swap."""
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[2].get((kind, name), ()))
+
+
+def renamed_earlier(ctx, kind: str, name: str) -> bool:
+    """Whether this name was given by a RENAME earlier in the file (same section): the
+    object is the one moved out of the way, no longer under the name the code uses."""
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[1].get((kind, name), ()))

@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
 from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, not_against_live_app, qname,
-                      recreated_later, report)
+                      recreated_later, renamed_earlier, report)
 
 RULE = Rule(
     "PG206", "drop-object",
@@ -65,8 +65,11 @@ def check(ctx, node):
             continue
         if created_here(ctx, model_kind, schema, name):
             continue
-        if not cascade and recreated_later(ctx, _REMADE.get(kind, kind), name):
+        remade = _REMADE.get(kind, kind)
+        if not cascade and recreated_later(ctx, remade, name):
             continue  # dropped to be created again (a new definition or signature): a replacement
+        if renamed_earlier(ctx, remade, name):
+            continue  # renamed out of the way earlier in the file: the code's name is another object's now
         _report(ctx, kind, ".".join(names), cascade)
 
 

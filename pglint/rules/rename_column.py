@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import column_is_new, not_against_live_app, qname, report
+from ._common import column_is_new, freed_earlier, not_against_live_app, qname, recreated_later, report
 
 RULE = Rule(
     "PG203", "rename-column",
@@ -16,6 +16,9 @@ def check(ctx, node):
     old, new = node.get("subname", ""), node.get("newname", "")
     if column_is_new(ctx, rv, old):
         return
+    table = (rv or {}).get("relname", "")
+    if recreated_later(ctx, "column", f"{table}.{old}") or freed_earlier(ctx, "column", f"{table}.{new}"):
+        return  # a swap: another column takes the old name later, or this one takes a name freed earlier
     rel = qname(rv)
     kind = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
             "OBJECT_FOREIGN_TABLE": "foreign table"}.get(node.get("relationType", ""), "table")

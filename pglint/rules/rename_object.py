@@ -2,7 +2,8 @@ from ..engine.diagnostics import INFO
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import constraint_is_new, created_here, not_against_live_app, qname, report
+from ._common import (constraint_is_new, created_here, freed_earlier, not_against_live_app, qname, recreated_later,
+                      renamed_from, report)
 
 RULE = Rule(
     "PG207", "rename-object",
@@ -66,6 +67,9 @@ def check(ctx, node):
     rt = node.get("renameType", "")
     new = node.get("newname", "")
     rv = node.get("relation")
+    old_key = renamed_from(node)
+    if old_key is not None and (recreated_later(ctx, *old_key) or freed_earlier(ctx, old_key[0], new)):
+        return  # a swap: another object takes the old name later, or this one takes a name freed earlier
     if rt == "OBJECT_TABLE":
         t = ctx.schema.table(rv)
         kind = {"v": "view", "m": "materialized view", "f": "foreign table"}.get(t.kind if t is not None else "")

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import not_against_live_app, qname, report
+from ._common import freed_earlier, not_against_live_app, qname, recreated_later, report
 
 RULE = Rule(
     "PG204", "rename-table",
@@ -18,6 +18,8 @@ def check(ctx, node):
     t = ctx.schema.table(rv)
     if t is not None and t.kind not in ("r", "p"):
         return  # ALTER TABLE on a view or sequence: rename-object names the kind
+    if recreated_later(ctx, "table", rv.get("relname", "")) or freed_earlier(ctx, "table", node.get("newname", "")):
+        return  # a swap: another table takes the old name later, or this one takes a name freed earlier
     old, new = qname(rv), node.get("newname", "")
     report(ctx,
         f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "

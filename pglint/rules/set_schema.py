@@ -41,6 +41,8 @@ def check(ctx, node):
         if kind is None:
             return
         names = object_names(node.get("object"))
+        if ot in ("OBJECT_OPCLASS", "OBJECT_OPFAMILY") and len(names) > 1:
+            names = names[1:]  # the first name is the index access method
         mk = OBJECT_KINDS.get(ot)
         if mk:
             schema, name = object_ref(mk, names)
