@@ -218,3 +218,8 @@ COMMIT;"""
     assert compat("ALTER VIEW v RENAME TO v_old;\nCREATE VIEW v AS SELECT 1 AS x;") == []
     # a rename whose old name nobody takes again is still a break
     assert compat("ALTER TYPE a RENAME TO a_old;\nALTER TYPE b RENAME TO a2;") == ["rename-object"]
+
+
+def test_what_is_removed_from_a_table_dropped_later_goes_with_it():
+    sql = LT + "ALTER TABLE g DROP CONSTRAINT g_trace_fkey;\nALTER TABLE g DROP COLUMN x;\nDROP TABLE g;"
+    assert [(d.line, d.rule) for d in lint(sql, select=COMPAT)] == [(4, "drop-table")]

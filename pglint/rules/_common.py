@@ -287,6 +287,28 @@ def recreated_later(ctx, kind: str, name: str) -> bool:
     return any(sec == stmt.section and start > stmt.start for sec, start in _names_made(ctx)[0].get((kind, name), ()))
 
 
+def table_dropped_later(ctx, name: str) -> bool:
+    """Whether a later DROP TABLE in the file (same section) drops this table: what is
+    removed from it before goes with it, and drop-table reports that."""
+    sh = _shared(ctx)
+    drops = sh.get("table_drops")
+    if drops is None:
+        from ..model.schema import object_names
+
+        drops = sh["table_drops"] = {}
+        for s in ctx.parsed.statements:
+            if s.type != "DropStmt" or s.rollback or '"OBJECT_TABLE"' not in (s.json_text or '"OBJECT_TABLE"'):
+                continue
+            if s.node.get("removeType") != "OBJECT_TABLE":
+                continue
+            for obj in s.node.get("objects") or ():
+                names = object_names(obj)
+                if names:
+                    drops.setdefault(names[-1], []).append((s.section, s.start))
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start > stmt.start for sec, start in drops.get(name, ()))
+
+
 def freed_earlier(ctx, kind: str, name: str) -> bool:
     """Whether an earlier RENAME in the file (same section) moved another object away from
     this name: a RENAME to it is the second half of a swap."""

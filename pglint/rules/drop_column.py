@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
+from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report, table_dropped_later
 
 RULE = Rule(
     "PG201", "drop-column",
@@ -13,8 +13,8 @@ def check(ctx, node):
     if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
         return
     rv = node.get("relation")
-    if ctx.is_new_table(rv):
-        return
+    if ctx.is_new_table(rv) or table_dropped_later(ctx, (rv or {}).get("relname", "")):
+        return  # new, or the whole table is dropped later in the file (drop-table reports that)
     table = qname(rv)
     for i, cmd in enumerate(alter_table_cmds(node)):
         if cmd.get("subtype") != "AT_DropColumn":

@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
 from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, not_against_live_app, qname,
-                      recreated_later, renamed_earlier, report)
+                      recreated_later, renamed_earlier, report, table_dropped_later)
 
 RULE = Rule(
     "PG206", "drop-object",
@@ -86,7 +86,7 @@ def drop_constraint(ctx, node):
     if node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") or not_against_live_app(ctx):
         return
     rv = node.get("relation")
-    if ctx.is_new_table(rv):
+    if ctx.is_new_table(rv) or table_dropped_later(ctx, (rv or {}).get("relname", "")):
         return
     table = qname(rv)
     t = ctx.schema.table(rv)
