@@ -215,3 +215,14 @@ def test_statement_timeout_missing_is_opt_in_and_once_per_file():
     # a table created in the file takes no lock anyone waits for
     assert rules_of("CREATE TABLE IF NOT EXISTS n (id bigint PRIMARY KEY);\nALTER TABLE n ADD COLUMN x text;",
                     select=["statement-timeout-missing"]) == []
+
+
+def test_parts_of_a_composite_primary_key_are_not_ids():
+    sql = ("CREATE TABLE IF NOT EXISTS t (shard_id integer NOT NULL, task_id bigint NOT NULL, "
+           "PRIMARY KEY (shard_id, task_id));")
+    assert types(sql, select=["int-primary-key"]) == []
+    assert types(sql, select=["int-column"]) == [(1, "int-column")]  # squawk's prefer-bigint-over-int
+    # but a part that is a foreign key is one
+    sql = ("CREATE TABLE IF NOT EXISTS user_roles (user_id int REFERENCES users, role_id bigint REFERENCES roles, "
+           "PRIMARY KEY (user_id, role_id));")
+    assert types(sql, select=["int-primary-key"]) == [(1, "int-primary-key")]

@@ -9,8 +9,10 @@ from ._common import alter_table_cmds, column_constraints, constraint_of, qname
 
 
 def key_roles(ctx, node: dict, sites: list[ColumnSite]) -> dict[int, tuple[str, str | None]]:
-    """For each site (by position) that is a key column: ("primary key", None) or
-    ("foreign key", referenced table)."""
+    """For each site (by position) that is a key column: ("primary key", None) for the
+    column of a single-column primary key, or ("foreign key", referenced table). The
+    columns of a composite primary key that are not foreign keys are not key columns here:
+    they are parts (a shard number, a position) whose range is bounded by design."""
     out: dict[int, tuple[str, str | None]] = {}
     by_name = {s.name: i for i, s in enumerate(sites) if s.where in ("create", "add")}
     stmt = ctx.stmt
@@ -34,6 +36,8 @@ def key_roles(ctx, node: dict, sites: list[ColumnSite]) -> dict[int, tuple[str, 
         if role is None:
             continue
         cols = strings(con.get("keys")) if role[0] == "primary key" else strings(con.get("fk_attrs"))
+        if role[0] == "primary key" and len(cols) > 1:
+            continue  # a part of a composite key (a shard number, a position) is bounded by design
         for c in cols:
             i = by_name.get(c)
             if i is not None and (i not in out or role[0] == "primary key"):
@@ -59,6 +63,8 @@ def added_key_columns(ctx, node: dict):
         if role is None or con.get("indexname"):
             continue
         cols = strings(con.get("keys")) if role[0] == "primary key" else strings(con.get("fk_attrs"))
+        if role[0] == "primary key" and len(cols) > 1:
+            continue
         for c in cols:
             col = t.columns.get(c)
             if col is not None and col.type is not None:
@@ -83,7 +89,7 @@ def _model_role(ctx, rv, column: str):
     for c in t.constraints.values():
         if column not in c.columns:
             continue
-        if c.kind == "p":
+        if c.kind == "p" and len(c.columns) == 1:
             return ("primary key", None)
         if c.kind == "f" and role is None:
             role = ("foreign key", f"{c.ref_table[1]}" if c.ref_table else None)
