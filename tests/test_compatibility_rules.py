@@ -223,3 +223,10 @@ COMMIT;"""
 def test_what_is_removed_from_a_table_dropped_later_goes_with_it():
     sql = LT + "ALTER TABLE g DROP CONSTRAINT g_trace_fkey;\nALTER TABLE g DROP COLUMN x;\nDROP TABLE g;"
     assert [(d.line, d.rule) for d in lint(sql, select=COMPAT)] == [(4, "drop-table")]
+
+
+def test_rename_table_with_a_compatibility_view():
+    sql = (LT + "BEGIN;\nALTER TABLE accounts RENAME TO organizations;\n"
+           "CREATE VIEW accounts AS SELECT id, name FROM organizations;\nCOMMIT;")
+    assert compat(sql) == []
+    assert compat(LT + "ALTER TABLE accounts RENAME TO organizations;") == ["rename-table"]

@@ -18,8 +18,11 @@ def check(ctx, node):
     t = ctx.schema.table(rv)
     if t is not None and t.kind not in ("r", "p"):
         return  # ALTER TABLE on a view or sequence: rename-object names the kind
-    if recreated_later(ctx, "table", rv.get("relname", "")) or freed_earlier(ctx, "table", node.get("newname", "")):
-        return  # a swap: another table takes the old name later, or this one takes a name freed earlier
+    old_name = rv.get("relname", "")
+    if recreated_later(ctx, "table", old_name) or recreated_later(ctx, "view", old_name):
+        return  # a swap, or a view under the old name keeps old queries working
+    if freed_earlier(ctx, "table", node.get("newname", "")):
+        return  # the second half of a swap: this table takes a name freed earlier
     old, new = qname(rv), node.get("newname", "")
     report(ctx,
         f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "
