@@ -100,10 +100,19 @@ def remember_drop(ctx, node):
         return
     if ctx.stmt.origin != "top" or not _later_commits(ctx):
         return
-    kind = node.get("removeType", "OBJECT_TABLE")[7:].replace("_", " ")
-    if kind == "MATVIEW":
-        kind = "MATERIALIZED VIEW"
-    _report(ctx, f"DROP {kind}", f"DROP {kind} IF EXISTS", "does not exist")
+    rt = node.get("removeType", "OBJECT_TABLE")
+    kind = _DROP_WORDS.get(rt) or rt[7:].replace("_", " ")
+    if node.get("concurrent"):
+        kind += " CONCURRENTLY"
+    _report(ctx, f"DROP {kind}", f"DROP {kind} IF EXISTS", "does not exist", concurrently=bool(node.get("concurrent")))
+
+
+_DROP_WORDS = {
+    "OBJECT_MATVIEW": "MATERIALIZED VIEW", "OBJECT_FDW": "FOREIGN DATA WRAPPER", "OBJECT_FOREIGN_SERVER": "SERVER",
+    "OBJECT_TSCONFIGURATION": "TEXT SEARCH CONFIGURATION", "OBJECT_TSDICTIONARY": "TEXT SEARCH DICTIONARY",
+    "OBJECT_TSPARSER": "TEXT SEARCH PARSER", "OBJECT_TSTEMPLATE": "TEXT SEARCH TEMPLATE",
+    "OBJECT_OPCLASS": "OPERATOR CLASS", "OBJECT_OPFAMILY": "OPERATOR FAMILY", "OBJECT_STATISTIC_EXT": "STATISTICS",
+}
 
 
 @RULE.on("DropRoleStmt", "DropdbStmt")
@@ -209,7 +218,8 @@ def create_index(ctx, node):
     if node.get("concurrent"):
         _report(ctx, "CREATE INDEX CONCURRENTLY", None, "already exists",
                 fix_text=(f"precede it with DROP INDEX CONCURRENTLY IF EXISTS {node['idxname']}; (a failed build "
-                          "leaves an invalid index of that name, which IF NOT EXISTS would silently keep)"))
+                          "leaves an invalid index of that name, which IF NOT EXISTS would silently keep)"),
+                concurrently=True)
         return
     _report(ctx, "CREATE INDEX", "CREATE INDEX IF NOT EXISTS", "already exists")
 
@@ -243,8 +253,14 @@ def alter_table(ctx, node):
             at=ctx.cmd_span(first))
 
 
-def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: str | None = None) -> None:
+def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: str | None = None,
+            concurrently: bool = False) -> None:
     how = fix_text or f"write {fixed}"
+    if concurrently:  # cannot run in a transaction block: the other way out is to come last
+        alternative = "or give it a migration of its own, with nothing after it"
+    else:
+        alternative = ("or run the whole file in one transaction (BEGIN; ... COMMIT;, or let the migration tool "
+                       "wrap it and tell pglint with assume-in-transaction)")
     if ctx.in_transaction:
         when = "is committed with its transaction before later statements of this file run"
     else:
@@ -253,6 +269,5 @@ def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: st
         f"{what} {when}: if one of them fails, the file cannot simply be run again, because this statement then "
         f"fails with '... {error}'",
         at=at,
-        help=(f"Make it safe to rerun: {how}; or run the whole file in one transaction (BEGIN; ... COMMIT;, or let "
-              "the migration tool wrap it and tell pglint with assume-in-transaction)."),
+        help=f"Make it safe to rerun: {how}; {alternative}.",
     )
