@@ -241,6 +241,9 @@ def _end(ctx: FileContext, s: Statement) -> None:
     if not s.executes_now or s.rollback:
         if s.type == "TransactionStmt" and s.parent is None:
             _transaction(ctx, s)
+        elif s.rollback and s.executes_now and s.type == "VariableSetStmt":
+            # a down migration's SET holds for the rest of it (only its schema changes are not replayed)
+            ctx.session.apply_set(s.node, ctx.in_transaction)
         return
     typ = s.type
     if typ == "TransactionStmt":

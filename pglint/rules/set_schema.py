@@ -26,7 +26,7 @@ def check(ctx, node):
     ot = node.get("objectType", "")
     new = node.get("newschema", "")
     rv = node.get("relation")
-    if ot in RELATION_KINDS or ot == "OBJECT_SEQUENCE" and rv:
+    if rv and (ot in RELATION_KINDS or ot == "OBJECT_SEQUENCE"):
         kind = RELATION_KINDS.get(ot, "sequence")
         schema, name = rv.get("schemaname"), rv.get("relname", "")
         if ctx.is_new_table(rv) or created_here(ctx, "sequence", schema, name):
