@@ -1,8 +1,19 @@
 """Context-dependent behaviour of the locking rules: transactions, versions, new objects."""
 
-from conftest import lint, rules_of
+import conftest
 
 LT = "SET lock_timeout = '2s';\n"
+
+
+# These tests are about the locking rules (PG1xx) and the meta rules (PG0xx); the
+# compatibility and design rules, which also look at these statements, have their own tests.
+def lint(sql: str, **options):
+    options.setdefault("select", ["PG0", "PG1"])
+    return conftest.lint(sql, **options)
+
+
+def rules_of(sql: str, **options) -> list[str]:
+    return sorted({d.rule for d in lint(sql, **options)})
 
 
 def test_new_table_is_exempt_everywhere_in_the_file():
@@ -200,3 +211,10 @@ def test_rollback_files_are_linted():
 def test_diagnostic_spans_point_at_the_subcommand():
     (d,) = lint(LT + "ALTER TABLE t\n  ADD COLUMN a int,\n  ADD COLUMN b int NOT NULL,\n  ADD COLUMN c int;")
     assert (d.line, d.column, d.end_line, d.end_column) == (4, 3, 4, 28)  # end is exclusive
+
+
+def test_lock_timeout_set_in_a_down_migration_counts_there():
+    goose = "-- +goose Up\nSELECT 1;\n-- +goose Down\nSET LOCAL lock_timeout = '2s';\nALTER TABLE t DROP COLUMN c;\n"
+    assert rules_of(goose) == []
+    goose_unset = "-- +goose Up\nSELECT 1;\n-- +goose Down\nALTER TABLE t DROP COLUMN c;\n"
+    assert rules_of(goose_unset) == ["lock-timeout-missing"]

@@ -6,13 +6,13 @@ LT = "SET lock_timeout = '2s';\n"
 
 
 def test_comment_above_the_statement():
-    sql = LT + "-- pglint: ignore[index-not-concurrent] tiny table\nCREATE INDEX i ON t (a);\nCREATE INDEX j ON t (b);"
+    sql = LT + "-- pglint: ignore[index-not-concurrent] tiny table\nCREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE INDEX IF NOT EXISTS j ON t (b);"
     diags = lint(sql)
     assert [(d.line, d.rule) for d in diags] == [(4, "index-not-concurrent")]
 
 
 def test_trailing_comment_on_first_line_applies_to_that_statement_not_the_next():
-    sql = LT + "CREATE INDEX i ON t (a); -- pglint: ignore[index-not-concurrent]\nCREATE INDEX j ON t (b);"
+    sql = LT + "CREATE INDEX IF NOT EXISTS i ON t (a); -- pglint: ignore[index-not-concurrent]\nCREATE INDEX IF NOT EXISTS j ON t (b);"
     assert [(d.line, d.rule) for d in lint(sql)] == [(3, "index-not-concurrent")]
 
 
@@ -27,7 +27,7 @@ def test_other_rules_on_the_same_statement_still_fire():
 
 
 def test_ignore_file():
-    sql = "-- pglint: ignore-file[lock-timeout-missing, index-not-concurrent]\nCREATE INDEX i ON t (a);\nCREATE INDEX j ON t (b);"
+    sql = "-- pglint: ignore-file[lock-timeout-missing, index-not-concurrent]\nCREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE INDEX IF NOT EXISTS j ON t (b);"
     assert rules_of(sql) == []
 
 
@@ -50,7 +50,7 @@ def test_unused_suppression_of_a_disabled_rule_is_not_reported():
 
 
 def test_suppression_inside_a_function_body_targets_the_embedded_statement():
-    sql = LT + """CREATE INDEX a ON t (x);
+    sql = LT + """CREATE INDEX IF NOT EXISTS a ON t (x);
 DO $$
 BEGIN
   -- pglint: ignore[index-not-concurrent] built while the table is empty

@@ -76,5 +76,7 @@ def rules_markdown() -> str:
     cats = [c for c in cats if c[2]]
     env = jinja2.Environment(loader=jinja2.PackageLoader("pglint", "templates"), keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
-    squawk = sorted(SQUAWK_TO_PGLINT.items())
+    by_name = {r.name: r for r in rs}
+    squawk = sorted((s, [n + (" (opt-in)" if n in by_name and not by_name[n].default else "") for n in names])
+                    for s, names in SQUAWK_TO_PGLINT.items())
     return env.get_template("rules_index.md.j2").render(rules=rs, categories=cats, squawk=squawk)

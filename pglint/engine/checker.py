@@ -325,8 +325,11 @@ def _end(ctx: FileContext, s: Statement) -> None:
     if typ in _LIGHT:
         return
     if ctx.in_transaction:
+        # locks held until COMMIT, on relations other sessions may be using (judged now,
+        # before the statement changes the model: a DROP removes what it drops)
         for e in ctx.effects():
-            ctx.held.append((e, s))
+            if ctx.on_existing(e):
+                ctx.held.append((e, s))
     ctx.schema.apply(typ, s.node, ctx.origin())
 
 
@@ -408,6 +411,12 @@ def _apply_suppressions(ctx: FileContext, diags: list[Diagnostic], directives: l
                 msg = f"Suppression names unknown rule '{tok}'"
             extra.append(ctx.report(msg, at=(d.start, d.end), rule=unused_rule,
                                     help="Use a rule name or code listed by `pglint rules`."))
+        if d.blanket:
+            if not d.used:
+                extra.append(ctx.report("Unused suppression: squawk-ignore-file silenced nothing in this file",
+                                        at=(d.start, d.end), rule=unused_rule,
+                                        help="Remove the comment."))
+            continue
         for name, tok in d.rules.items():
             if name in d.used or name not in ctx.opts.enabled:
                 continue

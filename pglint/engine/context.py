@@ -119,20 +119,23 @@ class FileContext(SchemaFacts):
             self._effects = statement_effects(s.type, s.node, self) if s is not None else []
         return self._effects
 
+    def on_existing(self, e: LockEffect) -> bool:
+        """Whether a lock falls on a relation that existed before this file (so other
+        sessions may be using it)."""
+        if e.kind in ("table", "index", "view", "matview", "sequence") and self.relation_is_new(e.relation):
+            return False
+        if e.kind == "index":
+            i = self.schema.index(*e.relation)
+            if i is not None and i.origin is not None and i.origin.file == self.file_index:
+                return False
+        return True
+
     def strongest_on_existing(self, minimum: Lock = Lock.SHARE) -> LockEffect | None:
         """The strongest lock of at least ``minimum`` this statement takes on a relation
         that existed before this file."""
         best = None
         for e in self.effects():
-            if e.mode < minimum:
-                continue
-            if e.kind in ("table", "index", "view", "matview", "sequence") and self.relation_is_new(e.relation):
-                continue
-            if e.kind == "index":
-                i = self.schema.index(*e.relation)
-                if i is not None and i.origin is not None and i.origin.file == self.file_index:
-                    continue
-            if best is None or e.mode > best.mode:
+            if e.mode >= minimum and self.on_existing(e) and (best is None or e.mode > best.mode):
                 best = e
         return best
 

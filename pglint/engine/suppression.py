@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from .registry import UnknownRule, resolve
 
 _DIRECTIVE = re.compile(r"^\s*pglint:\s*(ignore-file|ignore|no-transaction)\b\s*(?:\[([^\]]*)\])?\s*(.*?)\s*$", re.S)
-_SQUAWK = re.compile(r"^\s*squawk-ignore(-file)?\b\s*([^-]*?)\s*(?:--.*)?$", re.S)
+# squawk rule names contain hyphens; a reason may follow after " --"
+_SQUAWK = re.compile(r"^\s*squawk-ignore(-file)?(?![\w-])\s*(.*?)\s*(?:(?<=\s)--.*)?$", re.S)
 
 
 @dataclass(slots=True)
@@ -32,6 +33,7 @@ class Directive:
     targets: set[int] = field(default_factory=set)  # statement indexes (ignore only)
     used: set[str] = field(default_factory=set)
     squawk: bool = False
+    blanket: bool = False  # squawk-ignore-file without rule names: every mapped rule
 
 
 def _comment_body(text: str) -> str:
@@ -76,6 +78,7 @@ def parse_directives(sql: str, comments, squawk_map: dict[str, list[str]] | None
             names = [t.strip() for t in m.group(2).split(",") if t.strip()]
             if not names and kind == "ignore-file":
                 names = list(squawk_map)  # squawk-ignore-file without rules: every squawk rule
+                d.blanket = True
             for tok in names:
                 mapped = squawk_map.get(tok)
                 if mapped is None:

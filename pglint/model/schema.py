@@ -38,6 +38,7 @@ class Column:
     default: dict | None = None
     generated: str | None = None  # 's' stored, 'v' virtual
     identity: bool = False
+    origin: Origin | None = None  # where it was added (None: existed before, or unknown)
 
 
 @dataclass(slots=True)
@@ -128,6 +129,9 @@ class SchemaModel:
         self.sequences: dict[Key, Origin | None] = {}
         self.schemas: set[str] = {"public"}
         self.search_path: list[str] = ["public"]
+        # other objects created by the replayed DDL (functions, types, domains, schemas,
+        # sequences, extensions, databases, triggers, policies): (kind, schema, name) -> Origin
+        self.objects: dict[tuple[str, str, str], Origin] = {}
 
     # -- name resolution -----------------------------------------------------
     def key(self, schema: str | None, name: str) -> Key:
@@ -192,6 +196,22 @@ class SchemaModel:
         fn = getattr(self, "_apply_" + typ, None)
         if fn is not None:
             fn(node, origin)
+        track_object(self, typ, node, origin)
+
+    # -- other objects -------------------------------------------------------------
+    def object_key(self, kind: str, schema: str | None, name: str) -> tuple[str, str, str]:
+        if kind in _GLOBAL_KINDS:
+            return (kind, "", name)
+        if schema:
+            return (kind, schema, name)
+        for s in ("pg_temp", *self.search_path):
+            if (kind, s, name) in self.objects:
+                return (kind, s, name)
+        return (kind, self.search_path[0] if self.search_path else "public", name)
+
+    def created(self, kind: str, schema: str | None, name: str) -> Origin | None:
+        """Where the replayed DDL created this object (None: not created by it)."""
+        return self.objects.get(self.object_key(kind, schema, name))
 
     def _apply_CreateStmt(self, node, origin):
         rv = node.get("relation") or {}
@@ -285,7 +305,7 @@ class SchemaModel:
 
     def _add_column(self, t: Table, cd: dict, origin: Origin) -> Column:
         typ = column_type(cd.get("typeName"))
-        col = Column(cd.get("colname", ""), typ)
+        col = Column(cd.get("colname", ""), typ, origin=origin)
         if cd.get("is_not_null"):
             col.not_null = True
         if cd.get("raw_default"):
@@ -814,3 +834,136 @@ def output_names(query: dict | None, schema: "SchemaModel") -> tuple[list[str], 
         else:
             complete = False
     return names, complete
+
+# -- other objects created by the replayed DDL -------------------------------------------
+# What ``SchemaModel.objects`` tracks, by the ObjectType of DROP / RENAME / SET SCHEMA.
+OBJECT_KINDS = {
+    "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function", "OBJECT_ROUTINE": "function",
+    "OBJECT_AGGREGATE": "function", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain",
+    "OBJECT_SCHEMA": "schema", "OBJECT_SEQUENCE": "sequence", "OBJECT_EXTENSION": "extension",
+    "OBJECT_DATABASE": "database", "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy",
+}
+_ON_TABLE = ("trigger", "policy")  # named per table: the key's name is "table.name"
+_GLOBAL_KINDS = ("schema", "extension", "database")  # not in a schema: the key's schema is ""
+
+
+def object_ref(kind: str, names: list[str]) -> tuple[str | None, str]:
+    """(schema, name) of an object named by a DROP / RENAME name list."""
+    if not names:
+        return None, ""
+    if kind in _ON_TABLE:
+        if len(names) < 2:
+            return None, names[-1]
+        table = names[:-1]
+        return (table[-2] if len(table) > 1 else None), f"{table[-1]}.{names[-1]}"
+    if kind in _GLOBAL_KINDS:
+        return None, names[-1]
+    return (names[-2] if len(names) > 1 else None), names[-1]
+
+
+def _created_names(typ: str, node: dict) -> tuple[str, str | None, str, bool] | None:
+    """(kind, schema, name, or_replace) of the object a CREATE statement makes."""
+    if typ == "CreateFunctionStmt":
+        names = strings(node.get("funcname"))
+        if names:
+            return "function", *object_ref("function", names), bool(node.get("replace"))
+    elif typ == "DefineStmt":
+        kind = {"OBJECT_AGGREGATE": "function", "OBJECT_TYPE": "type"}.get(node.get("kind", ""))
+        names = strings(node.get("defnames"))
+        if kind and names:
+            return kind, *object_ref(kind, names), bool(node.get("replace"))
+    elif typ in ("CreateEnumStmt", "CreateRangeStmt"):
+        names = strings(node.get("typeName"))
+        if names:
+            return "type", *object_ref("type", names), False
+    elif typ == "CompositeTypeStmt":
+        schema, name = relation_name(node.get("typevar"))
+        if name:
+            return "type", schema, name, False
+    elif typ == "CreateDomainStmt":
+        names = strings(node.get("domainname"))
+        if names:
+            return "domain", *object_ref("domain", names), False
+    elif typ == "CreateSchemaStmt":
+        if node.get("schemaname"):
+            return "schema", None, node["schemaname"], False
+    elif typ == "CreateSeqStmt":
+        schema, name = relation_name(node.get("sequence"))
+        if name:
+            return "sequence", schema, name, False
+    elif typ == "CreateExtensionStmt":
+        if node.get("extname"):
+            return "extension", None, node["extname"], False
+    elif typ == "CreatedbStmt":
+        if node.get("dbname"):
+            return "database", None, node["dbname"], False
+    elif typ == "CreateTrigStmt":
+        schema, table = relation_name(node.get("relation"))
+        if node.get("trigname") and table:
+            return "trigger", schema, f"{table}.{node['trigname']}", bool(node.get("replace"))
+    elif typ == "CreatePolicyStmt":
+        schema, table = relation_name(node.get("table"))
+        if node.get("policy_name") and table:
+            return "policy", schema, f"{table}.{node['policy_name']}", False
+    return None
+
+
+def track_object(model: SchemaModel, typ: str, node: dict, origin: Origin) -> None:
+    """Record objects other than relations and indexes that a statement creates, drops,
+    renames or moves, so that rules can tell "created earlier in this file"."""
+    made = _created_names(typ, node)
+    if made is not None:
+        kind, schema, name, replace = made
+        key = model.object_key(kind, schema, name)
+        if key not in model.objects and not replace:
+            # CREATE OR REPLACE may replace an object that existed before: not known as new
+            model.objects[key] = origin
+        return
+    if typ == "DropStmt":
+        kind = OBJECT_KINDS.get(node.get("removeType", ""))
+        if kind is None:
+            return
+        for obj in node.get("objects") or ():
+            schema, name = object_ref(kind, object_names(obj))
+            if name:
+                model.objects.pop(model.object_key(kind, schema, name), None)
+    elif typ == "DropdbStmt":
+        model.objects.pop(("database", "", node.get("dbname", "")), None)
+    elif typ == "RenameStmt":
+        kind = OBJECT_KINDS.get(node.get("renameType", ""))
+        if kind is None:
+            return
+        schema, name = _renamed_object(kind, node)
+        new = node.get("newname", "")
+        if not name or not new:
+            return
+        key = model.object_key(kind, schema, name)
+        o = model.objects.pop(key, None)
+        if o is not None:
+            if kind in _ON_TABLE:
+                new = f"{name.rsplit('.', 1)[0]}.{new}"
+            model.objects[(kind, key[1], new)] = o
+    elif typ == "AlterObjectSchemaStmt":
+        kind = OBJECT_KINDS.get(node.get("objectType", ""))
+        if kind is None or kind in _ON_TABLE:
+            return
+        if node.get("relation"):
+            schema, name = relation_name(node.get("relation"))
+        else:
+            schema, name = object_ref(kind, object_names(node.get("object")))
+        key = model.object_key(kind, schema, name)
+        o = model.objects.pop(key, None)
+        if o is not None and node.get("newschema"):
+            model.objects[(kind, node["newschema"], name)] = o
+
+
+def _renamed_object(kind: str, node: dict) -> tuple[str | None, str]:
+    """(schema, name) of the object a RenameStmt renames (its old name)."""
+    if kind in _ON_TABLE:
+        schema, table = relation_name(node.get("relation"))
+        return schema, f"{table}.{node.get('subname', '')}"
+    if kind in ("schema", "database"):
+        return None, node.get("subname", "")
+    if node.get("relation"):
+        return relation_name(node.get("relation"))
+    return object_ref(kind, object_names(node.get("object")))

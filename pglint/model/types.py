@@ -16,7 +16,9 @@ _CANONICAL = {
     "bigserial": "bigserial", "serial8": "bigserial",
     "smallserial": "smallserial", "serial2": "smallserial",
     "varchar": "varchar", "character varying": "varchar",
-    "char": "bpchar", "character": "bpchar", "bpchar": "bpchar",
+    # bare char/character become pg_catalog.bpchar in the grammar; a name "char" that reaches
+    # us is the quoted (or pg_catalog-qualified) single-byte internal type "char"
+    "character": "bpchar", "bpchar": "bpchar",
     "text": "text",
     "bool": "bool", "boolean": "bool",
     "float4": "float4", "real": "float4",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model.locks import alter_table_cmds, column_constraints, column_def_of, constraint_of  # noqa: F401
-from ..model.nodes import relation_name
+from ..model.nodes import relation_name, strings
 
 
 def qname(rv: dict | None) -> str:
@@ -23,3 +25,299 @@ def outside_tx_hint(ctx) -> str:
         return "move it after the COMMIT (outside BEGIN ... COMMIT)"
     return ("put it in its own migration that runs outside a transaction (a file holding only this "
             "statement; mark it `-- pglint: no-transaction`)")
+
+
+# -- objects created earlier in the file ----------------------------------------------
+# Relation kinds live in the schema model's tables; other kinds in its object registry.
+RELATION_KINDS = {
+    "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+}
+
+
+def created_here(ctx, kind: str, schema: str | None, name: str) -> bool:
+    """Whether the object was created earlier in this file (so no deployed code uses it).
+    ``kind``: table, view, materialized view, foreign table, index, or a kind of
+    ``SchemaModel.objects`` (function, type, domain, schema, sequence, extension, ...)."""
+    if kind in ("table", "view", "materialized view", "foreign table"):
+        return ctx.is_new(ctx.schema.key(schema, name))
+    if kind == "index":
+        return ctx.is_new_index(schema, name)
+    o = ctx.schema.created(kind, schema, name)
+    return o is not None and o.file == ctx.file_index
+
+
+def column_is_new(ctx, rv: dict | None, column: str) -> bool:
+    """The table, or this column of it, was created earlier in this file."""
+    if ctx.is_new_table(rv):
+        return True
+    t = ctx.schema.table(rv)
+    col = t.columns.get(column) if t is not None else None
+    return col is not None and col.origin is not None and col.origin.file == ctx.file_index
+
+
+def constraint_is_new(ctx, rv: dict | None, name: str) -> bool:
+    if ctx.is_new_table(rv):
+        return True
+    t = ctx.schema.table(rv)
+    c = t.constraints.get(name) if t is not None else None
+    return c is not None and c.origin is not None and c.origin.file == ctx.file_index
+
+
+def not_against_live_app(ctx) -> bool:
+    """The statement is in a down / rollback migration (it undoes what the up did), or the
+    file is a schema dump (restored into an empty database): either way it does not run
+    against an application that uses what it removes or renames."""
+    return bool(ctx.stmt is not None and ctx.stmt.rollback) or is_schema_dump(ctx)
+
+
+def report(ctx, message: str, help: str | None = None, **kw):
+    """``ctx.report`` with names shown as written (template placeholders put back)."""
+    return ctx.report(shown(ctx, message), help=shown(ctx, help) if help else help, **kw)
+
+
+def report_at_statement(ctx, stmt_index: int, span: tuple[int, int], message: str, **kw):
+    """Report from an ``at_end`` handler, attached to an earlier statement (so that a
+    suppression comment above that statement applies)."""
+    d = report(ctx, message, at=span, **kw)
+    if d is not None:
+        d.statement = stmt_index
+    return d
+
+
+def _shared(ctx) -> dict:
+    """Scratch space shared by the rules for facts computed once per file."""
+    return ctx.state.setdefault("_common", {})
+
+
+_PSQL_VAR = re.compile(r":(?:'[A-Za-z_]\w*'|\"[A-Za-z_]\w*\"|[A-Za-z_]\w*|\{\?[A-Za-z_]\w*\})")  # as psql reads them
+_DUMP_PREAMBLE = re.compile(r"SELECT pg_catalog\.set_config\('search_path', '', false\);")
+
+
+def is_schema_dump(ctx) -> bool:
+    """pg_dump output (also Rails' structure.sql, which strips the header comments): it is
+    restored into an empty database, never run against a live application. pg_dump has
+    written this search_path reset near the top of every dump since PostgreSQL 10.3."""
+    sh = _shared(ctx)
+    v = sh.get("dump")
+    if v is None:
+        v = sh["dump"] = bool(_DUMP_PREAMBLE.search(ctx.sql, 0, 4000))
+    return v
+
+
+def substituted_spans(ctx) -> list[tuple[int, int]]:
+    """Spans where the parsed text holds a stand-in for what the file says: template
+    placeholders and psql variables, replaced by same-length identifiers before parsing."""
+    sh = _shared(ctx)
+    spans = sh.get("substituted")
+    if spans is None:
+        spans = sh["substituted"] = list(ctx.parsed.placeholders)
+        a, b = ctx.sql, ctx.source.text
+        if ":" in b and a != b:
+            for m in _PSQL_VAR.finditer(b):
+                s, e = m.span()
+                if a[s:e] != b[s:e] and a[s:e].strip():
+                    spans.append((s, e))
+    return spans
+
+
+def shown(ctx, name: str) -> str:
+    """A name for a message as the author wrote it: template placeholders and psql
+    variables (replaced by same-length identifiers before parsing) are put back."""
+    spans = substituted_spans(ctx)
+    if not spans:
+        return name
+    sh = _shared(ctx)
+    subs = sh.get("placeholders")
+    if subs is None:
+        subs = {}
+        for s, e in spans:
+            # extend to whole words: a substitution may change only part of the placeholder
+            while s > 0 and (ctx.sql[s - 1].isalnum() or ctx.sql[s - 1] == "_"):
+                s -= 1
+            while e < len(ctx.sql) and (ctx.sql[e].isalnum() or ctx.sql[e] == "_"):
+                e += 1
+            sub, orig = ctx.sql[s:e], ctx.source.text[s:e]
+            if sub != orig and len(sub) > 2:
+                subs[sub] = orig
+                subs[sub.lower()] = orig  # the parser folds unquoted names to lower case
+        sh["placeholders"] = subs
+    for k, v in subs.items():
+        if k and k in name:
+            name = name.replace(k, v)
+    return name
+
+
+# What a statement makes appear under a name, for "the name is taken again later in the
+# file" (a replacement or a swap) and "this name came from a rename earlier in the file".
+# Kinds: table, view, materialized view, foreign table, function (procedures and
+# aggregates too), type, domain, sequence, schema, extension, index; columns and
+# constraints are named "table.name".
+_RENAME_KINDS = {
+    "OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FOREIGN_TABLE": "foreign table", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function",
+    "OBJECT_ROUTINE": "function", "OBJECT_AGGREGATE": "function", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain",
+    "OBJECT_SEQUENCE": "sequence", "OBJECT_SCHEMA": "schema", "OBJECT_INDEX": "index",
+}
+
+
+def _made(stmt) -> list[tuple[str, str]]:
+    t = stmt.type
+    n = stmt.node
+    if t == "CreateStmt":
+        return [("table", (n.get("relation") or {}).get("relname", ""))]
+    if t == "CreateFunctionStmt":
+        names = strings(n.get("funcname"))
+        return [("function", names[-1])] if names else []
+    if t == "ViewStmt":
+        return [("view", (n.get("view") or {}).get("relname", ""))]
+    if t == "CreateTableAsStmt":
+        kind = "materialized view" if n.get("objtype") == "OBJECT_MATVIEW" else "table"
+        return [(kind, ((n.get("into") or {}).get("rel") or {}).get("relname", ""))]
+    if t in ("CreateEnumStmt", "CreateRangeStmt"):
+        names = strings(n.get("typeName"))
+        return [("type", names[-1])] if names else []
+    if t == "CompositeTypeStmt":
+        return [("type", (n.get("typevar") or {}).get("relname", ""))]
+    if t == "DefineStmt":
+        kind = {"OBJECT_TYPE": "type", "OBJECT_AGGREGATE": "function"}.get(n.get("kind", ""))
+        names = strings(n.get("defnames"))
+        return [(kind, names[-1])] if kind and names else []
+    if t == "CreateDomainStmt":
+        names = strings(n.get("domainname"))
+        return [("domain", names[-1])] if names else []
+    if t == "CreateSeqStmt":
+        return [("sequence", (n.get("sequence") or {}).get("relname", ""))]
+    if t == "CreateSchemaStmt":
+        return [("schema", n.get("schemaname", ""))]
+    if t == "CreateExtensionStmt":
+        return [("extension", n.get("extname", ""))]
+    if t == "CreateForeignTableStmt":
+        return [("foreign table", ((n.get("base") or {}).get("relation") or {}).get("relname", ""))]
+    if t == "IndexStmt" and n.get("idxname"):
+        return [("index", n["idxname"])]
+    if t == "AlterTableStmt":
+        table = (n.get("relation") or {}).get("relname", "")
+        out = []
+        for cmd in alter_table_cmds(n):
+            sub = cmd.get("subtype")
+            if sub == "AT_AddConstraint":
+                con = constraint_of(cmd) or {}
+                if con.get("conname"):
+                    out.append(("constraint", f"{table}.{con['conname']}"))
+            elif sub == "AT_AddColumn":
+                cd = column_def_of(cmd) or {}
+                if cd.get("colname"):
+                    out.append(("column", f"{table}.{cd['colname']}"))
+        return out
+    if t == "RenameStmt":
+        return _renamed_to(n)
+    return []
+
+
+def renamed_from(n: dict) -> tuple[str, str] | None:
+    """(kind, old name) of what a RenameStmt renames, in the terms of ``recreated_later``."""
+    rt = n.get("renameType", "")
+    table = (n.get("relation") or {}).get("relname", "")
+    if rt == "OBJECT_COLUMN":
+        return ("column", f"{table}.{n.get('subname', '')}")
+    if rt == "OBJECT_TABCONSTRAINT":
+        return ("constraint", f"{table}.{n.get('subname', '')}")
+    kind = _RENAME_KINDS.get(rt)
+    if kind is None:
+        return None
+    if n.get("relation"):
+        return (kind, table)
+    if rt == "OBJECT_SCHEMA":
+        return (kind, n.get("subname", ""))
+    from ..model.schema import object_names
+
+    names = object_names(n.get("object"))
+    return (kind, names[-1]) if names else None
+
+
+def _renamed_to(n: dict) -> list[tuple[str, str]]:
+    rt = n.get("renameType", "")
+    new = n.get("newname", "")
+    table = (n.get("relation") or {}).get("relname", "")
+    if rt == "OBJECT_COLUMN":
+        return [("column", f"{table}.{new}")]
+    if rt == "OBJECT_TABCONSTRAINT":
+        return [("constraint", f"{table}.{new}")]
+    kind = _RENAME_KINDS.get(rt)
+    return [(kind, new)] if kind and new else []
+
+
+_MAKING_TYPES = frozenset({
+    "CreateStmt", "CreateFunctionStmt", "ViewStmt", "CreateTableAsStmt", "CreateEnumStmt", "CreateRangeStmt",
+    "CompositeTypeStmt", "DefineStmt", "CreateDomainStmt", "CreateSeqStmt", "CreateSchemaStmt",
+    "CreateExtensionStmt", "CreateForeignTableStmt", "IndexStmt", "AlterTableStmt", "RenameStmt",
+})
+
+
+def _names_made(ctx) -> tuple[dict, dict, dict]:
+    """(kind, name) -> [(section, offset)] of every statement that makes the name appear,
+    of the renames among them, and of the renames that free a name; once per file."""
+    sh = _shared(ctx)
+    v = sh.get("made")
+    if v is None:
+        made: dict = {}
+        renamed: dict = {}
+        freed: dict = {}
+        for s in ctx.parsed.all_statements():
+            if s.origin == "function" or s.type not in _MAKING_TYPES or s.rollback:
+                continue
+            for key in _made(s):
+                made.setdefault(key, []).append((s.section, s.start))
+                if s.type == "RenameStmt":
+                    renamed.setdefault(key, []).append((s.section, s.start))
+            if s.type == "RenameStmt":
+                key = renamed_from(s.node)
+                if key is not None:
+                    freed.setdefault(key, []).append((s.section, s.start))
+        v = sh["made"] = (made, renamed, freed)
+    return v
+
+
+def recreated_later(ctx, kind: str, name: str) -> bool:
+    """Whether a later statement of this file (same section) makes an object of this kind
+    and name appear again (CREATE, ADD, or a RENAME to that name): a DROP or RENAME of the
+    old one is part of a replacement or a swap, and the name goes on existing."""
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start > stmt.start for sec, start in _names_made(ctx)[0].get((kind, name), ()))
+
+
+def table_dropped_later(ctx, name: str) -> bool:
+    """Whether a later DROP TABLE in the file (same section) drops this table: what is
+    removed from it before goes with it, and drop-table reports that."""
+    sh = _shared(ctx)
+    drops = sh.get("table_drops")
+    if drops is None:
+        from ..model.schema import object_names
+
+        drops = sh["table_drops"] = {}
+        for s in ctx.parsed.statements:
+            if s.type != "DropStmt" or s.rollback or '"OBJECT_TABLE"' not in (s.json_text or '"OBJECT_TABLE"'):
+                continue
+            if s.node.get("removeType") != "OBJECT_TABLE":
+                continue
+            for obj in s.node.get("objects") or ():
+                names = object_names(obj)
+                if names:
+                    drops.setdefault(names[-1], []).append((s.section, s.start))
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start > stmt.start for sec, start in drops.get(name, ()))
+
+
+def freed_earlier(ctx, kind: str, name: str) -> bool:
+    """Whether an earlier RENAME in the file (same section) moved another object away from
+    this name: a RENAME to it is the second half of a swap."""
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[2].get((kind, name), ()))
+
+
+def renamed_earlier(ctx, kind: str, name: str) -> bool:
+    """Whether this name was given by a RENAME earlier in the file (same section): the
+    object is the one moved out of the way, no longer under the name the code uses."""
+    stmt = ctx.stmt
+    return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[1].get((kind, name), ()))

@@ -19,11 +19,7 @@ def check(ctx, stmt):
     if state.get("tx") == tx:
         return
     for e, by in ctx.held:
-        if e.mode != Lock.ACCESS_EXCLUSIVE or by is stmt or e.relation[1] == "*":
-            continue
-        if e.kind in ("table", "view", "matview") and ctx.relation_is_new(e.relation):
-            continue
-        if e.kind == "index":
+        if e.mode != Lock.ACCESS_EXCLUSIVE or by is stmt or e.relation[1] == "*" or e.kind == "index":
             continue
         state["tx"] = tx
         ctx.report(

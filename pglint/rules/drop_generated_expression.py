@@ -1,0 +1,30 @@
+from ..engine.registry import Rule
+from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
+
+RULE = Rule(
+    "PG209", "drop-generated-expression",
+    summary="ALTER COLUMN ... DROP EXPRESSION stops computing a generated column the application relies on",
+    category="compatibility",
+)
+
+
+@RULE.on("AlterTableStmt")
+def check(ctx, node):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
+        return
+    rv = node.get("relation")
+    table = qname(rv)
+    for i, cmd in enumerate(alter_table_cmds(node)):
+        if cmd.get("subtype") != "AT_DropExpression":
+            continue
+        col = cmd.get("name", "")
+        if column_is_new(ctx, rv, col):
+            continue
+        report(ctx,
+            f"DROP EXPRESSION turns generated column {table}.{col} into a plain column: existing rows keep their "
+            f"values, but rows inserted or updated from now on no longer get {col} computed, so code of the running "
+            f"application that writes the other columns and reads {col} gets NULL or stale values",
+            at=ctx.cmd_span(i), relation=rv,
+            help=(f"First deploy code that writes {col} itself (or a trigger that computes it), then drop the "
+                  "expression in a later migration marked `-- pglint: ignore[drop-generated-expression] <reason>`."),
+        )

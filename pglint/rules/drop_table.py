@@ -1,0 +1,35 @@
+from ..engine.registry import Rule
+from ..model.schema import object_names
+from ._common import created_here, not_against_live_app, report
+
+RULE = Rule(
+    "PG202", "drop-table",
+    summary="DROP TABLE deletes the data and breaks every query of the running application that uses the table",
+    category="compatibility",
+)
+
+
+@RULE.on("DropStmt")
+def check(ctx, node):
+    if node.get("removeType") != "OBJECT_TABLE" or not_against_live_app(ctx):
+        return
+    cascade = node.get("behavior") == "DROP_CASCADE"
+    for obj in node.get("objects") or ():
+        names = object_names(obj)
+        if not names:
+            continue
+        schema = names[-2] if len(names) > 1 else None
+        if created_here(ctx, "table", schema, names[-1]):
+            continue
+        table = ".".join(names)
+        msg = (f"DROP TABLE {table} deletes the table and all its rows: every query of the running application that "
+               f"still uses {table} fails with 'relation \"{table}\" does not exist', and the data can only come back "
+               "from a backup")
+        if cascade:
+            msg += "; CASCADE also drops the views that read it and the foreign keys of other tables that reference it"
+        report(ctx,
+            msg, relation=(schema, names[-1]),
+            help=("Stop using the table first: deploy code that no longer reads or writes it, keep a copy if the data "
+                  f"may be needed (pg_dump -t {table}), then drop it in a later migration marked "
+                  "`-- pglint: ignore[drop-table] no deployed code uses it`."),
+        )

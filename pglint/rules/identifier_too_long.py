@@ -1,0 +1,104 @@
+import re
+
+from pglast import parser
+
+from ..engine.registry import EVERYWHERE, Rule
+from ._common import report, substituted_spans
+
+RULE = Rule(
+    "PG309", "identifier-too-long",
+    summary="Identifier longer than 63 bytes, which PostgreSQL silently truncates",
+    category="design", scope=EVERYWHERE,
+)
+
+MAX = 63  # NAMEDATALEN - 1
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# cheap pre-filters: an ASCII word or quoted name of 64+ characters, or (in a file that is
+# not all ASCII) a word or quoted name long enough to be over 63 bytes
+_ASCII_CANDIDATE = re.compile(r'(?<![\w$])[\w$]{64}|"[^"\n]{64}')
+_CANDIDATE = re.compile(r'(?<![\w$\x80-\U0010ffff])[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]{20,}'
+                        r'|"(?:[^"\n]|""){21,}"')
+
+
+def _long_identifiers_possible(ctx) -> bool:
+    st = ctx.rule_state()
+    v = st.get("possible")
+    if v is None:
+        sql = ctx.sql
+        v = bool(_ASCII_CANDIDATE.search(sql)) or (not sql.isascii() and any(
+            len(m.group().encode("utf-8")) > MAX for m in _CANDIDATE.finditer(sql)))
+        st["possible"] = v
+    return v
+
+
+def _tokens(ctx, unit):
+    """(file start, file end, identifier) of the identifier tokens of a parse unit."""
+    cache = ctx.rule_state().setdefault("units", {})
+    key = id(unit)
+    if key in cache:
+        return cache[key][1]
+    out = []
+    try:
+        toks = parser.scan(unit.text)
+    except Exception:  # the scanner gives up on some inputs: nothing to report then
+        toks = []
+    text_of = unit.text
+    for t in toks:  # the scanner's offsets are characters, end inclusive
+        if t.name not in ("IDENT", "UIDENT"):
+            continue
+        text = text_of[t.start:t.end + 1]
+        if len(text.encode("utf-8")) <= MAX:
+            continue
+        if t.name == "IDENT" and text.startswith('"'):
+            ident = text[1:-1].replace('""', '"')
+        elif t.name == "UIDENT":
+            continue  # U&"..." escapes: the length is only known after decoding
+        else:
+            ident = text.translate(_ASCII_LOWER)  # PostgreSQL folds only ASCII letters (UTF-8)
+        if len(ident.encode("utf-8")) <= MAX:
+            continue
+        out.append((_file_offset(unit, t.start), _file_offset(unit, t.end + 1), ident))
+    cache[key] = (unit, out)  # keep the unit alive so its id is not reused
+    return out
+
+
+@RULE.on("*")
+def check(ctx, stmt):
+    if not _long_identifiers_possible(ctx):
+        return
+    seen = ctx.rule_state().setdefault("seen", set())
+    holes = substituted_spans(ctx)
+    for start, end, ident in _tokens(ctx, stmt.unit):
+        if not (stmt.start <= start < stmt.end) or ident in seen:
+            continue
+        if any(ps < end and start < pe for ps, pe in holes):
+            continue  # a template placeholder stands here, not the real name
+        if _inside_embedded(stmt, start):
+            continue  # reported with the embedded statement itself
+        seen.add(ident)
+        size = len(ident.encode("utf-8"))
+        short = ident.encode("utf-8")[:MAX].decode("utf-8", "ignore")
+        report(ctx,
+            f"Identifier \"{ident}\" is {size} bytes; PostgreSQL silently truncates names to {MAX} bytes, so the "
+            f"object is really named \"{short}\": tools and code that look the full name up in the catalog (ORMs, "
+            "schema diffs, migration checks) do not find it, and two long names that share their first "
+            f"{MAX} bytes collide ('already exists')",
+            at=(start, end),
+            help=f"Use a name of at most {MAX} bytes (abbreviate it), so that the name in the catalog is the name "
+                 "in the code.",
+        )
+
+
+def _file_offset(unit, char: int) -> int:
+    """File offset of a character offset into a parse unit ('' in a single-quoted body is
+    one ' in the unit's text)."""
+    if unit.single_quoted:
+        char += unit.text.count("'", 0, char)
+    return unit.base + char
+
+
+def _inside_embedded(stmt, offset: int) -> bool:
+    for e in stmt.embedded:
+        if e.unit is stmt.unit and e.start <= offset < e.end:
+            return True
+    return False

@@ -1,0 +1,34 @@
+from ..engine.registry import Rule
+from ..model.locks import Lock
+from .lock_timeout_missing import _NAMES
+from ._common import report
+
+RULE = Rule(
+    "PG313", "statement-timeout-missing",
+    summary="A lock stronger than SHARE UPDATE EXCLUSIVE on an existing table with no statement_timeout set",
+    category="design", default=False, fix="sometimes",
+)
+
+
+@RULE.on(*_NAMES)
+def check(ctx, node):
+    state = ctx.rule_state()
+    if state.get("reported"):
+        return
+    if ctx.session.has_timeout("statement_timeout"):
+        return
+    e = ctx.strongest_on_existing(Lock.SHARE)
+    if e is None:
+        return
+    state["reported"] = True
+    rel = e.display if e.relation[1] != "*" else "the affected tables"
+    what = _NAMES.get(ctx.stmt.type, "This statement")
+    local = "SET LOCAL statement_timeout = '5min';" if ctx.in_transaction else "SET statement_timeout = '5min';"
+    report(ctx,
+        f"{what} holds {e.mode.with_article} lock on {rel} for as long as it runs, with no statement_timeout set: if "
+        f"it runs longer than planned (a scan or rewrite of a table bigger than expected), it blocks {e.mode.blocks} "
+        "for all that time and nothing stops it. Reported once per file",
+        relation=e,
+        help=f"Bound how long the migration may block: {local} before the first locking statement (the longest "
+             "blocking you accept), or set statement-timeout in the config if your migration runner sets it.",
+    )

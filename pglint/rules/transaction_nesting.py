@@ -1,0 +1,89 @@
+from ..engine.registry import Rule
+from ..model.transactions import ASSUMED
+from ._common import report
+
+RULE = Rule(
+    "PG311", "transaction-nesting",
+    summary="BEGIN inside a transaction, BEGIN/COMMIT in a file the migration tool wraps, COMMIT without BEGIN",
+    category="design",
+)
+
+_BEGIN = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+_END = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK")
+_SAVEPOINT = ("TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO")
+
+
+def _wrapper(ctx) -> str:
+    if ctx.parsed.markers:
+        return "the migration tool (goose/dbmate) already runs this migration in a transaction"
+    return "the migration tool already runs this file in a transaction (assume-in-transaction)"
+
+
+@RULE.on("TransactionStmt")
+def check(ctx, node):
+    stmt = ctx.stmt
+    if stmt.origin != "top":
+        return
+    kind = node.get("kind", "")
+    info = ctx.txinfo
+    in_block = bool(info and info.in_block)
+    assumed_file = ctx.tx.assumed
+    word = _word(ctx, kind)
+    if kind in _BEGIN:
+        if in_block and info.kind == ASSUMED:
+            report(ctx,
+                f"{word} inside the transaction the migration tool opened: {_wrapper(ctx)}, so PostgreSQL ignores "
+                "this one with a warning ('there is already a transaction in progress'), and the COMMIT that "
+                "follows ends the tool's transaction early: the statements after it run outside any transaction",
+                help="Remove BEGIN and COMMIT from the file and let the tool's transaction wrap it (or, if this "
+                     "file must manage its own transaction, turn the tool's transaction off for it).",
+            )
+        elif in_block:
+            report(ctx,
+                f"{word} inside the transaction opened at line {ctx.line_of(info.begin_offset)}: PostgreSQL does not "
+                "nest transactions; it ignores this one with a warning ('there is already a transaction in "
+                "progress'), and the first COMMIT commits everything since the outer BEGIN, so the statements after "
+                "it run outside any transaction",
+                help="Remove the inner BEGIN (and its COMMIT); use SAVEPOINT name / RELEASE SAVEPOINT name for a "
+                     "part that must be undone on its own.",
+            )
+        elif assumed_file:
+            report(ctx,
+                f"{word} in a file the migration tool runs in a transaction ({_wrapper(ctx)}): an earlier COMMIT "
+                "already ended the tool's transaction, so the statements between it and this BEGIN ran outside any "
+                "transaction",
+                help="Remove BEGIN and COMMIT from the file and let the tool's transaction wrap it.",
+            )
+    elif kind in _END:
+        if in_block and info.kind == ASSUMED:
+            report(ctx,
+                f"{word} ends the transaction the migration tool opened ({_wrapper(ctx)}): the statements after it "
+                "run outside any transaction and cannot be rolled back with the rest, and the tool's own COMMIT then "
+                "warns 'there is no transaction in progress'",
+                help="Remove the COMMIT (and any BEGIN) and let the tool commit the migration.",
+            )
+        elif not in_block:
+            report(ctx,
+                f"{word} without a transaction to end: PostgreSQL only warns 'there is no transaction in progress', "
+                "and the statements before it already committed one by one, so a failure among them left the "
+                "migration half applied",
+                help="Add BEGIN; where the transaction should start, or remove this statement.",
+            )
+    elif kind in _SAVEPOINT and not in_block:
+        report(ctx,
+            f"{word} outside a transaction block fails with '{word} can only be used in transaction blocks': "
+            "the migration stops here",
+            help="Put it between BEGIN and COMMIT, or remove it.",
+        )
+
+
+_FIXED = {"TRANS_STMT_START": "START TRANSACTION", "TRANS_STMT_SAVEPOINT": "SAVEPOINT",
+          "TRANS_STMT_RELEASE": "RELEASE SAVEPOINT", "TRANS_STMT_ROLLBACK_TO": "ROLLBACK TO SAVEPOINT"}
+
+
+def _word(ctx, kind: str) -> str:
+    """The statement's keyword as written (BEGIN, COMMIT, END, ABORT, ...)."""
+    if kind in _FIXED:
+        return _FIXED[kind]
+    words = ctx.sql[ctx.stmt.start:ctx.stmt.end].split(None, 1)
+    return words[0].rstrip(";").upper() if words else "This statement"
