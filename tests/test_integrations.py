@@ -45,7 +45,7 @@ def test_pre_commit_hooks_file():
         assert h["language"] == "python" and h["types"] == ["sql"]
         assert h.get("pass_filenames", True) is True
     assert hooks["pglint"]["entry"] == "pglint check"
-    assert hooks["pglint-fix"]["entry"] == "pglint check --fix"  # tested with the --fix work
+    assert hooks["pglint-fix"]["entry"] == "pglint check --fix"
 
 
 @pytest.mark.slow
@@ -77,6 +77,18 @@ def test_pre_commit_try_repo(tmp_path):
     out = good.stdout + good.stderr
     assert good.returncode == 0, out
     assert "Passed" in out and "index-not-concurrent" not in out
+
+    # the pglint-fix hook rewrites the bad migration (pre-commit fails because the hook
+    # modified a file), then passes on the fixed file
+    fix_cmd = [*cmd[:-1], "pglint-fix", "--files", "db/V2__bad.sql"]
+    first = subprocess.run(fix_cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    out = first.stdout + first.stderr
+    assert first.returncode == 1 and "files were modified by this hook" in out, out
+    assert "Fixed 2 problems in 1 file." in out and "Traceback" not in out
+    assert (repo / "db" / "V2__bad.sql").read_text() == "SET lock_timeout = '2s';\n" + GOOD
+    second = subprocess.run(fix_cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    out = second.stdout + second.stderr
+    assert second.returncode == 0 and "Passed" in out, out
 
 
 # -- the GitHub Action ---------------------------------------------------------------------

@@ -2,7 +2,6 @@
 rule, each ```sql good block must raise nothing at all (every default rule on)."""
 
 import re
-from pathlib import Path
 
 import pytest
 

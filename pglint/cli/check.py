@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -43,6 +44,10 @@ def _multi(values) -> list[str]:
 @click.option("--history/--no-history", default=True,
               help="Replay migration directories as one ordered history (default on).")
 @click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes to the files, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply fixes that change behaviour.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; change nothing (exit 1 if any).")
+@click.option("--add-ignore", is_flag=True, help="Write a pglint: ignore comment above every current finding.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Where the result cache lives (default .pglint_cache).")
 @click.option("--dsn", metavar="URL", default=None,
@@ -51,7 +56,8 @@ def _multi(values) -> list[str]:
               help="Live mode: EXPLAIN (ANALYZE, BUFFERS) read-only queries, in transactions that are rolled back.")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
-          history, explain_order, no_cache, cache_dir, statistics, dsn, analyze):
+          history, explain_order, no_cache, cache_dir, statistics, dsn, analyze, fix, unsafe_fixes, show_diff,
+          add_ignore):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -112,6 +118,10 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
                                    stdin_bytes=stdin_bytes, statement_text=output.statement_text)
             except LiveError as exc:
                 raise click.ClickException(str(exc)) from None
+        elif fix or show_diff or add_ignore:
+            return _edit_files(paths, settings, fix, unsafe_fixes, show_diff, add_ignore, output, output_file,
+                               exit_zero, dict(stdin_name=stdin_filename, stdin_bytes=stdin_bytes, changed=changed,
+                                               history=history, statement_text=True))
         else:
             result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
                                changed=changed, history=history, use_cache=not no_cache,
@@ -123,6 +133,47 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
     finally:
         if progress is not None:
             progress.stop()
+    output.write(result, output_file)
+    if exit_zero:
+        return 0
+    return 1 if result.diagnostics else 0
+
+
+def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, output_file, exit_zero, kw) -> int:
+    """--fix / --diff / --add-ignore: lint, edit, write (or show), report what remains."""
+    from ..engine.runner import run_paths
+    from .fix import add_ignores, diffs, run_fix, write_files
+
+    def lint(overlay, only=None):
+        args = dict(kw)
+        if only is not None:
+            args["changed"] = only if kw["changed"] is None else kw["changed"] & only
+        return run_paths(paths, settings, overlay={os.path.realpath(p): t for p, t in overlay.items()},
+                         use_cache=False, **args)
+
+    if add_ignore:
+        rep = add_ignores(lint({}))
+    else:
+        result, rep = run_fix(lint, unsafe)
+    for path, d, why in rep.rejected:
+        click.echo(f"{path}:{d.line}:{d.column}: fix of {d.rule} not applied: {why}", err=True)
+    if show_diff:
+        text = diffs(rep)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        n = len(rep.changed)
+        click.echo(f"{rep.applied} fix{'es' if rep.applied != 1 else ''} would change {n} file{'s' if n != 1 else ''}.",
+                   err=True)
+        return 0 if exit_zero or not rep.changed else 1
+    write_files(rep)
+    if add_ignore:
+        n = len(rep.changed)
+        click.echo(f"Added suppressions for {rep.applied} finding{'s' if rep.applied != 1 else ''} in {n} "
+                   f"file{'s' if n != 1 else ''}.", err=True)
+        return 0
+    n = len(rep.changed)
+    click.echo(f"Fixed {rep.applied} problem{'s' if rep.applied != 1 else ''} in {n} file{'s' if n != 1 else ''}.",
+               err=True)
     output.write(result, output_file)
     if exit_zero:
         return 0

@@ -55,6 +55,7 @@ class Settings:
     squawk_compat: bool = False
     timezone_utc: bool = False
     baseline: str | None = None
+    fix_lock_timeout: str = "2s"  # [tool.pglint.fix] lock-timeout: what the lock-timeout-missing fix sets
     jobs: int = 0  # 0: one per CPU
     cache: bool = True
     cache_dir: str | None = None
@@ -183,6 +184,8 @@ def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, 
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: '{key}' must be a table")
             extras[key] = value
+            if key == "fix":
+                _fix_table(s, value, source)
             continue
         attr = _KEYS.get(key)
         if attr is None:
@@ -194,6 +197,15 @@ def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, 
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
     return s, extras
+
+
+def _fix_table(s: Settings, table: dict, source: str) -> None:
+    for k, v in table.items():
+        if k != "lock-timeout":
+            raise ConfigError(f"{source}: unknown key 'fix.{k}' (known: lock-timeout)")
+        if not isinstance(v, str) or not re.fullmatch(r"\d+\s*(ms|s|min|h)?", v.strip()):
+            raise ConfigError(f"{source}: 'fix.lock-timeout' must be a duration such as \"2s\" or \"500ms\"")
+        s.fix_lock_timeout = v.strip()
 
 
 def _convert(key: str, attr: str, value, root: str):

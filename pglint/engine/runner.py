@@ -171,10 +171,15 @@ def _looks_like_migration_dir(name: str) -> bool:
 _W: dict = {}
 
 
-def _init_worker(opts: RunOptions, base_model=None) -> None:
+def _init_worker(opts: RunOptions, base_model=None, overlay=None) -> None:
     _W["opts"] = opts
     _W["dispatch"] = make_dispatch(opts)
     _W["base_model"] = base_model
+    _W["overlay"] = overlay
+
+
+def _read(item: Input, stdin_bytes: bytes | None = None):
+    return read_input(item, stdin_bytes, _W.get("overlay"))
 
 
 def _start_model() -> SchemaModel | None:
@@ -192,7 +197,7 @@ def _is_rollback_name(path: str) -> bool:
 
 def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
     opts: RunOptions = _W["opts"]
-    src, problem = read_input(item, stdin_bytes)
+    src, problem = _read(item, stdin_bytes)
     if src is None:
         return unreadable_result(item.path, problem or "unreadable", opts)
     rollback = _is_rollback_name(item.path)
@@ -215,7 +220,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
     # read and parse every file once
     loaded = []
     for e in entries:
-        src, problem = read_input(e.input)
+        src, problem = _read(e.input)
         pf = None
         if src is not None:
             try:
@@ -279,12 +284,12 @@ def _internal_error(path: str, what: str, opts: RunOptions) -> FileResult:
 
 
 def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes | None = None,
-        progress=None, base_model=None, cache=None) -> RunResult:
+        progress=None, base_model=None, cache=None, overlay: dict[str, str] | None = None) -> RunResult:
     """Lint the units; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
     database) is what every unit starts from: its tables count as existing. ``cache``: a
     Cache whose hits replace linting (units are keyed by content and settings)."""
     started = time.perf_counter()
-    _init_worker(opts, base_model)
+    _init_worker(opts, base_model, overlay)
     results: list[list[FileResult] | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
     if progress is not None and hasattr(progress, "start"):
@@ -302,14 +307,14 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
                     for r in hits[k]:
                         progress(r)
     todo = [i for i in range(len(units)) if results[i] is None]
-    _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model)
+    _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay)
     if cache is not None:
         cache.put_many({keys[i]: results[i] for i in todo if keys[i] and results[i] is not None})
     files = [r for rs in results if rs for r in rs]
     return RunResult(files, time.perf_counter() - started, opts.settings)
 
 
-def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model) -> None:
+def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay) -> None:
     units = [all_units[i] for i in todo]
     n = len(units)
     if jobs <= 0:
@@ -326,7 +331,7 @@ def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, bas
         order = sorted(range(n), key=lambda i: -sizes[i])
         tasks = [(i, units[i]) for i in order]
         chunk = max(1, min(8, n // (jobs * 8)))
-        with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model)) as pool:
+        with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model, overlay)) as pool:
             for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
                 results[todo[i]] = res
                 if progress is not None:
@@ -343,7 +348,8 @@ def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, bas
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
               jobs: int | None = None, progress=None, base_model=None, changed: set[str] | None = None,
-              history: bool = True, use_cache: bool = False, statement_text: bool = False) -> RunResult:
+              history: bool = True, use_cache: bool = False, statement_text: bool = False,
+              overlay: dict[str, str] | None = None) -> RunResult:
     """Lint command-line paths. ``changed``: report only these files (real paths), while
     the histories they belong to are still replayed for context. ``statement_text``: give
     each diagnostic its statement's text (sarif, gitlab, html)."""
@@ -369,12 +375,13 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     units = plan_units(inputs, settings, report, history)
     cache = None
     # results depend on the database in live mode: only the static run is cached
-    if use_cache and settings.cache and (base_model is None or settings.baseline):
+    if use_cache and settings.cache and (base_model is None or settings.baseline) and not overlay:
         from .cache import Cache, default_dir
 
         cache = Cache(default_dir(settings))
     try:
-        return run(units, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model, cache)
+        return run(units, opts, settings.jobs if jobs is None else jobs, stdin_bytes, progress, base_model, cache,
+                   overlay)
     finally:
         if cache is not None:
             cache.close()

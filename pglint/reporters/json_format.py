@@ -28,8 +28,14 @@ def document(result) -> dict:
 
 
 def _pos_from(d):
-    # fixes carry offsets; their line/column are filled in by the fix machinery when known
-    return None
+    """Edits carry str offsets; their 1-based line and column come from the positions the
+    checker computed for them (absent only for findings made without a source)."""
+    if d.fix is None or len(d.edit_positions) != len(d.fix.edits):
+        return None
+    at = {}
+    for e, (start, end) in zip(d.fix.edits, d.edit_positions):
+        at[e.start], at[max(e.end, e.start)] = start, end
+    return lambda offset: at[offset]
 
 
 def render(result, out, options) -> None:

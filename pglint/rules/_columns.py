@@ -89,11 +89,25 @@ def _site(rv: dict, cd: dict, where: str, i: int | None) -> ColumnSite | None:
 
 def type_span(ctx, site: ColumnSite) -> tuple[int, int]:
     """The column's type as written (from its first token to the end of the type,
-    including a modifier list and array brackets when they follow directly)."""
-    sp = ctx.node_span(site.type_node)
-    if sp is None:
+    including a modifier list, array brackets and WITH/WITHOUT TIME ZONE)."""
+    from ._fixes import type_span as _span
+
+    loc = ctx.stmt.loc(site.type_node)
+    if loc is None:
         return ctx.cmd_span(site.cmd_index) if site.cmd_index is not None else (ctx.stmt.start, ctx.stmt.end)
-    return sp
+    return _span(ctx, loc)
+
+
+def type_fix(ctx, site: ColumnSite, new_type: str, title: str):
+    """An unsafe fix replacing the column's type as written by ``new_type`` (array
+    brackets kept). Unsafe: the column's behaviour changes."""
+    from ._fixes import UNSAFE, Fix, replace
+
+    loc = ctx.stmt.loc(site.type_node)
+    if loc is None:
+        return None
+    start, end = type_span(ctx, site)
+    return Fix(title, (replace(start, end, new_type + "[]" * site.type.array),), UNSAFE)
 
 
 def retype_sql(site: ColumnSite, new_type: str, using: str | None = None) -> str:

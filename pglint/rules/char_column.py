@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._columns import column_sites, type_span
+from ._columns import column_sites, type_fix, type_span
 from ._common import report
 
 RULE = Rule(
@@ -25,6 +25,6 @@ def check(ctx, node):
             "and casts to text treat differently from = (where trailing spaces are ignored); longer values fail "
             f"with 'value too long for type character({n if n is not None else 'n'})', and it takes no less space "
             "than text",
-            at=type_span(ctx, s), relation=s.table,
+            at=type_span(ctx, s), relation=s.table, fix=type_fix(ctx, s, "text", "Use text"),
             help=f"Use text, with a CHECK if the length is a rule: {s.name} text{arr}" + ("" if arr else limit) + ".",
         )

@@ -1,5 +1,7 @@
 from ..engine.registry import Rule
+from ..model.transactions import EXPLICIT
 from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._fixes import UNSAFE, Fix, insert_before, newline, source_text, statement_terminator_end, transaction_end
 
 RULE = Rule(
     "PG105", "constraint-without-not-valid",
@@ -46,7 +48,7 @@ def _constraint_sql(ctx, i, con, column, nxt) -> str:
 
 def _report(ctx, i, table, con, column, nxt=None):
     ct = con.get("contype")
-    name = con.get("conname") or f"{table.split('.')[-1]}_{(column or 'col')}_{'fkey' if ct == 'CONSTR_FOREIGN' else 'check'}"
+    name = con.get("conname") or default_name(table, con, column)
     if ct == "CONSTR_FOREIGN":
         ref = qname(con.get("pktable"))
         if ref == table:  # a self-reference
@@ -74,4 +76,56 @@ def _report(ctx, i, table, con, column, nxt=None):
         help = (f"Add it with NOT VALID (only new rows are checked; the lock is brief), then in a separate "
                 f"transaction: ALTER TABLE {table} VALIDATE CONSTRAINT {name}; which scans under a SHARE UPDATE "
                 "EXCLUSIVE lock (reads and writes go on).")
-    ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=ctx.stmt.node.get("relation"))
+    fix = _fix(ctx, i, con, name) if column is None else None
+    ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=ctx.stmt.node.get("relation"), fix=fix)
+
+
+def default_name(table: str, con: dict, column: str | None) -> str:
+    """The name PostgreSQL gives an unnamed constraint: <table>_<columns>_fkey,
+    <table>_<first column>_check (without the collision suffix)."""
+    from ..model.nodes import column_refs, strings
+    from ..model.schema import choose_name
+
+    short = table.split(".")[-1]
+    if con.get("contype") == "CONSTR_FOREIGN":
+        return choose_name(short, [column] if column else strings(con.get("fk_attrs")), "fkey")
+    cols = [column] if column else [r[-1] for r in column_refs(con.get("raw_expr")) if r][:1]
+    return choose_name(short, cols, "check") if cols else f"{short}_check"
+
+
+def _fix(ctx, i, con, name):
+    """Add NOT VALID (naming the constraint when the author did not, so the VALIDATE can
+    name it) and validate it in a new transaction. Unsafe: existing rows are checked later."""
+    if ctx.stmt.origin != "top":
+        return None
+    loc = ctx.stmt.loc(con)
+    if loc is None:
+        return None
+    rv = ctx.stmt.node.get("relation")
+    table_sql = source_text(ctx, *ctx.relation_span(rv))
+    edits = []
+    if not con.get("conname"):
+        edits.append(insert_before(loc, f"CONSTRAINT {name} "))
+    not_valid_at = ctx.cmd_span(i)[1]
+    validate = f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {name};"
+    nl = newline(ctx)
+    info = ctx.txinfo
+    end = statement_terminator_end(ctx)
+    # a statement without its ';' (the last one of a goose section, say) needs one before
+    # anything is appended after it
+    semi = ";" if end == ctx.stmt.end else ""
+    if info is not None and info.in_block and info.kind == EXPLICIT:
+        at = transaction_end(ctx)  # validate after the COMMIT: a transaction of its own
+        if at is None:
+            return None
+        edits.append(insert_before(not_valid_at, " NOT VALID"))
+        edits.append(insert_before(at, nl + validate))
+    else:
+        # the whole file is one transaction: the validation belongs in the next migration
+        after = f"-- next migration: {validate}" if info is not None and info.in_block else validate
+        if end == not_valid_at:
+            edits.append(insert_before(end, " NOT VALID" + semi + nl + after))
+        else:
+            edits.append(insert_before(not_valid_at, " NOT VALID"))
+            edits.append(insert_before(end, semi + nl + after))
+    return Fix("Add NOT VALID and validate the constraint in a separate transaction", tuple(edits), UNSAFE)

@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ._common import alter_table_cmds, outside_tx_hint, qname
+from ._fixes import DISPLAY_ONLY, SAFE, Fix, insert_before
 
 RULE = Rule(
     "PG116", "detach-partition-blocking",
@@ -31,6 +32,12 @@ def check(ctx, node):
         if t is not None and t.default_partition is not None:
             help = (f"{parent} has a default partition, which rules out DETACH ... CONCURRENTLY: detach in a quiet "
                     "period with a short lock_timeout.")
+        fix = None
+        if t is None or t.default_partition is None:
+            edit = insert_before(ctx.cmd_span(i)[1], " CONCURRENTLY")
+            fix = (Fix("Add CONCURRENTLY (outside a transaction block)", (edit,), DISPLAY_ONLY)
+                   if ctx.in_transaction or ctx.stmt.origin != "top" or len(alter_table_cmds(node)) != 1
+                   else Fix("Add CONCURRENTLY", (edit,), SAFE))
         ctx.report(f"DETACH PARTITION {part} takes an ACCESS EXCLUSIVE lock on {parent}: every read and write of the "
                    "whole partitioned table is blocked while it waits and runs", at=ctx.cmd_span(i), help=help,
-                   relation=rv)
+                   relation=rv, fix=fix)

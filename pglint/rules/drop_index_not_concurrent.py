@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
 from ._common import outside_tx_hint
+from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
     "PG102", "drop-index-not-concurrent",
@@ -35,4 +36,18 @@ def check(ctx, node):
             "which does not block queries; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
-    ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None)
+    ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None, fix=_fix(ctx, node))
+
+
+def _fix(ctx, node):
+    """DROP INDEX CONCURRENTLY takes one index and no CASCADE."""
+    if len(node.get("objects") or ()) != 1 or node.get("behavior") == "DROP_CASCADE":
+        return None
+    tok = first(ctx, "INDEX")
+    if tok is None:
+        return None
+    text = " CONCURRENTLY" + ("" if node.get("missing_ok") else " IF EXISTS")
+    if ctx.in_transaction or ctx.stmt.origin != "top":
+        return Fix("Add CONCURRENTLY (and move the statement to its own migration, outside a transaction)",
+                   (insert_after(tok, text),), DISPLAY_ONLY)
+    return Fix("Add CONCURRENTLY", (insert_after(tok, text),), SAFE)

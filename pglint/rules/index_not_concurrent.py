@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
 from ._common import outside_tx_hint, qname
+from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
     "PG101", "index-not-concurrent",
@@ -32,4 +33,21 @@ def check(ctx, node):
         if ctx.in_transaction:
             help += f", so {outside_tx_hint(ctx)}"
         help += "."
-    ctx.report(msg, help=help, relation=rv)
+    ctx.report(msg, help=help, relation=rv, fix=_fix(ctx, node, t))
+
+
+def _fix(ctx, node, table):
+    """Add CONCURRENTLY (and IF NOT EXISTS for a named index). Outside a transaction block
+    only; inside one, the same edit is shown but not applied."""
+    if table is not None and table.kind == "p":
+        return None
+    tok = first(ctx, "INDEX")
+    if tok is None:
+        return None
+    text = " CONCURRENTLY"
+    if node.get("idxname") and not node.get("if_not_exists"):
+        text += " IF NOT EXISTS"
+    if ctx.in_transaction or ctx.stmt.origin != "top":
+        return Fix("Add CONCURRENTLY (and move the statement to its own migration, outside a transaction)",
+                   (insert_after(tok, text),), DISPLAY_ONLY)
+    return Fix("Add CONCURRENTLY", (insert_after(tok, text),), SAFE)

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._columns import column_sites, type_span
+from ._columns import column_sites, type_fix, type_span
 from ._common import qname, report
 from ._keys import added_key_columns, key_roles
 
@@ -41,7 +41,9 @@ def check(ctx, node):
         s = sites[i]
         msg = _message(qname(s.table), s.name, s.type, role)
         if msg is not None:
-            report(ctx, msg, at=type_span(ctx, s), help=_help(s.name, role), relation=s.table)
+            wider = "bigserial" if s.type.name in ("serial", "smallserial") else "bigint"
+            report(ctx, msg, at=type_span(ctx, s), help=_help(s.name, role), relation=s.table,
+                   fix=type_fix(ctx, s, wider, f"Use {wider}"))
     for i, col, typ, role in added_key_columns(ctx, node):
         msg = _message(qname(node.get("relation")), col, typ, role)
         if msg is not None:

@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
+from ._fixes import SAFE, Fix, indent_at, insert_before, newline
 
 RULE = Rule(
     "PG113", "lock-timeout-missing",
@@ -30,12 +31,16 @@ def check(ctx, node):
     state["reported"] = True
     rel = e.display if e.relation[1] != "*" else "the affected tables"
     what = _NAMES.get(ctx.stmt.type, "This statement")
-    local = "SET LOCAL lock_timeout = '2s';" if ctx.in_transaction else "SET lock_timeout = '2s';"
+    value = ctx.settings.fix_lock_timeout
+    local = f"SET LOCAL lock_timeout = '{value}';" if ctx.in_transaction else f"SET lock_timeout = '{value}';"
+    top = ctx.stmt.top
+    fix = Fix(f"Set lock_timeout before the first locking statement ({local})",
+              (insert_before(top.start, local + newline(ctx) + indent_at(ctx, top.start)),), SAFE)
     ctx.report(
         f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "
         f"lock (any long query or open transaction on {rel}), every later query on {rel} queues behind it, and once "
         f"granted it blocks {e.mode.blocks}. Reported once per file",
-        relation=e,
+        relation=e, fix=fix,
         help=f"Set a lock timeout before the first locking statement, e.g. {local} and retry the migration when it "
              "times out (or set lock-timeout in the config if your migration runner sets it for every session).",
     )

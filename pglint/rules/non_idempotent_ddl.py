@@ -2,6 +2,7 @@ from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import object_names
 from ._common import alter_table_cmds, column_def_of, is_schema_dump, qname, report
+from ._fixes import SAFE, Fix, first, insert_after, tokens
 
 RULE = Rule(
     "PG310", "non-idempotent-ddl",
@@ -104,7 +105,8 @@ def remember_drop(ctx, node):
     kind = _DROP_WORDS.get(rt) or rt[7:].replace("_", " ")
     if node.get("concurrent"):
         kind += " CONCURRENTLY"
-    _report(ctx, f"DROP {kind}", f"DROP {kind} IF EXISTS", "does not exist", concurrently=bool(node.get("concurrent")))
+    _report(ctx, f"DROP {kind}", f"DROP {kind} IF EXISTS", "does not exist", concurrently=bool(node.get("concurrent")),
+            edit=_after_words(ctx, kind.split(), " IF EXISTS"))
 
 
 _DROP_WORDS = {
@@ -120,7 +122,7 @@ def drop_other(ctx, node):
     if node.get("missing_ok") or ctx.stmt.origin != "top" or not _later_commits(ctx):
         return
     what = "DROP DATABASE" if ctx.stmt.type == "DropdbStmt" else "DROP ROLE"
-    _report(ctx, what, f"{what} IF EXISTS", "does not exist")
+    _report(ctx, what, f"{what} IF EXISTS", "does not exist", edit=_after_words(ctx, what.split()[1:], " IF EXISTS"))
 
 
 @RULE.on(*_IF_NOT_EXISTS, "CreateTableAsStmt")
@@ -146,7 +148,11 @@ def create(ctx, node):
             return
     if not _later_commits(ctx):
         return
-    _report(ctx, f"CREATE {what}", f"CREATE {what} IF NOT EXISTS", "already exists")
+    # CREATE SCHEMA ... CREATE TABLE ... (schema elements) has no IF NOT EXISTS form
+    elements = (typ == "CreateSchemaStmt" and node.get("schemaElts")) or (
+        typ == "CreateStatsStmt" and not node.get("defnames"))  # IF NOT EXISTS needs a name
+    _report(ctx, f"CREATE {what}", f"CREATE {what} IF NOT EXISTS", "already exists",
+            edit=None if elements else _after_words(ctx, what.split(), " IF NOT EXISTS"))
 
 
 def _created_name(typ, node):
@@ -190,7 +196,11 @@ def create_or_replace(ctx, node):
                 fix_text=f"precede it with DROP TRIGGER IF EXISTS {name} ON {qname(node.get('relation'))}; "
                          "(CREATE OR REPLACE TRIGGER needs PostgreSQL 14)")
         return
-    _report(ctx, f"CREATE {what}", f"CREATE OR REPLACE {what}", "already exists")
+    create = first(ctx, "CREATE")
+    if typ == "CreateTrigStmt" and node.get("isconstraint"):
+        create = None  # CREATE CONSTRAINT TRIGGER has no OR REPLACE form
+    _report(ctx, f"CREATE {what}", f"CREATE OR REPLACE {what}", "already exists",
+            edit=insert_after(create, " OR REPLACE") if create is not None else None)
 
 
 @RULE.on("IndexStmt")
@@ -221,40 +231,69 @@ def create_index(ctx, node):
                           "leaves an invalid index of that name, which IF NOT EXISTS would silently keep)"),
                 concurrently=True)
         return
-    _report(ctx, "CREATE INDEX", "CREATE INDEX IF NOT EXISTS", "already exists")
+    _report(ctx, "CREATE INDEX", "CREATE INDEX IF NOT EXISTS", "already exists",
+            edit=_after_words(ctx, ["INDEX"], " IF NOT EXISTS"))
 
 
 @RULE.on("AlterTableStmt")
 def alter_table(ctx, node):
-    if ctx.stmt.origin != "top":
-        return
+    if ctx.stmt.origin != "top" or node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+        return  # ALTER TYPE ... ADD ATTRIBUTE and friends have no IF [NOT] EXISTS forms
     parts = []
-    first = None
+    at = None
+    edits = []
     for i, cmd in enumerate(alter_table_cmds(node)):
         sub = cmd.get("subtype")
         if cmd.get("missing_ok"):
             continue
+        span = ctx.cmd_span(i)
         if sub == "AT_AddColumn":
             parts.append(("ADD COLUMN", "ADD COLUMN IF NOT EXISTS", (column_def_of(cmd) or {}).get("colname", "")))
+            edits.append(_after_words(ctx, ["ADD", "COLUMN"], " IF NOT EXISTS", span, optional_last=True))
         elif sub == "AT_DropColumn":
             parts.append(("DROP COLUMN", "DROP COLUMN IF EXISTS", cmd.get("name", "")))
+            edits.append(_after_words(ctx, ["DROP", "COLUMN"], " IF EXISTS", span, optional_last=True))
         elif sub == "AT_DropConstraint":
             parts.append(("DROP CONSTRAINT", "DROP CONSTRAINT IF EXISTS", cmd.get("name", "")))
+            edits.append(_after_words(ctx, ["DROP", "CONSTRAINT"], " IF EXISTS", span))
         else:
             continue
-        if first is None:
-            first = i
+        if at is None:
+            at = i
     if not parts or not _later_commits(ctx):
         return
     what = ", ".join(f"{p[0]} {p[2]}" for p in parts)
     fixed = ", ".join(f"{p[1]} {p[2]}" for p in parts)
     err = "already exists" if parts[0][0].startswith("ADD") else "does not exist"
     _report(ctx, f"ALTER TABLE {qname(node.get('relation'))} {what}", f"ALTER TABLE ... {fixed}", err,
-            at=ctx.cmd_span(first))
+            at=ctx.cmd_span(at), edit=tuple(edits) if all(edits) else None)
+
+
+def _after_words(ctx, words, text, span=None, optional_last=False):
+    """An insertion after the keyword sequence ``words`` (e.g. DROP MATERIALIZED VIEW) at
+    the start of the statement or of ``span``; None when the words are not found."""
+    start, end = span if span is not None else (ctx.stmt.start, ctx.stmt.end)
+    toks = [t for t in tokens(ctx) if start <= t.start < end]
+    names = [w.upper() for w in words]
+    i = 0
+    last = None
+    for t in toks:
+        if i == len(names):
+            break
+        if t.name in (names[i], names[i] + "_P"):
+            last = t
+            i += 1
+        elif i > 0 or t.name not in ("CREATE", "DROP", "ADD_P", "ADD") and last is None:
+            if optional_last and i == len(names) - 1:
+                break
+            return None
+    if last is None or (i < len(names) and not (optional_last and i == len(names) - 1)):
+        return None
+    return insert_after(last, text)
 
 
 def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: str | None = None,
-            concurrently: bool = False) -> None:
+            concurrently: bool = False, edit=None) -> None:
     how = fix_text or f"write {fixed}"
     if concurrently:  # cannot run in a transaction block: the other way out is to come last
         alternative = "or give it a migration of its own, with nothing after it"
@@ -270,4 +309,12 @@ def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: st
         f"fails with '... {error}'",
         at=at,
         help=f"Make it safe to rerun: {how}; {alternative}.",
+        fix=_fix(fixed, edit),
     )
+
+
+def _fix(fixed, edit):
+    if edit is None or fixed is None:
+        return None
+    edits = edit if isinstance(edit, tuple) else (edit,)
+    return Fix(f"Write {fixed}", edits, SAFE)

@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import has_option
 from ._common import outside_tx_hint, qname
+from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
     "PG103", "reindex-not-concurrent",
@@ -45,4 +46,11 @@ def check(ctx, node):
     help = (f"Rebuild online: REINDEX {kind} CONCURRENTLY {target}; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
-    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".", relation=rv if kind == "TABLE" else None)
+    tok = first(ctx, kind)
+    fix = None
+    if tok is not None:
+        edit = insert_after(tok, " CONCURRENTLY")
+        fix = (Fix("Add CONCURRENTLY (and move the statement outside the transaction)", (edit,), DISPLAY_ONLY)
+               if ctx.in_transaction or ctx.stmt.origin != "top" else Fix("Add CONCURRENTLY", (edit,), SAFE))
+    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".",
+               relation=rv if kind == "TABLE" else None, fix=fix)

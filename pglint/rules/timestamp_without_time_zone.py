@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._columns import column_sites, retype_sql, type_span
+from ._columns import column_sites, retype_sql, type_fix, type_span
 from ._common import report
 
 RULE = Rule(
@@ -29,4 +29,5 @@ def check(ctx, node):
             "values are converted with the session's TimeZone when stored or compared, and local times are "
             "ambiguous or missing across daylight-saving changes",
             at=type_span(ctx, s), relation=s.table, help=help + ".",
+            fix=type_fix(ctx, s, "timestamptz" + mods, "Use timestamptz"),
         )

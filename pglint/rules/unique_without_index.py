@@ -1,6 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._fixes import DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, newline, quote_ident, replace, source_text, tokens
 
 RULE = Rule(
     "PG107", "unique-without-index",
@@ -51,6 +52,50 @@ def check(ctx, node):
             if kind == "PRIMARY KEY":
                 help += (" The key columns must already be NOT NULL, or ADD PRIMARY KEY scans the table to set it "
                          "(see set-not-null-scan for the scan-free way).")
+            fix = None
             if column:
                 help = f"Add the column without {kind} first. " + help
-            ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv)
+            else:
+                fix = _fix(ctx, node, rv, con, kind, name, cols)
+            ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv, fix=fix)
+
+
+def _fix(ctx, node, rv, con, kind, name, cols):
+    """CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX. Only for a
+    plain single-subcommand ALTER TABLE outside a transaction (shown, not applied, inside
+    one); unsafe for a primary key, whose columns become NOT NULL."""
+    if len(alter_table_cmds(node)) != 1 or ctx.stmt.origin != "top" or not cols:
+        return None
+    if con.get("including") or con.get("options") or con.get("indexspace") or con.get("where_clause"):
+        return None
+    s = ctx.stmt
+    span = ctx.cmd_span(0)
+    # the column list "(a, b)" after UNIQUE / PRIMARY KEY becomes "USING INDEX name"
+    kw = first(ctx, "UNIQUE", "KEY", after=span[0], before=span[1])
+    lp = first(ctx, "ASCII_40", after=kw.end, before=span[1]) if kw is not None else None
+    if lp is None:
+        return None
+    depth, rp = 0, None
+    for t in tokens(ctx):
+        if t.start < lp.start or t.start >= span[1]:
+            continue
+        depth += t.name == "ASCII_40"
+        depth -= t.name == "ASCII_41"
+        if depth == 0:
+            rp = t
+            break
+    if rp is None or source_text(ctx, rp.end, span[1]).strip():
+        return None  # options after the column list (INCLUDE, WITH ...): leave it to the author
+    table = source_text(ctx, *ctx.relation_span(rv))
+    iname = quote_ident(name)
+    collist = ", ".join(quote_ident(c) for c in cols)
+    nulls = " NULLS NOT DISTINCT" if con.get("nulls_not_distinct") else ""
+    nl = newline(ctx) + indent_at(ctx, s.start)
+    edits = (
+        insert_before(s.start, f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {iname} ON {table} ({collist}){nulls};{nl}"),
+        replace(lp.start, rp.end, ("" if ctx.sql[lp.start - 1].isspace() else " ") + f"USING INDEX {iname}"),
+    )
+    if ctx.in_transaction:
+        return Fix("Build the index CONCURRENTLY first, in its own migration, then attach it", edits, DISPLAY_ONLY)
+    return Fix("Build the unique index CONCURRENTLY first, then attach it", edits,
+               UNSAFE if kind == "PRIMARY KEY" else SAFE)

@@ -144,9 +144,16 @@ def decode(data: bytes, path: str) -> tuple[SourceText | None, str | None]:
     return SourceText(path, text, had_bom), None
 
 
-def read_input(item: Input, stdin_bytes: bytes | None = None) -> tuple[SourceText | None, str | None]:
+def read_input(item: Input, stdin_bytes: bytes | None = None,
+               overlay: dict[str, str] | None = None) -> tuple[SourceText | None, str | None]:
+    """The file's text, or why it cannot be linted. ``overlay``: texts (by real path) that
+    replace what is on disk, e.g. a file being fixed."""
     if item.real is None:
         return decode(stdin_bytes or b"", item.path)
+    if overlay:
+        text = overlay.get(os.path.realpath(item.real))  # keys are real paths
+        if text is not None:
+            return SourceText(item.path, text), None
     try:
         st = os.stat(item.real)
         if not stat.S_ISREG(st.st_mode):
