@@ -2,6 +2,7 @@
 second run changes nothing."""
 
 import collections
+import json
 import os
 import shutil
 import subprocess
@@ -37,12 +38,18 @@ def test_fix_over_the_corpus(corpus, tmp_path):
     work = tmp_path / "corpus"
     shutil.copytree(corpus, work)
     before = _snapshot(work)
+    lint = subprocess.run([pglint_path(), "--no-cache", "--format", "json", "."], cwd=work,
+                          capture_output=True, text=True, timeout=1800)
+    fixable = {os.path.normpath(d["path"]) for d in json.loads(lint.stdout)["diagnostics"]
+               if d["fix"] and d["fix"]["applicability"] == "safe"}
     p = subprocess.run([pglint_path(), "--no-cache", "--format", "concise", "--fix", "."], cwd=work,
                        capture_output=True, text=True, timeout=1800)
     assert "Traceback" not in p.stderr and p.returncode in (0, 1)
     after = _snapshot(work)
     changed = [k for k in before if before[k] != after[k]]
     assert changed, "the corpus has fixable findings"
+    # only files with a safe fix change (a fix may uncover another in the same file only)
+    assert set(changed) <= fixable, sorted(set(changed) - fixable)[:5]
     for k in changed:
         old, new = before[k].decode("utf-8"), after[k].decode("utf-8")
         try:
