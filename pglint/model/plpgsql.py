@@ -143,7 +143,6 @@ def typname(var: dict) -> str:
 # -- expressions -------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
 def _parse_json(sql: str) -> str | None:
     try:
         return _pg.parse_sql_json(sql)
@@ -151,8 +150,10 @@ def _parse_json(sql: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def parse_statement(sql: str) -> tuple[str, dict] | None:
-    """(type, fields) of the single statement ``sql`` (None if it does not parse)."""
+    """(type, fields) of the single statement ``sql`` (None if it does not parse).
+    Cached: callers must not modify the tree."""
     js = _parse_json(sql)
     if js is None:
         return None
@@ -169,9 +170,11 @@ def parse_statement(sql: str) -> tuple[str, dict] | None:
     return k, v
 
 
+@lru_cache(maxsize=8192)
 def parse_expression(expr: str) -> dict | None:
     """The tree of a PL/pgSQL expression (the value of ``SELECT <expr>``'s first target),
-    or the whole SelectStmt when the expression has more (``a FROM t``)."""
+    or the whole SelectStmt when the expression has more (``a FROM t``). Cached: callers
+    must not modify the tree."""
     r = parse_statement("SELECT " + expr)
     if r is None or r[0] != "SelectStmt":
         return None
@@ -189,6 +192,7 @@ def _has_clauses(sel: dict) -> bool:
                                      "distinctClause", "intoClause", "withClause"))
 
 
+@lru_cache(maxsize=8192)
 def split_assignment(query: str) -> int | None:
     """Offset in ``query`` where the value of ``target := value`` starts."""
     try:
@@ -224,13 +228,48 @@ class Expression:
 _PREFIX = "SELECT "
 
 
-def expressions(body: Body) -> list[Expression]:
+def expressions(body: Body, words: tuple[str, ...] = ()) -> list[Expression]:
     """Every expression (not full SQL statements, which are embedded statements already)
-    of the body, in body order, located in the file where their text can be found."""
+    of the body, in body order, located in the file where their text can be found.
+    ``words``: only the expressions whose text holds one of them (lower case)."""
     out: list[Expression] = []
-    f = function_of(body.stmt.plpgsql) or {}
+    cursor: dict[int, int] = {}
+    for lineno, e, owner in _raw_expressions(body.stmt):
+        mode = e.get("parseMode", 0)
+        query = e.get("query", "")
+        if mode == MODE_STATEMENT or not query:
+            continue
+        if words and not any(w in query.lower() for w in words):
+            continue
+        at = body.find(query, lineno, cursor.get(lineno, 0))
+        if at is None:
+            continue  # generated text (CASE ... WHEN): not in the source
+        cursor[lineno] = at + len(query)
+        text = query
+        if mode in ASSIGN_MODES:
+            k = split_assignment(query)
+            if k is None:
+                continue
+            text = query[k:]
+            at += k
+        out.append(Expression(lineno, text, parse_expression(text), body.unit(at, _PREFIX, text), owner))
+    return out
+
+
+_RAW_CACHE: dict[int, tuple] = {}
+
+
+def _raw_expressions(stmt) -> list[tuple[int, dict, str]]:
+    """(lineno, PLpgSQL_expr fields, owner) of the body, in body order (cached: several
+    rules read them)."""
+    hit = _RAW_CACHE.get(id(stmt))
+    if hit is not None and hit[0] is stmt:
+        return hit[1]
+    if len(_RAW_CACHE) > 32:
+        _RAW_CACHE.clear()
+    f = function_of(stmt.plpgsql) or {}
     raw: list[tuple[int, dict, str]] = []
-    for kind, d in datums(body.stmt.plpgsql):
+    for kind, d in datums(stmt.plpgsql):
         dv = d.get("default_val")
         if dv and d.get("lineno"):
             raw.append((d["lineno"], dv.get("PLpgSQL_expr") or {}, "declare"))
@@ -251,55 +290,51 @@ def expressions(body: Body) -> list[Expression]:
                 raw.append((ln, v, owner))
             elif type(v) in (dict, list):
                 stack.append((v, ln, k if k.startswith("PLpgSQL_stmt") else owner))
-    cursor: dict[int, int] = {}
-    for lineno, e, owner in sorted(raw, key=lambda x: x[0]):
-        mode = e.get("parseMode", 0)
-        query = e.get("query", "")
-        if mode == MODE_STATEMENT or not query:
-            continue
-        at = body.find(query, lineno, cursor.get(lineno, 0))
-        if at is None:
-            continue  # generated text (CASE ... WHEN): not in the source
-        cursor[lineno] = at + len(query)
-        text = query
-        if mode in ASSIGN_MODES:
-            k = split_assignment(query)
-            if k is None:
-                continue
-            text = query[k:]
-            at += k
-        out.append(Expression(lineno, text, parse_expression(text), body.unit(at, _PREFIX, text), owner))
-    return out
+    raw.sort(key=lambda x: x[0])
+    _RAW_CACHE[id(stmt)] = (stmt, raw)
+    return raw
 
 
-def perform_and_into_queries(tree) -> set[str]:
-    """Query texts of the statements whose rows PL/pgSQL keeps or discards itself:
-    PERFORM, SELECT ... INTO, and FOR ... IN query loops (a SELECT * there is harmless)."""
-    out: set[str] = set()
-    f = function_of(tree) or {}
-    stack = [f.get("action")]
+def rows_kept_offsets(body: Body) -> set[int]:
+    """File offsets (where the embedded statement's text is taken from) of the queries
+    whose rows PL/pgSQL keeps or discards itself: PERFORM, SELECT ... INTO, and FOR ...
+    IN query loops."""
+    found: list[tuple[int, str]] = []
+    f = function_of(body.stmt.plpgsql) or {}
+    stack = [(f.get("action"), 0)]
     while stack:
-        node = stack.pop()
+        node, lineno = stack.pop()
         if type(node) is list:
-            stack.extend(node)
+            stack.extend((v, lineno) for v in node)
             continue
         if type(node) is not dict:
             continue
         for k, v in node.items():
+            if type(v) not in (dict, list):
+                continue
+            ln = v.get("lineno", lineno) if type(v) is dict else lineno
+            q = None
             if k == "PLpgSQL_stmt_perform":
                 q = (v.get("expr") or {}).get("PLpgSQL_expr", {}).get("query")
-                if q:
-                    out.add(q)
             elif k == "PLpgSQL_stmt_execsql" and v.get("into"):
                 q = (v.get("sqlstmt") or {}).get("PLpgSQL_expr", {}).get("query")
-                if q:
-                    out.add(q)
             elif k == "PLpgSQL_stmt_fors":
                 q = (v.get("query") or {}).get("PLpgSQL_expr", {}).get("query")
-                if q:
-                    out.add(q)
-            if type(v) in (dict, list):
-                stack.append(v)
+            if q:
+                found.append((ln, q))
+            stack.append((v, ln))
+    out = set()
+    for lineno, q in found:
+        # located the way the parser's embedding does (PERFORM x is stored as SELECT x)
+        ls = body.line_offset(lineno)
+        at = body.text.find(q, ls)
+        if at < 0 and q.startswith("SELECT "):
+            at = body.text.find(q[7:], ls)
+            if at >= 0:
+                at -= 7
+        if at < 0:
+            at = ls
+        out.add(body.start + at + (body.text.count("'", 0, at) if body.quoted else 0))
     return out
 
 

@@ -13,9 +13,10 @@ loops run to a fixpoint, exception handlers see every state of their block.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..engine.registry import Rule
-from ..model.nodes import const_value, strings
+from ..model.nodes import const_value, strings, walk
 from ..model.plpgsql import (
     ASSIGN_MODES, Body, aliases, body_source, datums, function_of, function_parameters, parse_expression, parse_statement,
     split_assignment, typname,
@@ -87,9 +88,9 @@ _DIAG_SAFE = frozenset({"ROW_COUNT", "RETURNED_SQLSTATE", "PG_ROUTINE_OID"})
 _ERROR_LEVEL = 21  # RAISE EXCEPTION (elog ERROR)
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a tainted value comes from."""
+class Source(NamedTuple):
+    """Where a tainted value comes from (a tuple: compared and hashed in C, the analysis
+    does that a lot)."""
 
     kind: str  # parameter, query, column, dynamic, fetch, trigger-row, trigger-name, trigger-arg, error, setting
     name: str
@@ -242,6 +243,21 @@ class _Frame:
         self.continues = None
 
 
+def _all_exprs(func: dict):
+    """Every PLpgSQL_expr wrapper of a function's statements and declarations."""
+    stack = [func.get("action"), [d for d in func.get("datums") or ()]]
+    while stack:
+        n = stack.pop()
+        if type(n) is list:
+            stack.extend(n)
+        elif type(n) is dict:
+            for k, v in n.items():
+                if k == "PLpgSQL_expr":
+                    yield n
+                elif type(v) in (dict, list):
+                    stack.append(v)
+
+
 def _merge2(a: dict | None, b: dict | None) -> dict | None:
     """Join of two states (None: unreachable). Keys: a datum number -> its taint (absent:
     clean); ("f", rec, field) -> a record field's taint (absent: the record's);
@@ -251,24 +267,36 @@ def _merge2(a: dict | None, b: dict | None) -> dict | None:
     if b is None or a is b:
         return a
     out = {}
-    for k in a.keys() | b.keys():
-        if type(k) is int:
-            v = a.get(k, EMPTY) | b.get(k, EMPTY)
-            if v:
-                out[k] = v
+    missing = _MISSING
+    for k, va in a.items():
+        vb = b.get(k, missing)
+        if vb is va:
+            out[k] = va
+        elif type(k) is int:
+            out[k] = va if vb is missing else va | vb
         elif k[0] == "f":
-            out[k] = a.get(k, a.get(k[1], EMPTY)) | b.get(k, b.get(k[1], EMPTY))
-        elif k in a and k in b:
-            u = a[k] | b[k]
+            out[k] = va | (b.get(k[1], EMPTY) if vb is missing else vb)
+        elif vb is not missing:
+            u = va | vb
             if len(u) <= _MAX_CONSTS:
                 out[k] = u
+    for k, vb in b.items():
+        if k in a:
+            continue
+        if type(k) is int:
+            out[k] = vb
+        elif k[0] == "f":
+            out[k] = vb | a.get(k[1], EMPTY)
     return out
+
+
+_MISSING = object()
 
 
 # A point of the body is described by up to _PATHS states (one per path through the
 # IFs before it), so that `IF x = 'PUBLIC' THEN fmt := '%s'; ELSE fmt := '%I'; END IF;`
 # keeps x and fmt together; beyond that they are merged.
-_PATHS = 8
+_PATHS = 4
 
 
 def _ms(x):
@@ -329,6 +357,7 @@ class Analysis:
         self.handlers: list[list] = []
         self.findings: dict[int, Finding] = {}
         self.in_function = stmt.type == "CreateFunctionStmt"  # the caller controls the session
+        self.const_vars: set[int] = set()
         self._targets: dict[tuple[str, int], int] = {}
         for dno, (kind, d) in enumerate(self.datums):
             name = d.get("refname")
@@ -354,6 +383,41 @@ class Analysis:
                     dnos = self.names.get(target, [])
                 if dnos:
                     self.names.setdefault(name, []).extend(dnos)
+        self.const_vars = self._format_variables(stmt)
+
+    def _format_variables(self, stmt) -> set[int]:
+        """Variables whose constant values matter: those used as format() strings, and
+        those their values are built from (`fmt := 'DROP TABLE %I'`, `fmt := fmt || x`)."""
+        exprs = []
+        for e in _all_exprs(self.func):
+            q, mode = _expr_query(e)
+            if mode in ASSIGN_MODES:
+                k = split_assignment(q)
+                if k is not None:
+                    exprs.append((q[:k], parse_expression(q[k:])))
+            elif q:
+                exprs.append((None, parse_expression(q)))
+        wanted: set[str] = set()
+        for _, tree in exprs:
+            for t, f in walk(tree) if tree else ():
+                if t == "FuncCall" and strings(f.get("funcname"))[-1:] == ["format"] and f.get("args"):
+                    first = f["args"][0]
+                    wanted.update(".".join(strings(x.get("fields"))) for _, x in walk(first) if "fields" in x)
+        changed = True
+        while changed:  # values flowing into them
+            changed = False
+            for target, tree in exprs:
+                if target is None or tree is None:
+                    continue
+                name = target.split(":")[0].split("=")[0].strip().lower()
+                if name in wanted:
+                    for _, x in walk(tree):
+                        if "fields" in x:
+                            ref = ".".join(strings(x.get("fields")))
+                            if ref not in wanted:
+                                wanted.add(ref)
+                                changed = True
+        return {dno for n in wanted for dno in self.names.get(n, ())}
 
     def _init_sources(self, stmt) -> None:
         if stmt.type == "CreateFunctionStmt":
@@ -638,13 +702,16 @@ class Analysis:
             for fld in d.get("fields") or ():
                 state = self.assign(fld.get("varno"), origins, state, consts)
             return state
-        for k in [k for k in state if type(k) is tuple and k[1] == dno]:
-            del state[k]
+        if kind == "PLpgSQL_rec":
+            for k in [k for k in state if type(k) is tuple and k[1] == dno]:
+                del state[k]
+        else:
+            state.pop(("c", dno), None)
         if dno in self.safe or not origins:
             state.pop(dno, None)
         else:
             state[dno] = origins
-        if consts is not None and kind == "PLpgSQL_var":
+        if consts is not None and dno in self.const_vars:
             state[("c", dno)] = consts
         if fields and kind == "PLpgSQL_rec":
             for name, taint in fields.items():
@@ -1089,6 +1156,8 @@ def check(ctx, node):
     if stmt.plpgsql is None:
         return
     body = Body.of(stmt)
+    if body is not None and "execute" not in body.text.lower():
+        return  # no dynamic SQL at all
     try:
         findings = Analysis(stmt).run()
     except RecursionError:  # pathological nesting: not analysed

@@ -1,0 +1,111 @@
+from ..engine.registry import Rule
+from ..model.nodes import strings
+from ._common import qname
+
+RULE = Rule(
+    "PG503", "grant-to-public",
+    summary="GRANT ... TO PUBLIC (or ALTER DEFAULT PRIVILEGES ... TO PUBLIC) gives every role, present and future",
+    category="security",
+)
+
+_KINDS = {
+    "OBJECT_TABLE": "table", "OBJECT_SEQUENCE": "sequence", "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure", "OBJECT_ROUTINE": "routine", "OBJECT_SCHEMA": "schema",
+    "OBJECT_DATABASE": "database", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "domain", "OBJECT_LANGUAGE": "language",
+    "OBJECT_FDW": "foreign-data wrapper", "OBJECT_FOREIGN_SERVER": "foreign server", "OBJECT_LARGEOBJECT":
+    "large object", "OBJECT_TABLESPACE": "tablespace", "OBJECT_PARAMETER_ACL": "parameter",
+}
+_PLURAL = {"OBJECT_TABLE": "tables", "OBJECT_SEQUENCE": "sequences", "OBJECT_FUNCTION": "functions",
+           "OBJECT_PROCEDURE": "procedures", "OBJECT_ROUTINE": "routines", "OBJECT_TYPE": "types",
+           "OBJECT_SCHEMA": "schemas", "OBJECT_LARGEOBJECT": "large objects"}
+
+
+def _privileges(stmt) -> str:
+    privs = []
+    for p in stmt.get("privileges") or ():
+        ap = p.get("AccessPriv") or {}
+        name = (ap.get("priv_name") or "all").upper()
+        cols = strings(ap.get("cols"))
+        privs.append(f"{name} ({', '.join(cols)})" if cols else name)
+    return ", ".join(privs) or "ALL PRIVILEGES"
+
+
+def _objects(stmt) -> str:
+    names = []
+    for o in stmt.get("objects") or ():
+        if "RangeVar" in o:
+            names.append(qname(o["RangeVar"]))
+        elif "ObjectWithArgs" in o:
+            names.append(".".join(strings(o["ObjectWithArgs"].get("objname"))) + "(...)")
+        elif "String" in o:
+            names.append(o["String"].get("sval", ""))
+        elif "List" in o:
+            names.append(".".join(strings(o["List"].get("items"))))
+        else:
+            names.append("...")
+    if len(names) > 3:
+        names = names[:3] + [f"{len(names) - 3} more"]
+    return ", ".join(names)
+
+
+def _public(stmt) -> dict | None:
+    for g in stmt.get("grantees") or ():
+        rs = g.get("RoleSpec") if isinstance(g, dict) else None
+        if rs and rs.get("roletype") == "ROLESPEC_PUBLIC":
+            return rs
+    return None
+
+
+def _consequence(objtype: str, privs: str) -> str:
+    up = privs.upper()
+    if objtype == "OBJECT_SCHEMA" and ("CREATE" in up or "ALL" in up):
+        return ("every role can create objects in it, and a function or operator created there can capture calls "
+                "from any session whose search_path includes the schema")
+    if objtype in ("OBJECT_TABLE", "OBJECT_SEQUENCE") and any(p in up for p in ("INSERT", "UPDATE", "DELETE",
+                                                                                  "TRUNCATE", "ALL")):
+        return "every role, including roles created later, can change the data"
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
+        return ("every role, including roles created later, can call it (for a SECURITY DEFINER routine: with its "
+                "owner's privileges)")
+    return "every role, including roles created later, gets it"
+
+
+@RULE.on("GrantStmt")
+def check(ctx, node):
+    if not node.get("is_grant"):
+        return
+    rs = _public(node)
+    if rs is None:
+        return
+    objtype = node.get("objtype", "OBJECT_TABLE")
+    privs = _privileges(node)
+    if node.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
+        what = f"all {_PLURAL.get(objtype, 'objects')} in schema {_objects(node)}"
+    else:
+        what = f"{_KINDS.get(objtype, 'object')} {_objects(node)}"
+    ctx.report(
+        f"GRANT {privs} ON {what} TO PUBLIC: {_consequence(objtype, privs)}",
+        at=rs,
+        help=("Grant to the roles that need it (GRANT ... TO app_readonly), or to a group role those roles are "
+              "members of; PUBLIC means every role, now and later."),
+    )
+
+
+@RULE.on("AlterDefaultPrivilegesStmt")
+def check_defaults(ctx, node):
+    action = node.get("action") or {}
+    if not action.get("is_grant"):
+        return
+    rs = _public(action)
+    if rs is None:
+        return
+    objtype = action.get("objtype", "OBJECT_TABLE")
+    privs = _privileges(action)
+    plural = _PLURAL.get(objtype, "objects")
+    ctx.report(
+        f"ALTER DEFAULT PRIVILEGES ... GRANT {privs} ON {plural.upper()} TO PUBLIC: every {plural[:-1]} created "
+        f"from now on is open to every role ({_consequence(objtype, privs)})",
+        at=rs,
+        help=("Grant the default privileges to the roles that need them (ALTER DEFAULT PRIVILEGES ... TO "
+              "app_readonly) instead of PUBLIC."),
+    )
