@@ -80,9 +80,9 @@ def check(ctx, node):
     objtype = node.get("objtype", "OBJECT_TABLE")
     privs = _privileges(node)
     if node.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
-        what = f"all {_PLURAL.get(objtype, 'objects')} in schema {_objects(node)}"
+        what = f"ALL {_PLURAL.get(objtype, 'objects').upper()} IN SCHEMA {_objects(node)}"
     else:
-        what = f"{_KINDS.get(objtype, 'object')} {_objects(node)}"
+        what = f"{_KINDS.get(objtype, 'object').upper()} {_objects(node)}"
     ctx.report(
         f"GRANT {privs} ON {what} TO PUBLIC: {_consequence(objtype, privs)}",
         at=rs,

@@ -24,10 +24,13 @@ def _secret_arg(ctx, options, names=("password",)):
             continue  # PASSWORD NULL, or ''
         loc = d.get("arg_location", -1)
         at = ctx.stmt.offset(loc) if loc is not None and loc >= 0 else None
-        if at is not None and any(s <= at + len(value) + 1 and at <= e for s, e in ctx.parsed.placeholders):
-            continue  # PASSWORD '${DB_PASSWORD}': filled in at deploy time
-        if at is None and any(ctx.stmt.start <= s < ctx.stmt.end for s, _ in ctx.parsed.placeholders):
-            continue
+        if at is None:
+            if ctx.source.text[ctx.stmt.start:ctx.stmt.end] != ctx.sql[ctx.stmt.start:ctx.stmt.end]:
+                continue  # a template: cannot tell where the value is
+        else:
+            end = _literal_span(ctx, at)[1]
+            if ctx.source.text[max(at - 1, 0):end] != ctx.sql[max(at - 1, 0):end]:
+                continue  # PASSWORD '${DB_PASSWORD}' or psql's :'var': filled in at deploy time
         return d, value, at
     return None
 
@@ -89,7 +92,9 @@ def check_mapping(ctx, node):
     if found is None:
         return
     d, value, at = found
-    user = (node.get("user") or {}).get("rolename") or "PUBLIC"
+    rs = node.get("user") or {}
+    user = rs.get("rolename") or {"ROLESPEC_CURRENT_USER": "CURRENT_USER", "ROLESPEC_SESSION_USER": "SESSION_USER",
+                                   "ROLESPEC_CURRENT_ROLE": "CURRENT_ROLE"}.get(rs.get("roletype"), "PUBLIC")
     verb = "CREATE" if ctx.stmt.type == "CreateUserMappingStmt" else "ALTER"
     ctx.report(
         f"{verb} USER MAPPING FOR {user} SERVER {node.get('servername', '')} stores the remote {d.get('defname')} "

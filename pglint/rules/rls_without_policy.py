@@ -4,7 +4,7 @@ from ._common import qname
 RULE = Rule(
     "PG506", "rls-without-policy",
     summary="ENABLE ROW LEVEL SECURITY on a table the file gives no policy: every non-owner role sees no rows",
-    category="security",
+    category="security", severity="info",
 )
 
 
@@ -40,13 +40,14 @@ def finish(ctx):
         if key in policies:
             continue
         d = ctx.report(
-            f"Row-level security is enabled on {table} but this file creates no policy for it: every role other than "
-            f"the owner, superusers and BYPASSRLS roles now reads no row of {table} and cannot write any (an "
-            "application role's queries return nothing and its writes fail)",
+            f"Row-level security is enabled on {table} but this file creates no policy for it: unless policies "
+            f"exist already, every role other than the owner, superusers and BYPASSRLS roles reads no row of "
+            f"{table} and cannot write any (an application role's queries return nothing, its writes fail)",
             at=span, relation=rv,
             help=(f"Create the policies in the same migration, e.g. CREATE POLICY {table.split('.')[-1]}_owner ON "
-                  f"{table} FOR ALL TO app_user USING (owner_id = current_user_id()); if {table} must be closed "
-                  "to every other role on purpose, say so with a suppression comment."),
+                  f"{table} FOR ALL TO app_user USING (owner_id = current_user_id()); if only the owner may use "
+                  f"{table} on purpose, say so with a suppression comment "
+                  "(-- pglint: ignore[rls-without-policy] owner-only table)."),
         )
         if d is not None:
             d.statement = index
