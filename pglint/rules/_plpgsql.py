@@ -31,10 +31,7 @@ def expression_nodes(ctx, wanted: frozenset, words: tuple[str, ...] = ()):
 def span_in(ctx, unit, node: dict) -> tuple[int, int]:
     """File span of a node parsed from ``unit``: from its first location to the end of
     the token at its last location."""
-    locs = [f.get("location") for _, f in walk(node) if isinstance(f.get("location"), int) and f["location"] >= 0]
-    own = node.get("location")
-    if isinstance(own, int) and own >= 0:
-        locs.append(own)
+    locs = _locations(node)
     if not locs:
         return unit.offset(0), unit.offset(0)
     start = unit.offset(min(locs))
@@ -52,3 +49,21 @@ def node_span(ctx, node: dict) -> tuple[int, int] | None:
     if stmt is None:
         return None
     return span_in(ctx, stmt.unit, node)
+
+
+def _locations(node) -> list[int]:
+    """Every ``location`` in a tree (fields dicts, wrapped nodes and lists alike)."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is dict:
+            for k, v in n.items():
+                if k == "location":
+                    if type(v) is int and v >= 0:
+                        out.append(v)
+                elif type(v) in (dict, list):
+                    stack.append(v)
+        elif type(n) is list:
+            stack.extend(n)
+    return out

@@ -24,7 +24,7 @@ def _check_set(ctx, targets, what: str, rv) -> None:
     for rt in _targets(targets):
         name = rt["name"]
         ind = rt.get("indirection")
-        key = json.dumps(ind, sort_keys=True) if ind else None
+        key = json.dumps(_without_locations(ind), sort_keys=True) if ind else None
         prev = seen.setdefault(name, [])
         if any(k is None for k in prev) or (prev and key is None):
             ctx.report(
@@ -42,6 +42,14 @@ def _check_set(ctx, targets, what: str, rv) -> None:
                 help=f"Keep one assignment to {name}{_ind_text(ind)}.",
             )
         prev.append(key)
+
+
+def _without_locations(n):
+    if isinstance(n, dict):
+        return {k: _without_locations(v) for k, v in n.items() if k != "location"}
+    if isinstance(n, list):
+        return [_without_locations(v) for v in n]
+    return n
 
 
 def _ind_text(ind) -> str:
