@@ -194,9 +194,24 @@ def test_grant_to_public():
     (d,) = only("GRANT CREATE ON SCHEMA public TO PUBLIC;", "grant-to-public")
     assert "create objects" in d.message
     assert len(only("GRANT SELECT ON ALL TABLES IN SCHEMA s TO public;", "grant-to-public")) == 1
-    assert len(only("ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;", "grant-to-public")) == 1
+    assert len(only("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;", "grant-to-public")) == 1
     assert only("REVOKE ALL ON TABLE invoices FROM PUBLIC; GRANT SELECT ON invoices TO app;", "grant-to-public") == []
     assert only("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;", "grant-to-public") == []
+
+
+def test_grant_of_public_defaults():
+    for sql in ("GRANT EXECUTE ON FUNCTION f(int) TO PUBLIC;", "GRANT ALL ON FUNCTION f(int) TO PUBLIC;",
+                "GRANT USAGE ON TYPE mood TO PUBLIC;", "GRANT USAGE ON LANGUAGE plpgsql TO PUBLIC;",
+                "GRANT CONNECT, TEMPORARY ON DATABASE app TO PUBLIC;",
+                "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;"):
+        assert only(sql, "grant-to-public") == [], sql
+    assert len(only("GRANT CREATE ON DATABASE app TO PUBLIC;", "grant-to-public")) == 1
+    again = "REVOKE ALL ON FUNCTION f(int) FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION f(int) TO PUBLIC;"
+    (d,) = only(again, "grant-to-public")
+    assert d.line == 2 and "undoing the REVOKE" in d.message
+    again = ("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;\n"
+             "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;")
+    assert len(only(again, "grant-to-public")) == 1
 
 
 def test_password_never_printed():

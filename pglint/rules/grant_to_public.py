@@ -64,27 +64,60 @@ def _consequence(objtype: str, privs: str) -> str:
     if objtype in ("OBJECT_TABLE", "OBJECT_SEQUENCE") and any(p in up for p in ("INSERT", "UPDATE", "DELETE",
                                                                                   "TRUNCATE", "ALL")):
         return "every role, including roles created later, can change the data"
+    if objtype == "OBJECT_DATABASE" and ("CREATE" in up or "ALL" in up):
+        return "every role, including roles created later, can create schemas in it"
     if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE"):
         return ("every role, including roles created later, can call it (for a SECURITY DEFINER routine: with its "
                 "owner's privileges)")
     return "every role, including roles created later, gets it"
 
 
+# What PUBLIC holds on new objects of a kind (PostgreSQL's default privileges): granting it
+# again changes nothing, unless the file revoked it first.
+_PUBLIC_DEFAULTS = {
+    "OBJECT_FUNCTION": {"execute"}, "OBJECT_PROCEDURE": {"execute"}, "OBJECT_ROUTINE": {"execute"},
+    "OBJECT_TYPE": {"usage"}, "OBJECT_DOMAIN": {"usage"}, "OBJECT_LANGUAGE": {"usage"},
+    "OBJECT_DATABASE": {"connect", "temporary", "temp"},
+}
+
+
+def _only_defaults(stmt, objtype: str) -> bool:
+    defaults = _PUBLIC_DEFAULTS.get(objtype)
+    if not defaults:
+        return False
+    privs = [(p.get("AccessPriv") or {}).get("priv_name") for p in stmt.get("privileges") or ()]
+    if not privs:  # ALL PRIVILEGES: all there is on functions, types and languages
+        return objtype != "OBJECT_DATABASE"
+    return all(p in defaults for p in privs)
+
+
+def _targets(stmt, defaults: bool) -> set:
+    if defaults:
+        return {("defaults", stmt.get("objtype"))}
+    return {(stmt.get("objtype"), _objects(stmt))} | {(stmt.get("objtype"), o) for o in _objects(stmt).split(", ")}
+
+
 @RULE.on("GrantStmt")
 def check(ctx, node):
-    if not node.get("is_grant"):
-        return
     rs = _public(node)
     if rs is None:
         return
     objtype = node.get("objtype", "OBJECT_TABLE")
+    revoked = ctx.rule_state().setdefault("revoked", set())
+    if not node.get("is_grant"):
+        revoked.update(_targets(node, False))
+        return
+    undone = bool(_targets(node, False) & revoked)
+    if _only_defaults(node, objtype) and not undone:
+        return  # PUBLIC has it already
     privs = _privileges(node)
     if node.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
         what = f"ALL {_PLURAL.get(objtype, 'objects').upper()} IN SCHEMA {_objects(node)}"
     else:
         what = f"{_KINDS.get(objtype, 'object').upper()} {_objects(node)}"
+    again = " (undoing the REVOKE ... FROM PUBLIC earlier in this file)" if undone else ""
     ctx.report(
-        f"GRANT {privs} ON {what} TO PUBLIC: {_consequence(objtype, privs)}",
+        f"GRANT {privs} ON {what} TO PUBLIC{again}: {_consequence(objtype, privs)}",
         at=rs,
         help=("Grant to the roles that need it (GRANT ... TO app_readonly), or to a group role those roles are "
               "members of; PUBLIC means every role, now and later."),
@@ -94,12 +127,16 @@ def check(ctx, node):
 @RULE.on("AlterDefaultPrivilegesStmt")
 def check_defaults(ctx, node):
     action = node.get("action") or {}
-    if not action.get("is_grant"):
-        return
     rs = _public(action)
     if rs is None:
         return
     objtype = action.get("objtype", "OBJECT_TABLE")
+    revoked = ctx.rule_state().setdefault("revoked", set())
+    if not action.get("is_grant"):
+        revoked.update(_targets(action, True))
+        return
+    if _only_defaults(action, objtype) and not (_targets(action, True) & revoked):
+        return  # PUBLIC has it already
     privs = _privileges(action)
     plural = _PLURAL.get(objtype, "objects")
     ctx.report(
