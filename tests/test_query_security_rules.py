@@ -57,6 +57,14 @@ def test_select_star_in_plpgsql():
     assert "function" in d.message
 
 
+def test_perform_and_return_query_with_the_same_text():
+    """The embedded PERFORM is located on its own line, not at a later copy of its text."""
+    sql = ("CREATE FUNCTION g() RETURNS TABLE (a int) LANGUAGE plpgsql AS '\nBEGIN\n"
+           "  RAISE NOTICE ''x''; PERFORM * FROM t;\n  RETURN QUERY SELECT * FROM t;\nEND';")
+    (d,) = only(sql, "select-star")
+    assert (d.line, d.column) == (4, 23)
+
+
 def test_select_star_function_returning_the_rowtype():
     assert only("CREATE FUNCTION f() RETURNS SETOF t LANGUAGE sql AS 'SELECT * FROM t';", "select-star") == []
     assert only("CREATE FUNCTION f() RETURNS SETOF u LANGUAGE sql AS 'SELECT * FROM t';", "select-star") != []

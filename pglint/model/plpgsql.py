@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from pglast import parser as _pg
 
+from ..source.parsing import locate_query
 from ..source.statement import ParseUnit
 from .nodes import defelem, sval
 
@@ -325,15 +326,7 @@ def rows_kept_offsets(body: Body) -> set[int]:
             stack.append((v, ln))
     out = set()
     for lineno, q in found:
-        # located the way the parser's embedding does (PERFORM x is stored as SELECT x)
-        ls = body.line_offset(lineno)
-        at = body.text.find(q, ls)
-        if at < 0 and q.startswith("SELECT "):
-            at = body.text.find(q[7:], ls)
-            if at >= 0:
-                at -= 7
-        if at < 0:
-            at = ls
+        at = locate_query(body.text, q, lineno, body.line_starts)  # as the parser embeds it
         out.add(body.start + at + (body.text.count("'", 0, at) if body.quoted else 0))
     return out
 

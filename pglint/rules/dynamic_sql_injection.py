@@ -59,7 +59,7 @@ _SAFE_FUNCS = frozenset({
     "gen_random_uuid", "uuid_generate_v4", "uuid_generate_v1", "has_table_privilege", "has_schema_privilege",
     "has_function_privilege", "has_column_privilege", "has_sequence_privilege", "has_database_privilege",
     "pg_has_role", "pg_is_in_recovery", "jsonb_typeof", "json_typeof", "bool_and", "bool_or", "every",
-    "greatest_int", "generate_series", "row_number", "rank", "dense_rank", "current_schema",
+    "generate_series", "row_number", "rank", "dense_rank", "current_schema",
     "current_database", "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_advisory_lock",
     "pg_advisory_xact_lock", "isfinite", "justify_interval", "justify_days", "justify_hours", "width_bucket",
 })
