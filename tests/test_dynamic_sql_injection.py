@@ -61,6 +61,20 @@ def test_query_results_quoted_in_the_query_are_safe():
     assert flagged(body.replace("r.def", "r.relname"), declare="  r record;")
 
 
+def test_columns_of_subqueries_and_functions_in_from():
+    """pg_partman's apply_privileges: the privileges to revoke come from a constant list."""
+    body = ("SELECT string_agg(r, ',') INTO v FROM (SELECT unnest(v_all) AS r EXCEPT SELECT unnest(p_have)) x;\n"
+            "EXECUTE format('REVOKE %s ON t FROM app', v);")
+    decl = "  v text; v_all text[] := ARRAY['SELECT', 'INSERT'];"
+    assert not flagged(body, params="p_have text[]", declare=decl)
+    assert flagged(body.replace("unnest(v_all) AS r EXCEPT SELECT unnest(p_have)",
+                                "unnest(p_have) AS r EXCEPT SELECT unnest(v_all)"), params="p_have text[]", declare=decl)
+    assert flagged("SELECT string_agg(c, ',') INTO v FROM unnest(p_cols) AS c;\nEXECUTE 'SELECT ' || v;",
+                   params="p_cols text[]", declare="  v text;")
+    assert not flagged("SELECT string_agg(c, ',') INTO v FROM unnest(ARRAY['a', 'b']) AS c;\nEXECUTE 'SELECT ' || v;",
+                       declare="  v text;")
+
+
 def test_loop_record_and_dynamic_results():
     assert flagged("FOR r IN SELECT tablename FROM pg_tables LOOP\n  EXECUTE 'ANALYZE ' || r.tablename;\nEND LOOP;",
                    declare="  r record;")

@@ -903,6 +903,9 @@ class _Eval:
         self.an = an
         self.state = state
         self.lineno = lineno
+        # columns of the subqueries and functions in the FROM lists being evaluated:
+        # one {alias: {column: taint}} per nesting level
+        self.scopes: list[dict] = []
 
     def var(self, dnos, via, field=None) -> frozenset:
         out = set()
@@ -928,6 +931,10 @@ class _Eval:
             return self.var(names[parts[1]], ".".join(parts), field)
         if not star and parts and parts[-1] in _CATALOG_SAFE_COLUMNS:
             return EMPTY
+        if not star and parts:
+            found = self.from_column(parts)
+            if found is not None:
+                return found
         col = ".".join(parts) + (".*" if star else "") if parts else "*"
         return frozenset({(None, Source("column", col))})
 
@@ -1069,7 +1076,55 @@ class _Eval:
             rows = [(r.get("List") or {}).get("items") or [] for r in sel["valuesLists"]]
             width = max((len(r) for r in rows), default=0)
             return [(f"column{i + 1}", self.union([r[i] for r in rows if i < len(r)])) for i in range(width)]
-        return self.target_outputs(sel.get("targetList"))
+        self.scopes.append(self.from_scope(sel.get("fromClause")))
+        try:
+            return self.target_outputs(sel.get("targetList"))
+        finally:
+            self.scopes.pop()
+
+    def from_column(self, parts: list[str]) -> frozenset | None:
+        """Taint of a column of a subquery or function of an enclosing FROM list."""
+        for scope in reversed(self.scopes):
+            if len(parts) == 2 and parts[0] in scope:
+                cols = scope[parts[0]]
+                if parts[1] in cols:
+                    return cols[parts[1]]
+                return None
+            if len(parts) == 1:
+                for cols in scope.values():
+                    if parts[0] in cols:
+                        return cols[parts[0]]
+        return None
+
+    def from_scope(self, items) -> dict:
+        """{alias: {column: taint}} of the subqueries and functions of a FROM list (tables
+        are not there: their columns are data)."""
+        scope: dict = {}
+        for item in items or ():
+            t, f = _unwrap(item)
+            if t == "JoinExpr":
+                scope.update(self.from_scope([f.get("larg"), f.get("rarg")]))
+            elif t == "RangeSubselect":
+                alias = f.get("alias") or {}
+                sub = (f.get("subquery") or {}).get("SelectStmt")
+                outs = self.select_outputs(sub) if sub else None
+                if outs is None or not alias.get("aliasname"):
+                    continue
+                names = strings(alias.get("colnames")) or [c for c, _ in outs]
+                scope[alias["aliasname"]] = {n: o for n, (_, o) in zip(names, outs) if n}
+            elif t == "RangeFunction":
+                funcs = f.get("functions") or []
+                alias = f.get("alias") or {}
+                if len(funcs) != 1:
+                    continue
+                call = ((funcs[0].get("List") or {}).get("items") or [None])[0]
+                taint = self.value(call) if call else EMPTY
+                fname = _column_name(call) if call else None
+                aname = alias.get("aliasname") or fname
+                cols = strings(alias.get("colnames")) or [aname or fname]
+                if aname:
+                    scope[aname] = {c: taint for c in cols if c}
+        return scope
 
     def target_outputs(self, targets) -> list[tuple[str | None, frozenset]] | None:
         outs = []
