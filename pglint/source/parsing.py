@@ -439,18 +439,17 @@ def locate_query(body: str, query: str, lineno: int, line_starts: list[int]) -> 
     n = min(max(lineno, 1), len(line_starts))
     ls = line_starts[n - 1]
     next_ls = line_starts[n] if n < len(line_starts) else len(body) + 1
-    found = []
     at = body.find(query, ls)
-    if at >= 0:
-        found.append(at)
+    tail = -1
     if query.startswith("SELECT "):
-        tail = body.find(query[7:], ls)
-        if tail >= 0:
-            found.append(tail - 7)
-    if not found:
-        return ls
-    on_line = [a for a in found if a < next_ls]
-    return min(on_line) if on_line else min(found)
+        t = body.find(query[7:], ls)
+        tail = t - 7 if t >= 7 else -1
+    for cand in (at, tail):  # the text itself first, then PERFORM's form, on the line
+        if 0 <= cand < next_ls:
+            return cand
+    if at >= 0:
+        return at
+    return tail if tail >= 0 else ls
 
 
 def _plpgsql_statements(tree):
