@@ -25,6 +25,7 @@ def check(ctx, node):
         "table and its indexes bloat until VACUUM, and all of it goes to the WAL and the replicas)",
         at=ctx.relation_span(rv), relation=rv,
         help=(f"Add the WHERE clause you meant. For a deliberate backfill of a large table, update in batches "
-              f"(UPDATE {t} SET ... WHERE id >= $1 AND id < $2, committing between batches) outside the "
-              "migration's schema-change transaction."),
+              f"(UPDATE {t} SET ... WHERE id BETWEEN 1 AND 10000, then the next range, committing between "
+              "batches) outside the migration's schema-change transaction; for a table that holds one row by "
+              "design, say which (WHERE id = 1)."),
     )
