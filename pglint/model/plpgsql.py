@@ -229,10 +229,11 @@ class Expression:
 _PREFIX = "SELECT "
 
 
-def expressions(body: Body, words: tuple[str, ...] = ()) -> list[Expression]:
+def expressions(body: Body, words: tuple[str, ...] = (), keep=None) -> list[Expression]:
     """Every expression (not full SQL statements, which are embedded statements already)
     of the body, in body order, located in the file where their text can be found.
-    ``words``: only the expressions whose text holds one of them (lower case)."""
+    ``words``: only the expressions whose text holds one of them (lower case);
+    ``keep(text)``: a further test of the text (lower case), before it is parsed."""
     out: list[Expression] = []
     cursor: dict[int, int] = {}
     for lineno, e, owner in _raw_expressions(body.stmt):
@@ -241,6 +242,8 @@ def expressions(body: Body, words: tuple[str, ...] = ()) -> list[Expression]:
         if mode == MODE_STATEMENT or not query:
             continue
         if words and not any(w in query.lower() for w in words):
+            continue
+        if keep is not None and not keep(query.lower()):
             continue
         at = body.find(query, lineno, cursor.get(lineno, 0))
         if at is None:

@@ -8,10 +8,11 @@ from ..model.nodes import walk
 from ..model.plpgsql import Body, expressions
 
 
-def expression_nodes(ctx, wanted: frozenset, words: tuple[str, ...] = ()):
+def expression_nodes(ctx, wanted: frozenset, words: tuple[str, ...] = (), keep=None):
     """(node type, fields, span) of every node of a type in ``wanted`` in the PL/pgSQL
     expressions of the current CREATE FUNCTION / DO statement; span is in the file.
-    ``words``: the expression's text must hold one of them (lower case) to be parsed."""
+    ``words``: the expression's text must hold one of them (lower case) to be parsed;
+    ``keep(text)``: a further test of the expression's text (lower case)."""
     stmt = ctx.stmt
     if stmt is None or stmt.plpgsql is None:
         return
@@ -20,7 +21,7 @@ def expression_nodes(ctx, wanted: frozenset, words: tuple[str, ...] = ()):
         return
     if words and not any(w in body.text.lower() for w in words):
         return
-    for e in expressions(body, words):
+    for e in expressions(body, words, keep):
         if e.tree is None or e.unit is None:
             continue
         for t, f in walk(e.tree):

@@ -13,6 +13,7 @@ loops run to a fixpoint, exception handlers see every state of their block.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..engine.registry import Rule
@@ -181,7 +182,8 @@ def _const_string(n) -> str | None:
     return None
 
 
-def format_conversions(fmt: str) -> list[tuple[int, str]] | None:
+@lru_cache(maxsize=4096)
+def format_conversions(fmt: str) -> tuple[tuple[int, str], ...] | None:
     """(argument index, conversion) of each %s/%I/%L of a format() string, as PostgreSQL's
     text_format reads it; None when the string is malformed."""
     out = []
@@ -230,7 +232,7 @@ def format_conversions(fmt: str) -> list[tuple[int, str]] | None:
         arg = pos if pos is not None else nxt
         nxt = arg + 1
         out.append((arg, conv))
-    return out
+    return tuple(out)
 
 
 class _Frame:
@@ -256,6 +258,36 @@ def _all_exprs(func: dict):
                     yield n
                 elif type(v) in (dict, list):
                     stack.append(v)
+
+
+@lru_cache(maxsize=8192)
+def _refs(text: str) -> frozenset:
+    """Names an expression or query reads: first (and second, for label.var) parts of
+    its column references, and $n."""
+    if not text:
+        return frozenset()
+    tree = parse_expression(text)
+    if tree is None:
+        parsed = parse_statement(text)
+        tree = {parsed[0]: parsed[1]} if parsed else None
+    out = set()
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        if type(n) is list:
+            stack.extend(n)
+        elif type(n) is dict:
+            cr = n.get("ColumnRef")
+            if type(cr) is dict:
+                parts = strings(cr.get("fields"))
+                out.update(parts[:2])
+            pr = n.get("ParamRef")
+            if type(pr) is dict:
+                out.add(f"${pr.get('number', 0)}")
+            for v in n.values():
+                if type(v) in (dict, list):
+                    stack.append(v)
+    return frozenset(out)
 
 
 def _merge2(a: dict | None, b: dict | None) -> dict | None:
@@ -384,25 +416,113 @@ class Analysis:
                 if dnos:
                     self.names.setdefault(name, []).extend(dnos)
         self.const_vars = self._format_variables(stmt)
+        self.relevant = self._relevant_datums()
+        self.init = {k: v for k, v in self.init.items() if k in self.relevant}
+
+    def _relevant_datums(self) -> set[int]:
+        """Datums whose value can reach a dynamic query: the variables its expression
+        reads, and, backwards through assignments, INTO targets and loop variables, what
+        their values are computed from. Only those are tracked (smaller states, fewer
+        paths); assignments to the others are not even evaluated."""
+        seeds: set[str] = set()
+        edges: list[tuple[set[str], str]] = []
+        datums_ = self.datums
+
+        def name_of(dno):
+            if dno is None or dno >= len(datums_):
+                return set()
+            kind, d = datums_[dno]
+            if kind == "PLpgSQL_recfield":
+                return name_of(d.get("recparentno", 0))
+            if kind == "PLpgSQL_row":
+                return {x for fld in d.get("fields") or () for x in name_of(fld.get("varno"))}
+            return {d.get("refname", "")}
+
+        def target_names(target):
+            kind, t = _unwrap(target)
+            if kind == "PLpgSQL_row":
+                return {fld.get("name", "") for fld in t.get("fields") or ()}
+            return {t.get("refname", "")} if kind else set()
+
+        stack = [self.func.get("action")]
+        while stack:
+            n = stack.pop()
+            if type(n) is list:
+                stack.extend(n)
+                continue
+            if type(n) is not dict:
+                continue
+            for k, f in n.items():
+                if type(f) not in (dict, list):
+                    continue
+                stack.append(f)
+                if type(f) is not dict:
+                    continue
+                if k in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
+                    seeds |= _refs(_expr_query(f.get("query"))[0])
+                elif k in ("PLpgSQL_stmt_return_query", "PLpgSQL_stmt_open") and f.get("dynquery"):
+                    seeds |= _refs(_expr_query(f.get("dynquery"))[0])
+                if k == "PLpgSQL_stmt_assign":
+                    q, mode = _expr_query(f.get("expr"))
+                    cut = split_assignment(q) if mode in ASSIGN_MODES else 0
+                    edges.append((name_of(f.get("varno", 0)), q[cut:] if cut is not None else ""))
+                elif k == "PLpgSQL_stmt_execsql" and f.get("into"):
+                    edges.append((target_names(f.get("target")), _expr_query(f.get("sqlstmt"))[0]))
+                elif k == "PLpgSQL_stmt_fors":
+                    edges.append((target_names(f.get("var")), _expr_query(f.get("query"))[0]))
+                elif k == "PLpgSQL_stmt_forc":
+                    cur = datums_[f.get("curvar", 0)][1] if f.get("curvar", 0) < len(datums_) else {}
+                    edges.append((target_names(f.get("var")), _expr_query(cur.get("cursor_explicit_expr"))[0]))
+                elif k == "PLpgSQL_stmt_foreach_a":
+                    edges.append((name_of(f.get("varno", 0)), _expr_query(f.get("expr"))[0]))
+        for _, d in datums_:
+            if d.get("default_val"):
+                edges.append(({d.get("refname", "")}, _expr_query(d["default_val"])[0]))
+        relevant = set(seeds)
+        changed = bool(relevant)
+        while changed:
+            changed = False
+            for targets, text in edges:
+                if targets & relevant:
+                    new = _refs(text) - relevant
+                    if new:
+                        relevant |= new
+                        changed = True
+        out: set[int] = set()
+        for name in relevant:
+            if name.startswith("$") and name[1:].isdigit():
+                i = int(name[1:]) - 1
+                if 0 <= i < len(self.params):
+                    out.add(self.params[i])
+            out.update(self.names.get(name, ()))
+        return out
 
     def _format_variables(self, stmt) -> set[int]:
         """Variables whose constant values matter: those used as format() strings, and
         those their values are built from (`fmt := 'DROP TABLE %I'`, `fmt := fmt || x`)."""
         exprs = []
+        wanted: set[str] = set()
         for e in _all_exprs(self.func):
             q, mode = _expr_query(e)
+            target, tree = None, None
             if mode in ASSIGN_MODES:
                 k = split_assignment(q)
-                if k is not None:
-                    exprs.append((q[:k], parse_expression(q[k:])))
-            elif q:
-                exprs.append((None, parse_expression(q)))
-        wanted: set[str] = set()
-        for _, tree in exprs:
-            for t, f in walk(tree) if tree else ():
-                if t == "FuncCall" and strings(f.get("funcname"))[-1:] == ["format"] and f.get("args"):
-                    first = f["args"][0]
-                    wanted.update(".".join(strings(x.get("fields"))) for _, x in walk(first) if "fields" in x)
+                if k is None:
+                    continue
+                target, q = q[:k], q[k:]
+            if not q:
+                continue
+            if "format" in q.lower():
+                tree = parse_expression(q)
+                for t, f in walk(tree) if tree else ():
+                    if t == "FuncCall" and strings(f.get("funcname"))[-1:] == ["format"] and f.get("args"):
+                        first = f["args"][0]
+                        wanted.update(".".join(strings(x.get("fields"))) for _, x in walk(first) if "fields" in x)
+            if target is not None:
+                exprs.append((target, q))
+        if not wanted:
+            return set()
+        exprs = [(target, parse_expression(q)) for target, q in exprs]
         changed = True
         while changed:  # values flowing into them
             changed = False
@@ -526,6 +646,8 @@ class Analysis:
         return self.assign_expr(f.get("varno", 0), q, state, f.get("lineno", 0))
 
     def assign_expr(self, dno, text, state, lineno):
+        if dno not in self.relevant and self.datums[dno][0] != "PLpgSQL_recfield":
+            return state  # never reaches a dynamic query
         tree = parse_expression(text) if text else None
         if tree is None:
             return self.assign(dno, EMPTY, state)
@@ -691,6 +813,10 @@ class Analysis:
         if dno is None or dno >= len(self.datums):
             return state
         kind, d = self.datums[dno]
+        if kind in ("PLpgSQL_var", "PLpgSQL_rec") and dno not in self.relevant:
+            return state
+        if kind == "PLpgSQL_recfield" and d.get("recparentno", 0) not in self.relevant:
+            return state
         state = dict(state)
         if kind == "PLpgSQL_recfield":
             parent = d.get("recparentno", 0)
@@ -736,10 +862,7 @@ class Analysis:
         if type(state) is tuple:
             return tuple(self.refine(expr, truth, d) for d in state)
         q, _ = _expr_query(expr)
-        tree = parse_expression(q) if q else None
-        if tree is None:
-            return state
-        for ref, consts in _pinned(tree, truth):
+        for ref, consts in _pins(q, truth):
             state = self.clean(ref, consts, state)
         return state
 
@@ -788,6 +911,13 @@ class Analysis:
         return self.assign(dno, whole, state, fields=fields)
 
     def assign_query(self, target, query, state, lineno):
+        kind, t = _unwrap(target)
+        if kind == "PLpgSQL_row":
+            dnos = [fld.get("varno") for fld in t.get("fields") or ()]
+        else:
+            dnos = [self.target_dno(target)]
+        if not any(d in self.relevant for d in dnos):
+            return state  # the row never reaches a dynamic query
         outputs = self.query_outputs(query, state, lineno)
         return self.assign_target(target, outputs, state, lineno, "query")
 
@@ -852,6 +982,15 @@ def _pin_ref(n):
     if t == "TypeCast":
         return _pin_ref(f.get("arg"))
     return None, False
+
+
+@lru_cache(maxsize=4096)
+def _pins(condition: str, truth: bool) -> tuple:
+    """_pinned() of a condition's text (cached: every IF is refined for each state)."""
+    tree = parse_expression(condition) if condition else None
+    if tree is None:
+        return ()
+    return tuple((tuple(ref), consts) for ref, consts in _pinned(tree, truth))
 
 
 def _pinned(tree, truth: bool) -> list:

@@ -44,12 +44,18 @@ def _problem(t, f):
     return None
 
 
+def _may_compare(text: str) -> bool:
+    """Cheap test before parsing: `x IS NOT NULL` alone cannot compare with NULL."""
+    return "=" in text or "<>" in text or " in" in text or "when" in text
+
+
 @RULE.on("*")
 def check(ctx, stmt):
     if stmt.type == "CreateFunctionStmt":
         return  # its body's statements are checked as embedded statements
     # only statements that mention NULL can compare with it: skip decoding the others
-    if "null" not in ctx.sql[stmt.start:stmt.end].lower():
+    js = stmt.json_text  # undecoded yet: a NULL literal shows as "isnull":true
+    if (js is not None and '"isnull":true' not in js) or "null" not in ctx.sql[stmt.start:stmt.end].lower():
         return
     for t, f in walk(stmt.node, stmt.type):
         if t == "A_Expr" or t == "CaseExpr":
@@ -61,7 +67,7 @@ def check(ctx, stmt):
 @RULE.on("CreateFunctionStmt", "DoStmt")
 def check_plpgsql(ctx, node):
     """Conditions and assignments PL/pgSQL evaluates itself (IF x = NULL THEN ...)."""
-    for t, f, span in expression_nodes(ctx, frozenset({"A_Expr", "CaseExpr"}), ("null",)):
+    for t, f, span in expression_nodes(ctx, frozenset({"A_Expr", "CaseExpr"}), ("null",), _may_compare):
         p = _problem(t, f)
         if p is not None:
             ctx.report(p[0], at=span, help=p[1])
