@@ -66,6 +66,7 @@ CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
 
 CREATE FUNCTION f_bad() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
 CREATE FUNCTION f_good() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'SELECT 1';
+CREATE PROCEDURE p_temp_first() LANGUAGE sql SECURITY DEFINER SET search_path = public AS 'SELECT 1';
 CREATE FUNCTION f_plain() RETURNS int LANGUAGE sql AS 'SELECT 1';
 ANALYZE;
 """
@@ -170,7 +171,10 @@ def test_schema_checks(hdb, tmp_path):
     assert "public.nopk" in nopk and "public.inv" in nopk
     assert not {"public.accounts", "public.parted", "public.parted_1"} & set(nopk)
     sd = [d["extra"]["function"] for d in by_rule(diags, "security-definer-search-path")]
-    assert sd == ["public.f_bad()"]
+    assert sd == ["public.f_bad()", "public.p_temp_first()"]
+    (p,) = [d for d in by_rule(diags, "security-definer-search-path") if "p_temp_first" in d["message"]]
+    assert "SECURITY DEFINER procedure" in p["message"] and "without pg_temp" in p["message"]
+    assert p["code"] == "PG502"
 
 
 def test_slow_and_top_queries(hdb, tmp_path):
@@ -230,7 +234,7 @@ def test_sessions(hdb, tmp_path):
 def test_full_format_and_exit_codes(hdb, tmp_path):
     rc, out, err = run_cli("health", "--isolated", "--dsn", hdb.url, "--select", "security-definer-search-path",
                            "--no-color")
-    assert rc == 1 and "security-definer-search-path (PG7" in out and ":1:1: warning" in out
+    assert rc == 1 and "security-definer-search-path (PG502)" in out and ":1:1: warning" in out
     rc, out, err = run_cli("health", "--isolated", "--dsn", hdb.url, "--select", "security-definer-search-path",
                            "--exit-zero")
     assert rc == 0
@@ -244,7 +248,7 @@ def test_pg_env_variables(hdb, tmp_path, monkeypatch):
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("PGLINT_DSN", raising=False)
     rc, diags = run_json("health", "--isolated", "--select", "security-definer-search-path")
-    assert [d["extra"]["function"] for d in diags] == ["public.f_bad()"]
+    assert [d["extra"]["function"] for d in diags] == ["public.f_bad()", "public.p_temp_first()"]
     assert diags[0]["path"] == f"postgresql://127.0.0.1:{hdb.cluster.port}/{hdb.name}"
 
 
@@ -274,7 +278,7 @@ def test_pg_stat_statements_missing_or_not_preloaded(plain, tmp_path):
         assert "not installed" in diags[0]["message"] and "shared_preload_libraries" in diags[0]["message"]
         f = tmp_path / "q.sql"
         f.write_text("SELECT * FROM big WHERE v = 3;\n")
-        _, diags = run_json("check", "--isolated", "--dsn", db.url, str(f))
+        _, diags = run_json("check", "--isolated", "--ignore", "select-star", "--dsn", db.url, str(f))
         assert rules(diags) == ["live-skipped", "plan-seq-scan"]  # one info, and the rest goes on
         db.execute("CREATE EXTENSION pg_stat_statements")  # succeeds without the preload...
         _, diags = health(db.url, tmp_path, "--select", "slow-query,top-query,live-skipped")

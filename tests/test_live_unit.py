@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from pglint.config.settings import ConfigError
-from pglint.engine.registry import Rule, all_rules, drop_fallbacks
+from pglint.engine.registry import all_rules
 from pglint.live import dsn as dsnmod
 from pglint.live.config import GB, MB, LiveConfig, live_config
 from pglint.live.safety import Refused, explain_execute_sql, explain_sql, prepare_sql, vet, volatile_calls
@@ -171,16 +171,6 @@ def test_pg_stat_statements_columns_by_extension_version(version, total, topleve
 
 # -- registry and start-up ----------------------------------------------------------------------
 
-def test_fallback_rule_gives_way_to_a_static_rule_of_the_same_name():
-    static = Rule("PG299", "missing-primary-key", summary="static", category="design")
-    fallback = Rule("PG722", "missing-primary-key", summary="health", category="live", engine=False, fallback=True)
-    other = Rule("PG710", "unused-index", summary="x", category="live", engine=False)
-    assert drop_fallbacks([fallback, static, other]) == [static, other]
-    assert drop_fallbacks([fallback, other]) == [fallback, other]
-    # today no static module defines it: the health fallback is what the registry holds
-    assert all_rules()["missing-primary-key"].category in ("live", "design")
-
-
 def test_live_rules_are_outside_the_engine():
     live = [r for r in all_rules().values() if r.category == "live"]
     required = {"large-table-lock", "plan-seq-scan", "plan-nested-loop-scan", "plan-sort-disk", "plan-hash-batches",
@@ -205,5 +195,5 @@ def test_psycopg_is_not_imported_without_live_mode(tmp_path):
 def test_live_suppressions_are_not_unused_in_a_static_run():
     from conftest import lint
 
-    diags = lint("-- pglint: ignore[plan-seq-scan] reads the whole table on purpose\nSELECT * FROM t WHERE a = 1;\n")
+    diags = lint("-- pglint: ignore[plan-seq-scan] reads the whole table on purpose\nSELECT a FROM t WHERE a = 1;\n")
     assert [d.rule for d in diags] == []

@@ -61,9 +61,6 @@ class Rule:
     end_handlers: list = field(default_factory=list)
     # rules that run outside the statement engine (live, trace) have no handlers
     engine: bool = True
-    # a definition used only when no other rule module defines the same name (live
-    # health checks that share a name with a static rule of another module)
-    fallback: bool = False
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.severity
@@ -113,19 +110,12 @@ def all_rules() -> dict[str, Rule]:
             rule = getattr(mod, "RULE", None)
             if isinstance(rule, Rule):
                 found.append(rule)
-        found = drop_fallbacks(found)
         found.sort(key=lambda r: r.code)
         rules = {r.name: r for r in found}
         codes = [r.code for r in found]
         assert len(set(codes)) == len(codes), "duplicate rule code"
         _RULES = rules
     return _RULES
-
-
-def drop_fallbacks(found: list[Rule]) -> list[Rule]:
-    """Leave out fallback rules whose name another (non-fallback) rule defines."""
-    primary = {r.name for r in found if not r.fallback}
-    return [r for r in found if not r.fallback or r.name not in primary]
 
 
 def by_code() -> dict[str, Rule]:

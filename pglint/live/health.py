@@ -7,10 +7,9 @@ reads), each in its own read-only transaction under the session's timeouts. A ch
 fails on the server (a permission, a timeout) is reported as a live-skipped info and the
 others go on.
 
-Three checks share their names with static rules of other modules (unindexed-foreign-key,
-missing-primary-key, security-definer-search-path): they report under whatever rule the
-registry holds for that name (the static rule when it exists, else the fallback defined
-in pglint/rules/health_*.py).
+Three checks share their names with static rules (unindexed-foreign-key,
+missing-primary-key, security-definer-search-path): they report under those rules, and
+the rule page documents both.
 """
 
 from __future__ import annotations
@@ -438,23 +437,28 @@ class Health:
                 name, {"rows_estimate": None if rows_est is None or rows_est < 0 else int(rows_est)})
 
     def security_definer(self) -> None:
+        from ..rules.security_definer_search_path import problem, schemas_of
+
         rows = self.session.fetch(f"""
-            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), r.rolname
+            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), r.rolname, p.prokind,
+                   (SELECT substr(c, 13) FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%' LIMIT 1)
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_roles r ON r.oid = p.proowner
             WHERE p.prosecdef AND {_NS}
-              AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                               AND d.objid = p.oid AND d.deptype = 'e')
             ORDER BY 1, 2""")
-        for schema, name, args, owner in rows:
+        for schema, name, args, owner, prokind, path in rows:
+            what = problem("missing", []) if path is None else problem("value", schemas_of(path))
+            if what is None:
+                continue
+            kind = "procedure" if prokind == "p" else "function"
             sig = f"{ident(schema)}.{ident(name)}({args})"
             self.report(
                 "security-definer-search-path",
-                f"Function {sig} runs as {owner} (SECURITY DEFINER) without SET search_path: a caller who can "
-                "create objects in a schema on the search path can make it run their function or operator with "
-                f"{owner}'s privileges",
-                f"Pin the search path: ALTER FUNCTION {sig} SET search_path = pg_catalog, pg_temp; and "
-                "schema-qualify the objects it uses.",
+                f"SECURITY DEFINER {kind} {sig} runs as {owner} but {what}: a caller who can create objects in "
+                f"one of those schemas (or a temporary table) can make it use theirs, with {owner}'s privileges",
+                f"Pin the search path: ALTER {kind.upper()} {sig} SET search_path = pg_catalog, <the schemas it "
+                "needs>, pg_temp; and schema-qualify the objects it uses.",
                 None, {"function": sig, "owner": owner})
 
     # -- pg_stat_statements -----------------------------------------------------------------------

@@ -426,18 +426,30 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", body)]
     for lineno, expr in _plpgsql_statements(tree):
         query = expr.get("query", "")
-        ls = line_starts[min(max(lineno, 1), len(line_starts)) - 1]
-        at = body.find(query, ls)
-        qtext = query
-        if at < 0 and query.startswith("SELECT "):  # PERFORM x is stored as SELECT x
-            at = body.find(query[7:], ls)
-            if at >= 0:
-                at -= 7
-                qtext = query
-        if at < 0:
-            at = ls
+        at = locate_query(body, query, lineno, line_starts)
         file_at = body_start + at + (body.count("'", 0, at) if quoted else 0)
-        _embed_query(pf, s, qtext, file_at, quoted, origin)
+        _embed_query(pf, s, query, file_at, quoted, origin)
+
+
+def locate_query(body: str, query: str, lineno: int, line_starts: list[int]) -> int:
+    """Offset in ``body`` where the SQL of a PL/pgSQL statement at line ``lineno`` is
+    written (PERFORM x is stored as SELECT x: then 7 characters before x, so that the
+    parser's locations line up). An occurrence on the statement's own line wins over a
+    later copy of the same text (PERFORM * FROM t before RETURN QUERY SELECT * FROM t)."""
+    n = min(max(lineno, 1), len(line_starts))
+    ls = line_starts[n - 1]
+    next_ls = line_starts[n] if n < len(line_starts) else len(body) + 1
+    at = body.find(query, ls)
+    tail = -1
+    if query.startswith("SELECT "):
+        t = body.find(query[7:], ls)
+        tail = t - 7 if t >= 7 else -1
+    for cand in (at, tail):  # the text itself first, then PERFORM's form, on the line
+        if 0 <= cand < next_ls:
+            return cand
+    if at >= 0:
+        return at
+    return tail if tail >= 0 else ls
 
 
 def _plpgsql_statements(tree):
