@@ -104,6 +104,17 @@ def test_lock_timeout_fix_uses_set_local_in_a_transaction_and_the_configured_val
     assert f.read_text() == "BEGIN;\nSET LOCAL lock_timeout = '750ms';\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\n"
 
 
+def test_statement_timeout_fix_is_unsafe_and_configurable(tmp_path):
+    (tmp_path / "pglint.toml").write_text('extend-select = ["statement-timeout-missing"]\n[fix]\n'
+                                          'statement-timeout = "90s"\n')
+    sql = LT + "ALTER TABLE t ALTER COLUMN a TYPE bigint;\n"
+    out, p = fix(tmp_path, sql, "--select", "statement-timeout-missing", isolated=False)
+    assert out == sql
+    out, p = fix(tmp_path, sql, "--select", "statement-timeout-missing", "--unsafe-fixes", isolated=False)
+    assert out == LT + "SET statement_timeout = '90s';\nALTER TABLE t ALTER COLUMN a TYPE bigint;\n"
+    assert "statement-timeout-missing" not in rules_left(p)
+
+
 def test_fixes_iterate_to_a_fixed_point_and_a_second_run_changes_nothing(tmp_path):
     sql = "CREATE TABLE IF NOT EXISTS t (id serial PRIMARY KEY);\nCREATE INDEX i ON u (a);\nSELECT 1;\n"
     out, p = fix(tmp_path, sql, "--unsafe-fixes")
@@ -230,3 +241,87 @@ def test_bad_page_examples_through_fix(tmp_path, rule, options, code):
         assert rule not in left, p.stdout
     else:
         assert out == code
+
+
+# -- select-star ----------------------------------------------------------------------------
+
+STAR_SCHEMA = """CREATE TABLE users (id bigint PRIMARY KEY, "Email" text, "select" int);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric);
+ALTER TABLE users ADD COLUMN created_at timestamptz;
+ALTER TABLE users DROP COLUMN "select";
+CREATE TABLE archive (id bigint, "Email" text, created_at timestamptz);
+"""
+STAR_VIEWS = """CREATE VIEW v1 AS SELECT * FROM users;
+CREATE VIEW v2 AS SELECT u.*, o.total FROM users u JOIN orders o ON o.user_id = u.id;
+CREATE VIEW v3 AS SELECT * FROM users u JOIN orders o USING (id);
+CREATE VIEW v4 AS WITH c AS (SELECT * FROM orders) SELECT * FROM c;
+CREATE VIEW v5 AS SELECT * FROM (SELECT * FROM orders WHERE total > 0) s;
+INSERT INTO archive SELECT * FROM users;
+"""
+
+
+def test_select_star_is_expanded_with_the_columns_the_model_knows(tmp_path):
+    sql = "BEGIN;\n" + STAR_SCHEMA + STAR_VIEWS + "COMMIT;\n"
+    out, p = fix(tmp_path, sql, "--select", "select-star", "--unsafe-fixes")
+    assert "CREATE VIEW v1 AS SELECT id, \"Email\", created_at FROM users;" in out
+    assert "SELECT u.id, u.\"Email\", u.created_at, o.total FROM users u JOIN orders o" in out
+    assert "SELECT id, u.\"Email\", u.created_at, o.user_id, o.total FROM users u JOIN orders o USING (id)" in out
+    assert "WITH c AS (SELECT * FROM orders) SELECT id, user_id, total FROM c;" in out  # the CTE's own * is not output
+    assert "INSERT INTO archive SELECT id, \"Email\", created_at FROM users;" in out
+    assert "select-star" not in rules_left(p), p.stdout
+    # without --unsafe-fixes nothing changes: the expansion is right only while the model is
+    out2, _ = fix(tmp_path, sql, "--select", "select-star")
+    assert out2 == sql
+
+
+def test_select_star_over_an_unknown_table_has_a_display_only_fix(tmp_path):
+    import json
+
+    f = tmp_path / "q.sql"
+    f.write_text("CREATE VIEW v AS SELECT * FROM legacy;\n"
+                 "CREATE FUNCTION g() RETURNS SETOF record LANGUAGE sql AS 'SELECT * FROM legacy';\n")
+    p = subprocess.run([pglint_path(), "--isolated", "--no-cache", "--select", "select-star", "--format", "json",
+                        str(f)], capture_output=True, text=True)
+    d1, d2 = json.loads(p.stdout)["diagnostics"]
+    assert d1["fix"]["applicability"] == DISPLAY_ONLY and "does not know" in d1["fix"]["title"]
+    assert d1["help"].startswith("List the columns you need instead of *")
+    out, _ = fix(tmp_path, f.read_text(), "--unsafe-fixes", "--select", "select-star", name="q.sql")
+    assert out == f.read_text()
+
+
+@pytest.mark.postgres
+def test_select_star_expansion_matches_postgresql(pg_cluster, tmp_path):
+    """PostgreSQL expands the stars of the original file and pglint's fixed file into the
+    same view columns and the same archived rows."""
+    from live_db import LiveDB
+
+    sql = STAR_SCHEMA + "INSERT INTO users VALUES (1, 'a@x', '2026-01-02 03:04:05+00');\n" + STAR_VIEWS
+    fixed, _ = fix(tmp_path, sql, "--select", "select-star", "--unsafe-fixes")
+    assert fixed.count("*") == 2  # only the inner stars of the CTE and the subquery are left
+    shapes = []
+    for text in (sql, fixed):
+        db = LiveDB(pg_cluster, "pglint_star")
+        try:
+            db.execute(text)
+            shapes.append((db.execute("SELECT c.relname, a.attnum, a.attname, a.atttypid::regtype::text "
+                                      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                                      "WHERE c.relname LIKE 'v_' AND a.attnum > 0 ORDER BY 1, 2"),
+                           db.execute("SELECT * FROM archive")))
+        finally:
+            db.drop()
+    assert shapes[0] == shapes[1] and len(shapes[0][0]) == 3 + 4 + 5 + 3 + 3
+
+
+def test_select_star_in_a_plain_query_join_lists_the_table_columns(tmp_path):
+    import json
+
+    f = tmp_path / "q.sql"
+    f.write_text("BEGIN;\n" + STAR_SCHEMA + "COMMIT;\nSELECT u.* FROM users u JOIN orders o ON o.user_id = u.id;\n"
+                 "SELECT * FROM orders;\n")
+    p = subprocess.run([pglint_path(), "--isolated", "--no-cache", "--select", "select-star", "--format", "json",
+                        str(f)], capture_output=True, text=True)
+    join, single = json.loads(p.stdout)["diagnostics"]
+    assert join["help"].endswith('users has: id, "Email", created_at.')
+    assert join["fix"]["applicability"] == DISPLAY_ONLY
+    assert single["help"].endswith("today it expands to: id, user_id, total.")
+    assert single["fix"]["applicability"] == "unsafe" and single["fix"]["edits"][0]["text"] == "id, user_id, total"

@@ -481,3 +481,15 @@ def test_large_table_lock_is_not_silenced_by_a_suppression_of_another_rule(db, t
     assert [(d["rule"], d["line"]) for d in diags] == [("large-table-lock", 3)]
     assert "SHARE lock on public.orders" in diags[0]["message"] and diags[0]["extra"]["table"]["work"] == "build"
 
+
+def test_select_star_expands_with_the_live_catalog(db, tmp_path):
+    """The catalog seeds the model: the help lists orders' real columns, and the fix
+    writes them."""
+    text = "CREATE OR REPLACE VIEW recent AS SELECT * FROM orders WHERE created_at > now() - interval '1 day';\n"
+    _, diags = run_json("check", "--isolated", "--select", "select-star", "--dsn", db.url, sql_file(tmp_path, text))
+    (d,) = diags
+    cols = "id, customer_id, status, amount, note, bucket, bucket2, created_at"
+    assert d["help"].endswith(f"today it expands to: {cols}.")
+    assert d["fix"]["applicability"] == "unsafe" and d["fix"]["edits"][0]["text"] == cols
+    _, static = run_json("check", "--isolated", "--select", "select-star", sql_file(tmp_path, text))
+    assert static[0]["fix"]["applicability"] == "display-only"  # without the catalog the columns are unknown

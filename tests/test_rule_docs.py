@@ -80,3 +80,35 @@ def test_rules_index_is_up_to_date():
 
     committed = (RULES_DIR / "README.md").read_text(encoding="utf-8")
     assert committed == rules_markdown(), "rules/README.md is stale: run `pglint rules --format markdown > rules/README.md`"
+
+
+@pytest.mark.parametrize("rule", sorted(all_rules().values(), key=lambda r: r.code), ids=lambda r: r.name)
+def test_page_says_whether_the_rule_has_a_fix(rule):
+    """The header's **Fix:** matches the rule, and a rule with fixes says on its page what
+    --fix does (a ## Fix section)."""
+    text = (RULES_DIR / f"{rule.name}.md").read_text(encoding="utf-8")
+    header = text.split("\n")[2]
+    if rule.fix == "never":
+        assert "**Fix:** never" in header or "**Fix:**" not in header
+        assert "\n## Fix\n" not in text
+    else:
+        assert f"**Fix:** {rule.fix}" in header
+        section = text.split("\n## Fix\n", 1)[1].split("\n## ", 1)[0]
+        assert "--fix" in section
+
+
+def test_rules_whose_examples_get_fixes_declare_them():
+    """A rule whose bad examples come with a fix (of any applicability) is not 'never'."""
+    for page in sorted(RULES_DIR.glob("*.md")):
+        rule = all_rules().get(page.stem)
+        if rule is None or not rule.engine:
+            continue
+        for m in FENCE.finditer(page.read_text(encoding="utf-8")):
+            if m.group(1) != "bad":
+                continue
+            options = _options(m.group(2))
+            options.pop("complete-history", None)
+            if not rule.default:
+                options["extend-select"] = [rule.name]
+            if any(d.fix is not None for d in lint(m.group(3), "example.sql", **options) if d.rule == rule.name):
+                assert rule.fix != "never", rule.name

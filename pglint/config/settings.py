@@ -56,6 +56,7 @@ class Settings:
     timezone_utc: bool = False
     baseline: str | None = None
     fix_lock_timeout: str = "2s"  # [tool.pglint.fix] lock-timeout: what the lock-timeout-missing fix sets
+    fix_statement_timeout: str = "5min"  # [fix] statement-timeout: what the statement-timeout-missing fix sets
     jobs: int = 0  # 0: one per CPU
     cache: bool = True
     cache_dir: str | None = None
@@ -199,13 +200,16 @@ def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, 
     return s, extras
 
 
+_FIX_KEYS = {"lock-timeout": "fix_lock_timeout", "statement-timeout": "fix_statement_timeout"}
+
+
 def _fix_table(s: Settings, table: dict, source: str) -> None:
     for k, v in table.items():
-        if k != "lock-timeout":
-            raise ConfigError(f"{source}: unknown key 'fix.{k}' (known: lock-timeout)")
+        if k not in _FIX_KEYS:
+            raise ConfigError(f"{source}: unknown key 'fix.{k}' (known: {', '.join(_FIX_KEYS)})")
         if not isinstance(v, str) or not re.fullmatch(r"\d+\s*(ms|s|min|h)?", v.strip()):
-            raise ConfigError(f"{source}: 'fix.lock-timeout' must be a duration such as \"2s\" or \"500ms\"")
-        s.fix_lock_timeout = v.strip()
+            raise ConfigError(f"{source}: 'fix.{k}' must be a duration such as \"2s\" or \"500ms\"")
+        setattr(s, _FIX_KEYS[k], v.strip())
 
 
 def _convert(key: str, attr: str, value, root: str):

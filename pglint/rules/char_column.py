@@ -5,7 +5,7 @@ from ._common import report
 RULE = Rule(
     "PG306", "char-column",
     summary="char(n) / character(n) column (blank-padded) instead of text or varchar",
-    category="design",
+    category="design", fix="sometimes",
 )
 
 

@@ -6,7 +6,7 @@ from ._keys import added_key_columns, key_roles
 RULE = Rule(
     "PG301", "int-primary-key",
     summary="Primary-key or foreign-key column of type integer/smallint (or serial) that will overflow",
-    category="design",
+    category="design", fix="sometimes",
 )
 
 _LIMIT = {"int4": "2,147,483,647", "int2": "32,767"}

@@ -5,7 +5,7 @@ from ._common import report
 RULE = Rule(
     "PG305", "json-column",
     summary="json column instead of jsonb",
-    category="design",
+    category="design", fix="sometimes",
 )
 
 

@@ -18,6 +18,15 @@ _NAMES = {
 }
 
 
+def set_timeout_fix(ctx, name: str, value: str, applicability: str) -> tuple[str, Fix]:
+    """``SET [LOCAL] <name> = '<value>';`` on its own line before the current top-level
+    statement (LOCAL inside a transaction block)."""
+    local = f"SET LOCAL {name} = '{value}';" if ctx.in_transaction else f"SET {name} = '{value}';"
+    top = ctx.stmt.top
+    return local, Fix(f"Set {name} before the first locking statement ({local})",
+                      (insert_before(top.start, local + newline(ctx) + indent_at(ctx, top.start)),), applicability)
+
+
 @RULE.on(*_NAMES)
 def check(ctx, node):
     state = ctx.rule_state()
@@ -31,11 +40,7 @@ def check(ctx, node):
     state["reported"] = True
     rel = e.display if e.relation[1] != "*" else "the affected tables"
     what = _NAMES.get(ctx.stmt.type, "This statement")
-    value = ctx.settings.fix_lock_timeout
-    local = f"SET LOCAL lock_timeout = '{value}';" if ctx.in_transaction else f"SET lock_timeout = '{value}';"
-    top = ctx.stmt.top
-    fix = Fix(f"Set lock_timeout before the first locking statement ({local})",
-              (insert_before(top.start, local + newline(ctx) + indent_at(ctx, top.start)),), SAFE)
+    local, fix = set_timeout_fix(ctx, "lock_timeout", ctx.settings.fix_lock_timeout, SAFE)
     ctx.report(
         f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "
         f"lock (any long query or open transaction on {rel}), every later query on {rel} queues behind it, and once "

@@ -11,14 +11,16 @@ that selects `* FROM t` are not."""
 from __future__ import annotations
 
 from ..engine.registry import EVERYWHERE, Rule
-from ..model.nodes import field_types, strings
+from ..model.nodes import field_types, strings, walk
 from ..model.plpgsql import Body, rows_kept_offsets
+from ..model.stars import expand_star
 from ._common import qname
+from ._fixes import DISPLAY_ONLY, UNSAFE, Fix, quote_ident, replace, tokens
 
 RULE = Rule(
     "PG401", "select-star",
     summary="SELECT * / t.* in a view, a function, INSERT ... SELECT or a query: its columns follow the table",
-    category="queries", scope=EVERYWHERE,
+    category="queries", scope=EVERYWHERE, fix="sometimes",
 )
 
 # parents under which a SELECT's column list does not matter
@@ -45,10 +47,10 @@ def check(ctx, stmt):
         context = _context(ctx, parent, ancestors)
         if context is None:
             continue
-        for star, rel in stars:
+        for star, rel, leaf in stars:
             if _returns_rowtype_of(ctx, parent, rel):
                 continue
-            _report(ctx, star, rel, context)
+            _report(ctx, star, rel, context, leaf)
 
 
 def _selects(typ: str, node: dict):
@@ -139,7 +141,7 @@ def _leaves(sel: dict):
 
 
 def _fragile_stars(sel: dict, ctes: dict, seen: set):
-    """(star ColumnRef, relation it expands over) for each star of the SELECT's output
+    """(star ColumnRef, relation it expands over, its SELECT) for each star of the SELECT's output
     that expands over a table or view."""
     for leaf in _leaves(sel):
         local = dict(ctes)
@@ -159,7 +161,7 @@ def _fragile_stars(sel: dict, ctes: dict, seen: set):
             for item in leaf.get("fromClause") or ():
                 rel = _expands(item, qual[-1] if qual else None, local, seen)
                 if rel is not None:
-                    yield cr, rel
+                    yield cr, rel, leaf
                     break
 
 
@@ -232,13 +234,114 @@ _WHY = {
 }
 
 
-def _report(ctx, star: dict, rel: dict, context: str) -> None:
+def _report(ctx, star: dict, rel: dict, context: str, leaf: dict) -> None:
     t = qname(rel)
     fields = star.get("fields") or []
-    written = ".".join(strings(fields[:-1]) + ["*"])
-    ctx.report(f"{written} expands to the columns {t} has today: " + _WHY[context].format(t=t),
-               at=star, relation=rel, help=_help(ctx, rel, written))
+    qual = strings(fields[:-1])
+    written = ".".join(qual + ["*"])
+    span = _star_span(ctx, star)
+    columns = _expansion(ctx, rel, span, leaf, context) if span is not None else None
+    if columns is None:
+        help = f"List the columns you need instead of {written}: SELECT id, name, ... FROM {t}."
+        fix = Fix(f"List the columns of {t} you need (pglint does not know them)",
+                  (replace(*span, f"/* the columns of {t} you need */"),), DISPLAY_ONLY) if span else None
+    elif columns[0][0] == "?":  # the table's columns, not resolved through the query's scopes
+        names = ", ".join(quote_ident(n) for _, n in columns)
+        help = f"List the columns you need instead of {written}; {t} has: {_shorten(names)}."
+        fix = Fix("List the columns you need", (replace(*span, "/* the columns you need */"),), DISPLAY_ONLY)
+    else:
+        names = ", ".join(quote_ident(n) for _, n in columns)
+        help = f"List the columns you need instead of {written}; today it expands to: {_shorten(names)}."
+        fix = _fix(ctx, span, columns, qual, leaf)
+    ctx.report(f"{written} expands to the columns {t} has today; " + _WHY[context].format(t=t),
+               at=span or star, relation=rel, help=help, fix=fix)
 
 
-def _help(ctx, rel: dict, written: str) -> str:
-    return f"List the columns you need instead of {written}: SELECT id, name, ... FROM {qname(rel)}."
+def _star_span(ctx, star: dict) -> tuple[int, int] | None:
+    """From the star's first qualifier to just past the ``*``."""
+    loc = ctx.stmt.loc(star)
+    if loc is None:
+        return None
+    for tok in tokens(ctx):
+        if tok.start >= loc and tok.name == "ASCII_42":
+            return loc, tok.end
+    return None
+
+
+def _expansion(ctx, rel: dict, span: tuple[int, int], leaf: dict, context: str):
+    """[(qualifier, column)] the star stands for, when the model knows the columns of
+    every relation it reaches.
+
+    A star over the one table of its FROM needs no scope resolution: the model's columns.
+    Joins, subqueries and CTEs go to sqlglot, for the stars whose expansion is kept (views,
+    INSERT ... SELECT, function results); for a plain query (regression suites hold
+    thousands) sqlglot's few milliseconds per statement are not spent, and the help lists
+    the columns of the table the star reaches instead."""
+    schema = ctx.schema
+    table = schema.tables.get(schema.rv_key(rel))
+    if table is None or not table.complete or not table.columns:
+        return None  # the star's own table is unknown: do not ask sqlglot
+    sources = leaf.get("fromClause") or ()
+    if len(sources) == 1 and sources[0].get("RangeVar") is rel:
+        return [(None, c) for c in table.columns]
+    if context in ("query", "subquery"):
+        return [("?", c) for c in table.columns]
+    relations = {}
+    for typ, rv in walk(ctx.stmt.node, ctx.stmt.type):
+        if typ != "RangeVar" or not rv.get("relname"):
+            continue
+        t = schema.tables.get(schema.rv_key(rv))
+        if t is not None and t.complete and t.columns:
+            relations[(rv.get("schemaname"), rv["relname"])] = list(t.columns)
+    s = ctx.stmt
+    got = expand_star(ctx.sql[s.start:s.end], (span[0] - s.start, span[1] - s.start), relations)
+    return got.columns if got is not None else None
+
+
+def _fix(ctx, span, columns, qual: list[str], leaf: dict) -> Fix:
+    """Replace the star by its columns. Unsafe: right only while pglint's model of the
+    tables matches the database. Display-only where an edit cannot be made exactly: a
+    '...'-quoted function body, or a join whose columns would need qualifiers that the
+    query does not spell."""
+    title = f"Replace {'.'.join(qual + ['*'])} by the columns it stands for"
+    text = ctx.sql[span[0]:span[1]]
+    parent = ctx.stmt.parent
+    quoted = parent is not None and parent.body is not None and parent.body[2] and ctx.stmt.origin != "top"
+    if qual:
+        prefix = text[: text.rindex(".") + 1]  # the qualifier as written
+        out = ", ".join(prefix + quote_ident(n) for _, n in columns)
+        return Fix(title, (replace(*span, out),), DISPLAY_ONLY if quoted else UNSAFE)
+    sources = leaf.get("fromClause") or []
+    if len(sources) == 1 and "JoinExpr" not in sources[0]:  # one source: bare names
+        out = ", ".join(quote_ident(n) for _, n in columns)
+        return Fix(title, (replace(*span, out),), DISPLAY_ONLY if quoted else UNSAFE)
+    names = _source_names(sources)
+    parts, exact = [], True
+    for q, n in columns:
+        if q is None:
+            parts.append(quote_ident(n))
+        else:
+            exact = exact and q in names
+            parts.append(f"{quote_ident(q)}.{quote_ident(n)}")
+    return Fix(title, (replace(*span, ", ".join(parts)),), UNSAFE if exact and not quoted else DISPLAY_ONLY)
+
+
+def _source_names(items) -> set[str]:
+    """The names a query's FROM items can be referred to by (aliases, else relation names)."""
+    out = set()
+    for item in items:
+        for typ, f in walk(item):
+            if typ in ("RangeVar", "RangeSubselect", "RangeFunction", "JoinExpr"):
+                alias = (f.get("alias") or {}).get("aliasname")
+                if alias:
+                    out.add(alias)
+                elif typ == "RangeVar" and f.get("relname"):
+                    out.add(f["relname"])
+    return out
+
+
+def _shorten(names: str, limit: int = 400) -> str:
+    if len(names) <= limit:
+        return names
+    cut = names.rfind(", ", 0, limit)
+    return names[:cut] + ", ..."

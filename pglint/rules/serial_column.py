@@ -6,7 +6,7 @@ from ._common import report
 RULE = Rule(
     "PG302", "serial-column",
     summary="serial/bigserial/smallserial column instead of GENERATED ... AS IDENTITY",
-    category="design",
+    category="design", fix="sometimes",
 )
 
 _BASE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}

@@ -1,7 +1,8 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
-from .lock_timeout_missing import _NAMES
 from ._common import report
+from ._fixes import UNSAFE
+from .lock_timeout_missing import _NAMES, set_timeout_fix
 
 RULE = Rule(
     "PG313", "statement-timeout-missing",
@@ -23,12 +24,13 @@ def check(ctx, node):
     state["reported"] = True
     rel = e.display if e.relation[1] != "*" else "the affected tables"
     what = _NAMES.get(ctx.stmt.type, "This statement")
-    local = "SET LOCAL statement_timeout = '5min';" if ctx.in_transaction else "SET statement_timeout = '5min';"
+    # unsafe: a migration that legitimately runs longer than the bound is cancelled
+    local, fix = set_timeout_fix(ctx, "statement_timeout", ctx.settings.fix_statement_timeout, UNSAFE)
     report(ctx,
         f"{what} holds {e.mode.with_article} lock on {rel} for as long as it runs, with no statement_timeout set: if "
         f"it runs longer than planned (a scan or rewrite of a table bigger than expected), it blocks {e.mode.blocks} "
         "for all that time and nothing stops it. Reported once per file",
-        relation=e,
+        relation=e, fix=fix,
         help=f"Bound how long the migration may block: {local} before the first locking statement (the longest "
              "blocking you accept), or set statement-timeout in the config if your migration runner sets it.",
     )

@@ -5,7 +5,7 @@ from ._common import report
 RULE = Rule(
     "PG303", "timestamp-without-time-zone",
     summary="timestamp (without time zone) column instead of timestamptz",
-    category="design",
+    category="design", fix="sometimes",
 )
 
 
