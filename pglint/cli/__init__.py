@@ -35,6 +35,7 @@ def main(argv=None) -> int:
     """Entry point: no input may produce a traceback (set PGLINT_DEBUG=1 to see one)."""
     from .check import check  # noqa: F401  (registers the command)
     from .rules_cmd import rule, rules  # noqa: F401
+    from .trace_cmd import trace  # noqa: F401  (pglint trace; psycopg is imported only when it runs)
 
     try:
         rv = cli.main(args=argv, prog_name="pglint", standalone_mode=False)
