@@ -157,6 +157,29 @@ class LockContext:
     def relation_may_exist(self, rv: dict) -> bool:  # pragma: no cover
         return True
 
+    def partitions_of(self, rv: dict) -> list[tuple[str | None, str]]:  # pragma: no cover
+        """Every partition of a partitioned table (partitions of partitions too)."""
+        return []
+
+    def fk_targets_of_column(self, rv: dict, column: str) -> list[tuple[str | None, str]]:  # pragma: no cover
+        """Tables referenced by the table's foreign keys that use ``column``."""
+        return []
+
+    def referencing_tables(self, rv: dict, column: str | None = None) -> list[tuple[str | None, str]]:  # pragma: no cover
+        """Other tables whose foreign keys reference the table (or its ``column``)."""
+        return []
+
+    def dependent_views(self, rv: dict, column: str | None = None) -> list[tuple[tuple[str | None, str], str]]:  # pragma: no cover
+        """(relation, "view" | "matview") that read the relation (or ``column``), recursively."""
+        return []
+
+    def trigger_tables(self, function: str) -> list[tuple[str | None, str]]:  # pragma: no cover
+        """Tables with a trigger that executes ``function``."""
+        return []
+
+    def access_method_changes(self, rv: dict, method: str | None) -> bool:  # pragma: no cover
+        return True
+
 
 def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
     rv = node.get("relation")
@@ -213,16 +236,20 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             pc = (cmd.get("def") or {}).get("PartitionCmd", {})
             part = pc.get("name")
             if pc.get("concurrent"):
+                # first transaction: SHARE UPDATE EXCLUSIVE on both; after waiting for the queries
+                # using the parent, the second takes ACCESS EXCLUSIVE on the partition
                 m = Lock.SHARE_UPDATE_EXCLUSIVE
-                extra.append(LockEffect(_rel(part), Lock.SHARE_UPDATE_EXCLUSIVE, why="the partition being detached"))
+                extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE,
+                                        why="the partition being detached (in the second transaction)"))
             else:
                 extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, why="the partition being detached"))
         elif sub == "AT_DetachPartitionFinalize":
             m = Lock.SHARE_UPDATE_EXCLUSIVE
         elif sub == "AT_AddInherit" or sub == "AT_DropInherit":
             parent = (cmd.get("def") or {}).get("RangeVar")
-            if parent:
-                extra.append(LockEffect(_rel(parent), Lock.SHARE_UPDATE_EXCLUSIVE, why="the parent table"))
+            if parent:  # NO INHERIT only reads the parent (checked against pg_locks by trace)
+                extra.append(LockEffect(_rel(parent), Lock.SHARE_UPDATE_EXCLUSIVE if sub == "AT_AddInherit"
+                                        else Lock.ACCESS_SHARE, why="the parent table"))
         elif sub == "AT_AddColumn":
             coldef = column_def_of(cmd) or {}
             reason = lc.add_column_rewrite_reason(coldef)
@@ -240,7 +267,24 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
                 elif ct in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
                     scan = True
                     whys.append("the new column's index is built by scanning the table")
+        elif sub == "AT_DropColumn":
+            col = cmd.get("name", "")
+            for ref in lc.fk_targets_of_column(rv, col):
+                extra.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
+                                        why="the column's foreign key is dropped with it, which locks the referenced table"))
+            if cmd.get("behavior") == "DROP_CASCADE":
+                for ref in lc.referencing_tables(rv, col):
+                    extra.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
+                                            why="CASCADE drops the foreign keys that reference the column"))
+                for view, vkind in lc.dependent_views(rv, col):
+                    extra.append(LockEffect(view, Lock.ACCESS_EXCLUSIVE, vkind,
+                                            why="CASCADE drops the views that read the column"))
         elif sub == "AT_AlterColumnType":
+            col = cmd.get("name", "")
+            # foreign keys using the column, on either side, are dropped and added again
+            for ref in [*lc.fk_targets_of_column(rv, col), *lc.referencing_tables(rv, col)]:
+                extra.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
+                                        why="a foreign key on the column is rebuilt, which locks the other table"))
             coldef = column_def_of(cmd) or {}
             r = lc.type_change_rewrites(rv, cmd.get("name", ""), coldef)
             if r is not False:
@@ -250,6 +294,8 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             if lc.set_not_null_needs_scan(rv, cmd.get("name", "")):
                 scan = True
                 whys.append("SET NOT NULL scans the table to check for NULLs")
+        elif sub == "AT_SetAccessMethod" and not lc.access_method_changes(rv, cmd.get("name")):
+            pass  # the table's method already: nothing to rewrite
         elif sub in _REWRITE_CMDS:
             rewrite = True
             whys.append(f"{_REWRITE_CMDS[sub]} rewrites the table")
@@ -258,6 +304,11 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
     effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys))]
     effects.extend(extra)
     return effects
+
+
+# Statements whose triggers (and rules) run arbitrary SQL, which the model does not follow:
+# for them only the statement's own lock is predicted, not what its triggers lock.
+OWN_LOCK_ONLY = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
 
 
 def statement_effects(typ: str, node: dict, lc: LockContext) -> list[LockEffect]:
@@ -270,8 +321,13 @@ def statement_effects(typ: str, node: dict, lc: LockContext) -> list[LockEffect]
 
 def _index_stmt(node, lc):
     conc = node.get("concurrent")
-    return [LockEffect(_rel(node.get("relation")), Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE,
-                       scan=True, why="building the index reads the whole table")]
+    rv = node.get("relation") or {}
+    mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE
+    out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table")]
+    if rv.get("inh"):  # not ON ONLY: the index is built on every partition too
+        out.extend(LockEffect(p, mode, scan=True, why="the index is built on each partition")
+                   for p in lc.partitions_of(rv))
+    return out
 
 
 def _drop_stmt(node, lc):
@@ -294,10 +350,23 @@ def _drop_stmt(node, lc):
             kind = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
                     "OBJECT_SEQUENCE": "sequence", "OBJECT_FOREIGN_TABLE": "table"}[rt]
             out.append(LockEffect((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, kind))
+            rv = {"schemaname": schema, "relname": names[-1]}
             if rt == "OBJECT_TABLE":
-                for ref in lc.foreign_keys_of({"schemaname": schema, "relname": names[-1]}):
+                for ref in lc.foreign_keys_of(rv):
                     out.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
                                           why="dropping the table drops its foreign keys, which locks the referenced table"))
+            if node.get("behavior") == "DROP_CASCADE":
+                if rt == "OBJECT_TABLE":
+                    for ref in lc.referencing_tables(rv):
+                        out.append(LockEffect(ref, Lock.ACCESS_EXCLUSIVE,
+                                              why="CASCADE drops the foreign keys that reference the table"))
+                for view, vkind in lc.dependent_views(rv):
+                    out.append(LockEffect(view, Lock.ACCESS_EXCLUSIVE, vkind,
+                                          why="CASCADE drops the views that read it"))
+        elif rt in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and node.get("behavior") == "DROP_CASCADE":
+            for table in lc.trigger_tables(names[-1]):
+                out.append(LockEffect(table, Lock.ACCESS_EXCLUSIVE,
+                                      why="CASCADE drops the triggers that execute the function"))
         elif rt in ("OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
             # names are [schema.]table.object
             if len(names) >= 2:
@@ -311,8 +380,12 @@ def _reindex(node, lc):
     conc = has_option(node.get("params"), "concurrently")
     rv = node.get("relation")
     if kind == "REINDEX_OBJECT_INDEX":
-        if conc:
-            return [LockEffect(_rel(rv), Lock.SHARE_UPDATE_EXCLUSIVE, "index", scan=True)]
+        if conc:  # a new index is built and swapped in: new storage, without blocking
+            out = [LockEffect(_rel(rv), Lock.SHARE_UPDATE_EXCLUSIVE, "index", rewrite=True, scan=True)]
+            table = lc.table_of_index(*_rel(rv))
+            if table is not None:
+                out.append(LockEffect(table, Lock.SHARE_UPDATE_EXCLUSIVE, "table"))
+            return out
         out = [LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE, "index", rewrite=True, scan=True,
                           why="the index is rebuilt; queries that would use it wait")]
         table = lc.table_of_index(*_rel(rv))

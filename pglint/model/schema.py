@@ -81,6 +81,8 @@ class Table:
     # False for a table only known from ALTERs (created before the linted files):
     # its column and constraint lists hold only what the files added
     complete: bool = True
+    access_method: str | None = None  # None: the default (heap), or not known
+    triggers: dict[str, str] = field(default_factory=dict)  # trigger name -> function name
 
     @property
     def name(self) -> str:
@@ -126,6 +128,8 @@ class SchemaModel:
         self.functions: dict[str, Function] = {}
         self.enums: dict[Key, list[str]] = {}
         self.sequences: dict[Key, Origin | None] = {}
+        # domains and their constraints (CHECK expressions; None stands for NOT NULL)
+        self.domains: dict[Key, dict[str, dict | None]] = {}
         self.schemas: set[str] = {"public"}
         self.search_path: list[str] = ["public"]
 
@@ -173,6 +177,7 @@ class SchemaModel:
         new.functions = dict(self.functions)
         new.enums = {k: list(v) for k, v in self.enums.items()}
         new.sequences = dict(self.sequences)
+        new.domains = {k: dict(v) for k, v in self.domains.items()}
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
         return new
@@ -198,7 +203,7 @@ class SchemaModel:
         key = self.rv_key(rv)
         if node.get("if_not_exists") and key in self.tables:
             return
-        t = Table(key, origin=origin, persistence=rv.get("relpersistence", "p"))
+        t = Table(key, origin=origin, persistence=rv.get("relpersistence", "p"), access_method=node.get("accessMethod"))
         if node.get("partspec"):
             t.kind = "p"
             ps = node["partspec"]
@@ -413,6 +418,12 @@ class SchemaModel:
                 self.schemas.discard(names[-1])
             elif rt == "OBJECT_TYPE":
                 self.enums.pop(self.key(schema, names[-1]), None)
+            elif rt == "OBJECT_DOMAIN":
+                self.domains.pop((schema or "public", names[-1]), None)
+            elif rt == "OBJECT_TRIGGER" and len(names) >= 2:
+                t = self.tables.get(self.key(names[-3] if len(names) > 2 else None, names[-2]))
+                if t is not None:
+                    t.triggers.pop(names[-1], None)
 
     def _drop_relation(self, key: Key, cascade: bool) -> None:
         self.tables.pop(key, None)
@@ -443,6 +454,14 @@ class SchemaModel:
             elif sub == "AT_DropColumn":
                 col = cmd.get("name", "")
                 t.columns.pop(col, None)
+                # PostgreSQL drops the table's indexes and constraints that use the column
+                for cname in [n for n, c in t.constraints.items() if col in c.columns]:
+                    c = t.constraints.pop(cname)
+                    if c.index:
+                        self.indexes.pop((t.key[0], c.index), None)
+                for ik in [k for k, i in self.indexes.items()
+                           if i.table == key and (col in i.columns or col in i.expr_columns)]:
+                    del self.indexes[ik]
                 if cmd.get("behavior") == "DROP_CASCADE":
                     for vk in [k for k, v in self.tables.items() if v.kind in ("v", "m") and (key, col) in v.reads]:
                         if vk in self.tables:
@@ -498,6 +517,8 @@ class SchemaModel:
                 t.persistence = "p"
             elif sub == "AT_SetUnLogged":
                 t.persistence = "u"
+            elif sub == "AT_SetAccessMethod":
+                t.access_method = cmd.get("name") or None
 
     def _apply_RenameStmt(self, node, origin):
         rt = node.get("renameType", "")
@@ -543,6 +564,12 @@ class SchemaModel:
                 c = t.constraints.pop(old)
                 c.name = new
                 t.constraints[new] = c
+                i = self.indexes.pop((t.key[0], c.index), None) if c.index else None
+                if i is not None:  # the constraint's index is renamed with it
+                    i.key = (t.key[0], new)
+                    i.constraint = new
+                    self.indexes[i.key] = i
+                    c.index = new
 
     def _apply_AlterObjectSchemaStmt(self, node, origin):
         if node.get("objectType") not in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW"):
@@ -571,6 +598,43 @@ class SchemaModel:
             elif d.get("defname") == "security":
                 secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
         self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin)
+
+    def _apply_CreateTrigStmt(self, node, origin):
+        t = self.table(node.get("relation"))
+        names = strings(node.get("funcname"))
+        if t is not None and names and node.get("trigname"):
+            t.triggers[node["trigname"]] = names[-1].lower()
+
+    def _apply_CreateDomainStmt(self, node, origin):
+        names = strings(node.get("domainname"))
+        if not names:
+            return
+        cons: dict[str, dict | None] = {}
+        for n, c in enumerate(node.get("constraints") or ()):
+            con = c.get("Constraint") or {}
+            if con.get("contype") == "CONSTR_NOTNULL":
+                cons["NOT NULL"] = None
+            elif con.get("contype") == "CONSTR_CHECK":
+                cons[con.get("conname") or f"check{n}"] = con.get("raw_expr")
+        self.domains[(names[-2] if len(names) > 1 else "public", names[-1])] = cons
+
+    def _apply_AlterDomainStmt(self, node, origin):
+        names = strings(node.get("typeName"))
+        if not names:
+            return
+        cons = self.domains.get((names[-2] if len(names) > 1 else "public", names[-1]))
+        if cons is None:
+            return
+        sub = node.get("subtype")
+        if sub == "O":
+            cons["NOT NULL"] = None
+        elif sub == "N":
+            cons.pop("NOT NULL", None)
+        elif sub == "C":
+            con = (node.get("def") or {}).get("Constraint") or {}
+            cons[con.get("conname") or f"check{len(cons)}"] = con.get("raw_expr")
+        elif sub == "X":
+            cons.pop(node.get("name") or "", None)
 
     def _apply_CreateEnumStmt(self, node, origin):
         names = strings(node.get("typeName"))
@@ -782,6 +846,7 @@ def _clone_table(t: Table) -> Table:
         {n: Constraint(c.name, c.kind, c.columns, c.validated, c.expr, c.ref_table, c.ref_columns, c.origin, c.index)
          for n, c in t.constraints.items()},
         t.origin, t.partition_of, t.partition_key, t.default_partition, set(t.reads), t.complete,
+        t.access_method, dict(t.triggers),
     )
 
 

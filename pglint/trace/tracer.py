@@ -162,7 +162,7 @@ class Tracer:
         self.conn = psycopg.connect(conninfo, autocommit=True)
         self.conn.add_notice_handler(lambda diag: None)  # NOTICEs and WARNINGs of the migrations
         self.pid = self.conn.info.backend_pid
-        self.watcher = None
+        self.watchers: list = []  # connections that watch (and briefly block) statements run outside a transaction
         self.rels: dict[int, Rel] | None = None  # relations now (None: read again)
         self.shapes: dict[int, TableShape] = {}
         self.held: dict[int, set[str]] | None = None  # locks held in the open transaction
@@ -170,7 +170,7 @@ class Tracer:
         self.seed_notes: list[str] = []
 
     def close(self) -> None:
-        for c in (self.watcher, self.conn):
+        for c in (*self.watchers, self.conn):
             try:
                 if c is not None:
                     c.close()
@@ -468,16 +468,16 @@ class Tracer:
             del self.shapes[o]
         self.rels = after
 
-    # -- outside a transaction: watch from a second connection ------------------------
-    def _watcher_conn(self):
-        if self.watcher is None or self.watcher.closed:
-            self.watcher = self.psycopg.connect(self.conninfo, autocommit=True)
-            self.watcher.add_notice_handler(lambda diag: None)
-        return self.watcher
+    # -- outside a transaction: watch from other connections --------------------------
+    def _watcher_conn(self, n: int):
+        """The n-th watcher connection (autocommit; reused for the whole unit)."""
+        while len(self.watchers) <= n:
+            c = self.psycopg.connect(self.conninfo, autocommit=True)
+            c.add_notice_handler(lambda diag: None)
+            self.watchers.append(c)
+        return self.watchers[n]
 
-    def _target(self, stmt, before: dict[int, Rel]) -> Rel | None:
-        """The table a non-transactional statement works on (the watcher blocks on it)."""
-        name = _target_name(stmt)
+    def _table_of(self, name, before: dict[int, Rel]) -> Rel | None:
         if name is None:
             return None
         (oid,) = catalog.resolve(self.conn, [catalog.quote_name(*name)])
@@ -486,24 +486,39 @@ class Tracer:
             row = self.conn.execute("SELECT indrelid::int8 FROM pg_catalog.pg_index WHERE indexrelid = %s",
                                     (oid,)).fetchone()
             rel = before.get(row[0]) if row else None
-        if rel is None or rel.kind not in ("r", "p"):
-            return None
-        return rel
+        return rel if rel is not None and rel.kind in ("r", "p", "m") else None
+
+    def _blockers(self, stmt, before: dict[int, Rel]) -> list[tuple[Rel, str]]:
+        """Locks that make a non-transactional statement wait at each of its phases, each
+        held in a transaction of its own: ROW EXCLUSIVE on the table it works on (concurrent
+        commands wait for such lockers after taking their own locks; VACUUM FULL and CLUSTER
+        wait for the lock itself), and for DETACH ... CONCURRENTLY an ACCESS SHARE lock on
+        the partition, which its second transaction locks ACCESS EXCLUSIVE."""
+        table = self._table_of(_target_name(stmt), before)
+        out = [(table, "ROW EXCLUSIVE")] if table is not None and table.kind != "m" else []
+        if stmt is not None and stmt.type == "AlterTableStmt":
+            for c in stmt.node.get("cmds") or ():
+                pc = ((c.get("AlterTableCmd") or {}).get("def") or {}).get("PartitionCmd") or {}
+                part = self._table_of(relation_name(pc["name"]), before) if pc.get("name") else None
+                if part is not None:
+                    out.append((part, "ACCESS SHARE"))
+        return out
 
     def _trace_outside(self, ts, item, text, static, src) -> TracedStatement:
         ts.run = NO_TRANSACTION
         before, resolved = self._before(ts, static)
-        target = self._target(item.stmt, before)
-        w = self._watcher_conn()
-        blocking = False
-        if target is not None:
+        blockers = self._blockers(item.stmt, before)
+        held: dict[int, object] = {}  # backend pid -> watcher connection holding a blocker
+        for n, (rel, mode) in enumerate(blockers):
+            w = self._watcher_conn(n + 1)
             try:
                 w.execute("BEGIN")
                 w.execute("SET LOCAL lock_timeout = '10s'")
-                w.execute(f"LOCK TABLE {catalog.quote_name(target.schema, target.name)} IN ROW EXCLUSIVE MODE")
-                blocking = True
+                w.execute(f"LOCK TABLE ONLY {catalog.quote_name(rel.schema, rel.name)} IN {mode} MODE")
+                held[w.info.backend_pid] = w
             except self.psycopg.Error:
                 w.execute("ROLLBACK")
+        poller = self._watcher_conn(0)
         result: dict = {}
 
         def work():
@@ -517,41 +532,46 @@ class Tracer:
             result["elapsed"] = time.perf_counter() - t
 
         seen: dict[int, set[str]] = {}
-        waited_at = released_at = None
+        waits = 0
+        blocked = 0.0
         th = threading.Thread(target=work, name="pglint-trace-statement", daemon=True)
         th.start()
-        deadline = time.perf_counter() + 30
+        deadline = time.perf_counter() + 60
+        previous = time.perf_counter()
         try:
-            while th.is_alive():
-                rows = catalog.pid_locks(w, self.pid)
+            while th.is_alive() and time.perf_counter() < deadline:
+                polled = time.perf_counter()
+                rows = catalog.pid_locks(poller, self.pid)
                 waiting = False
                 for locktype, oid, mode, granted in rows:
                     if not granted:
                         waiting = True
                     if locktype == "relation" and oid in before:
                         seen.setdefault(oid, set()).add(mode)
-                if blocking and waiting:
-                    waited_at = time.perf_counter()
-                    break
-                if time.perf_counter() > deadline:
-                    break
+                if waiting and held:
+                    by = {r[0] for r in poller.execute("SELECT unnest(pg_catalog.pg_blocking_pids(%s))",
+                                                       (self.pid,)).fetchall()}
+                    ours = [p for p in by if p in held]
+                    for p in ours:  # it waits for one of ours: its locks are all taken; let it go on
+                        held.pop(p).execute("ROLLBACK")
+                    if ours:
+                        waits += 1
+                        # it began waiting between the previous poll and this one
+                        blocked += time.perf_counter() - (previous + polled) / 2
+                previous = polled
                 time.sleep(0.0005)
         finally:
-            if blocking:
+            for w in held.values():
                 w.execute("ROLLBACK")
-                released_at = time.perf_counter()
         th.join()
         if "crash" in result:
             raise result["crash"]
-        elapsed = result.get("elapsed", 0.0)
-        if waited_at is not None and released_at is not None:
-            elapsed = max(0.0, elapsed - (released_at - waited_at))
-        ts.duration_ms = elapsed * 1000
+        ts.duration_ms = max(0.0, result.get("elapsed", 0.0) - blocked) * 1000
         if "error" in result:
             ts.error = self._error(result["error"], item)
             self.rels = None
             return ts
-        if waited_at is not None:
+        if waits:
             ts.lock_source = OBSERVED
         elif seen:
             ts.lock_source = SAMPLED
