@@ -610,12 +610,12 @@ class SchemaModel:
         if not names:
             return
         cons: dict[str, dict | None] = {}
-        for n, c in enumerate(node.get("constraints") or ()):
+        for c in node.get("constraints") or ():
             con = c.get("Constraint") or {}
             if con.get("contype") == "CONSTR_NOTNULL":
                 cons["NOT NULL"] = None
             elif con.get("contype") == "CONSTR_CHECK":
-                cons[con.get("conname") or f"check{n}"] = con.get("raw_expr")
+                cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
         self.domains[(names[-2] if len(names) > 1 else "public", names[-1])] = cons
 
     def _apply_AlterDomainStmt(self, node, origin):
@@ -632,7 +632,10 @@ class SchemaModel:
             cons.pop("NOT NULL", None)
         elif sub == "C":
             con = (node.get("def") or {}).get("Constraint") or {}
-            cons[con.get("conname") or f"check{len(cons)}"] = con.get("raw_expr")
+            if con.get("contype") == "CONSTR_NOTNULL":
+                cons["NOT NULL"] = None
+            else:
+                cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
         elif sub == "X":
             cons.pop(node.get("name") or "", None)
 
@@ -675,6 +678,15 @@ class SchemaModel:
             path = [p for p in path if p and p not in ("$user", "pg_catalog")]
             if path:
                 self.search_path = path
+
+
+def _domain_check_name(domain: str, taken) -> str:
+    """PostgreSQL's name for an unnamed CHECK constraint of a domain: <domain>_check, then _check1 ..."""
+    name, n = _truncate_ident(f"{domain}_check"), 0
+    while name in taken:
+        n += 1
+        name = _truncate_ident(f"{domain}_check{n}")
+    return name
 
 
 def object_names(obj) -> list[str]:

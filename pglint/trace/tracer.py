@@ -492,10 +492,14 @@ class Tracer:
         """Locks that make a non-transactional statement wait at each of its phases, each
         held in a transaction of its own: ROW EXCLUSIVE on the table it works on (concurrent
         commands wait for such lockers after taking their own locks; VACUUM FULL and CLUSTER
-        wait for the lock itself), and for DETACH ... CONCURRENTLY an ACCESS SHARE lock on
-        the partition, which its second transaction locks ACCESS EXCLUSIVE."""
+        wait for the lock itself; plain VACUUM waits for a SHARE UPDATE EXCLUSIVE one), and
+        for DETACH ... CONCURRENTLY an ACCESS SHARE lock on the partition, which its second
+        transaction locks ACCESS EXCLUSIVE."""
         table = self._table_of(_target_name(stmt), before)
-        out = [(table, "ROW EXCLUSIVE")] if table is not None and table.kind != "m" else []
+        # plain VACUUM neither waits for lockers nor conflicts with ROW EXCLUSIVE: make it wait for its lock
+        plain_vacuum = stmt is not None and stmt.type == "VacuumStmt" and not has_option(stmt.node.get("options"), "full")
+        mode = "SHARE UPDATE EXCLUSIVE" if plain_vacuum else "ROW EXCLUSIVE"
+        out = [(table, mode)] if table is not None and table.kind != "m" else []
         if stmt is not None and stmt.type == "AlterTableStmt":
             for c in stmt.node.get("cmds") or ():
                 pc = ((c.get("AlterTableCmd") or {}).get("def") or {}).get("PartitionCmd") or {}

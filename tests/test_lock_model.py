@@ -1,0 +1,139 @@
+"""The static lock model (model/locks.py, model/facts.py) on the statement forms where
+``pglint trace`` showed PostgreSQL doing something else than it predicted; each case here
+was measured on PostgreSQL 15 (tests/test_trace_agreement.py keeps checking them)."""
+
+from conftest import rules_of
+
+
+def effects_of_last(sql: str, **settings) -> set:
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    opts = make_options(Settings(**settings))
+    got = []
+    replay(SourceText("t.sql", sql), opts, SchemaModel(), 0, None,
+           lambda ctx, s: got.append(ctx.effects()) if s.parent is None else None)
+    return {(".".join(p for p in e.relation if p), e.mode.name, e.rewrite) for e in got[-1]}
+
+
+PARENT = """CREATE TABLE parent (id int PRIMARY KEY, code int UNIQUE);
+CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent (id), note text);
+CREATE VIEW child_v AS SELECT id, parent_id FROM child;
+CREATE VIEW child_vv AS SELECT id FROM child_v;
+"""
+
+
+def test_drop_column_locks_the_table_its_foreign_key_references():
+    got = effects_of_last(PARENT + "ALTER TABLE child DROP COLUMN parent_id CASCADE;")
+    assert ("public.parent", "ACCESS_EXCLUSIVE", False) in got
+    # CASCADE also drops the views reading the column (and the views reading those)
+    assert {("public.child_v", "ACCESS_EXCLUSIVE", False), ("public.child_vv", "ACCESS_EXCLUSIVE", False)} <= got
+    assert ("public.parent", "ACCESS_EXCLUSIVE", False) not in effects_of_last(PARENT + "ALTER TABLE child DROP COLUMN note;")
+
+
+def test_a_dropped_column_takes_its_foreign_key_with_it():
+    sql = PARENT + "ALTER TABLE child DROP COLUMN parent_id CASCADE;\nDROP TABLE child;"
+    assert effects_of_last(sql) == {("child", "ACCESS_EXCLUSIVE", False)}
+
+
+def test_drop_column_cascade_drops_referencing_foreign_keys():
+    got = effects_of_last(PARENT + "ALTER TABLE parent DROP COLUMN id CASCADE;")
+    assert ("public.child", "ACCESS_EXCLUSIVE", False) in got
+
+
+def test_type_change_of_a_foreign_key_column_locks_the_other_table():
+    assert ("public.parent", "ACCESS_EXCLUSIVE", False) in effects_of_last(
+        PARENT + "ALTER TABLE child ALTER COLUMN parent_id TYPE bigint;")
+    assert ("public.child", "ACCESS_EXCLUSIVE", False) in effects_of_last(
+        PARENT + "ALTER TABLE parent ALTER COLUMN id TYPE bigint;")
+    assert effects_of_last(PARENT + "ALTER TABLE parent ALTER COLUMN code TYPE bigint;") == {
+        ("parent", "ACCESS_EXCLUSIVE", True)}
+
+
+def test_drop_cascade_locks_dependent_views_and_referencing_tables():
+    got = effects_of_last(PARENT + "DROP TABLE parent CASCADE;")
+    assert ("public.child", "ACCESS_EXCLUSIVE", False) in got
+    got = effects_of_last(PARENT + "DROP VIEW child_v CASCADE;")
+    assert got == {("child_v", "ACCESS_EXCLUSIVE", False), ("public.child_vv", "ACCESS_EXCLUSIVE", False)}
+
+
+def test_drop_function_cascade_locks_the_tables_of_its_triggers():
+    sql = (PARENT + "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+           "CREATE TRIGGER t1 BEFORE UPDATE ON child FOR EACH ROW EXECUTE FUNCTION touch();\n")
+    assert effects_of_last(sql + "DROP FUNCTION touch() CASCADE;") == {("public.child", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last(sql + "DROP TRIGGER t1 ON child;\nDROP FUNCTION touch() CASCADE;") == set()
+
+
+def test_index_on_a_partitioned_table_locks_every_partition():
+    sql = ("CREATE TABLE m (k int) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE m1a PARTITION OF m1 FOR VALUES FROM (0) TO (5);\n")
+    assert effects_of_last(sql + "CREATE INDEX ON m (k);") == {
+        ("m", "SHARE", False), ("public.m1", "SHARE", False), ("public.m1a", "SHARE", False)}
+    assert effects_of_last(sql + "CREATE INDEX ON ONLY m (k);") == {("m", "SHARE", False)}
+
+
+def test_detach_concurrently_takes_access_exclusive_on_the_partition():
+    assert effects_of_last("ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY;") == {
+        ("m", "SHARE_UPDATE_EXCLUSIVE", False), ("m1", "ACCESS_EXCLUSIVE", False)}
+    # and so it counts for lock-timeout-missing
+    assert rules_of("ALTER TABLE m DETACH PARTITION m1 CONCURRENTLY;") == ["lock-timeout-missing"]
+
+
+def test_no_inherit_only_reads_the_parent():
+    assert effects_of_last("ALTER TABLE c NO INHERIT p;") == {("c", "ACCESS_EXCLUSIVE", False), ("p", "ACCESS_SHARE", False)}
+    assert ("p", "SHARE_UPDATE_EXCLUSIVE", False) in effects_of_last("ALTER TABLE c INHERIT p;")
+
+
+def test_reindex_concurrently_gives_the_index_new_storage():
+    sql = "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\n"
+    assert effects_of_last(sql + "REINDEX INDEX CONCURRENTLY t_a;") == {
+        ("t_a", "SHARE_UPDATE_EXCLUSIVE", True), ("public.t", "SHARE_UPDATE_EXCLUSIVE", False)}
+
+
+def test_set_access_method_to_the_current_one_is_free():
+    sql = "CREATE TABLE t (a int);\n"
+    assert effects_of_last(sql + "ALTER TABLE t SET ACCESS METHOD heap;") == {("t", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last(sql + "ALTER TABLE t SET ACCESS METHOD other;") == {("t", "ACCESS_EXCLUSIVE", True)}
+    assert effects_of_last("ALTER TABLE old SET ACCESS METHOD heap;") == {("old", "ACCESS_EXCLUSIVE", True)}  # not known
+    lt = "SET lock_timeout = '1s';\n"
+    assert rules_of(lt + "ALTER TABLE old SET ACCESS METHOD heap;") == ["table-rewrite"]
+    history = _model("CREATE TABLE t (a int);\n")
+    assert rules_of(lt + "ALTER TABLE t SET ACCESS METHOD heap;", schema=history) == []
+    assert rules_of(lt + "ALTER TABLE t SET ACCESS METHOD columnar;", schema=history) == ["table-rewrite"]
+
+
+def _model(sql):
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    m = SchemaModel()
+    replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)  # an earlier file
+    return m
+
+
+def test_a_column_of_a_constrained_domain_rewrites_before_pg19():
+    dom = "CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);\n"
+    assert effects_of_last(dom + "ALTER TABLE t ADD COLUMN n positive_int;") == {("t", "ACCESS_EXCLUSIVE", True)}
+    assert effects_of_last(dom + "ALTER TABLE t ADD COLUMN n positive_int DEFAULT 1;") == {("t", "ACCESS_EXCLUSIVE", True)}
+    assert effects_of_last(dom + "ALTER TABLE t ADD COLUMN n positive_int;", pg_version=(19,)) == {
+        ("t", "ACCESS_EXCLUSIVE", False)}
+    free = "CREATE DOMAIN label AS text;\n"
+    assert effects_of_last(free + "ALTER TABLE t ADD COLUMN n label;") == {("t", "ACCESS_EXCLUSIVE", False)}
+    dropped = dom + "ALTER DOMAIN positive_int DROP CONSTRAINT positive_int_check;\n"
+    assert effects_of_last(dropped + "ALTER TABLE t ADD COLUMN n positive_int;") == {("t", "ACCESS_EXCLUSIVE", False)}
+    history = _model(dom + "CREATE TABLE t (a int);\n")
+    lt = "SET lock_timeout = '1s';\n"
+    assert rules_of(lt + "ALTER TABLE t ADD COLUMN n positive_int;", schema=history) == ["add-column-rewrites"]
+
+
+def test_renaming_a_unique_constraint_renames_its_index():
+    m = _model("CREATE TABLE s (token text);\nALTER TABLE s ADD CONSTRAINT s_token_key UNIQUE (token);\n"
+               "ALTER TABLE s RENAME CONSTRAINT s_token_key TO s_token_uniq;\n")
+    assert ("public", "s_token_uniq") in m.indexes and ("public", "s_token_key") not in m.indexes
