@@ -183,7 +183,8 @@ def test_rejected_statement_rolls_back_the_file_and_the_trace_goes_on(tmp_path, 
     assert v3.statements[1].error is not None and 'column "b" does not exist' in v3.statements[1].error.message
 
 
-def test_syntax_errors_and_server_errors_are_diagnostics(tmp_path, pglint_exe):
+def test_syntax_errors_and_server_errors_are_diagnostics(tmp_path, pglint_exe, pg_cluster):
+    """With the embedded cluster (pg_cluster only makes sure PostgreSQL is installed)."""
     d = write(tmp_path / "m", {"001_a.sql": "CREATE TABLE t (id int);\nCREATE TABLE u (id int REFERENCES nope (id));\n",
                                "002_b.sql": "ALTER TABLE t ADD COLUMN;\nSELECT 1;\n"})
     p = subprocess.run([pglint_exe, "trace", "--format", "json", str(d)], capture_output=True, text=True)
@@ -195,8 +196,8 @@ def test_syntax_errors_and_server_errors_are_diagnostics(tmp_path, pglint_exe):
     assert "syntax error at end of input" in errs[1]["message"]
 
 
-def test_json_output_is_exactly_the_documented_shape(history, pglint_exe):
-    """The embedded cluster (no --dsn): started, used, removed."""
+def test_json_output_is_exactly_the_documented_shape(history, pglint_exe, pg_cluster):
+    """The embedded cluster (no --dsn); pg_cluster only makes sure PostgreSQL is installed."""
     p = subprocess.run([pglint_exe, "trace", "--format", "json", str(history)], capture_output=True, text=True)
     assert p.returncode == 1, p.stderr
     doc = json.loads(p.stdout)
@@ -217,7 +218,7 @@ def test_full_and_concise_formats(history, pg_cluster, pglint_exe):
     p = subprocess.run([pglint_exe, "trace", "--dsn", pg_cluster.dsn, str(history)], capture_output=True, text=True)
     assert p.returncode == 1, p.stderr
     out = p.stdout
-    for word in ("statement", "locks", "rewrite", "ms", "ShareUpdateExclusiveLock",
+    for word in ("statement", "locks", "rewrite", "ms", "ShareUpdateExclusiveLock", "all agree",
                  "observed from a second connection while it ran", "outside a transaction", "lock_timeout 2s",
                  "traced-rewrite (PG802)", "public.accounts_pkey"):
         assert word in out, word
@@ -326,3 +327,35 @@ def test_trace_rule_pages_show_plain_sql():
         assert not r.engine and r.code.startswith("PG8")
         text = (ROOT / "rules" / f"{r.name}.md").read_text(encoding="utf-8")
         assert "```sql\n" in text and "```sql bad" not in text and "```sql good" not in text
+
+
+@pytest.mark.parametrize("when", ["starting", "tracing"])
+def test_ctrl_c_removes_the_temporary_cluster(history, pglint_exe, pg_cluster, when):
+    import signal
+    import tempfile
+    import time
+
+    tmp = tempfile.mkdtemp(prefix="pglint-test-")  # where the cluster goes: readable by the server's user
+    os.chmod(tmp, 0o755)
+    many = {f"V{n}__t{n}.sql": f"CREATE TABLE t{n} (a int);\nINSERT INTO t{n} SELECT generate_series(1, 1000);\n"
+            for n in range(3, 300)}
+    write(history, many)
+    try:
+        p = subprocess.Popen([pglint_exe, "trace", str(history)], env={**os.environ, "TMPDIR": tmp},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not os.listdir(tmp):
+            time.sleep(0.01)
+        assert os.listdir(tmp), "the cluster directory never appeared"
+        if when == "tracing":  # wait for the server to be up and the trace running
+            while time.time() < deadline and not any(
+                    os.path.exists(os.path.join(tmp, d, "data", "postmaster.pid")) for d in os.listdir(tmp)):
+                time.sleep(0.01)
+            time.sleep(1.0)
+        assert p.poll() is None, "trace finished before it could be interrupted"
+        p.send_signal(signal.SIGINT)
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode in (2, 130) and "Traceback" not in err, err
+        assert os.listdir(tmp) == []
+    finally:
+        subprocess.run(["rm", "-rf", tmp])

@@ -117,6 +117,13 @@ class Cluster:
             raise ClusterError(f"{Path(args[0]).name} failed: {(p.stderr or p.stdout).strip()[-800:]}")
 
     def start(self) -> "Cluster":
+        try:
+            return self._start()
+        except BaseException:  # a failure or Ctrl-C half way: leave nothing behind
+            self.stop()
+            raise
+
+    def _start(self) -> "Cluster":
         self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
         os.chmod(self.tmp, 0o700)
         if self.run_as:
@@ -158,7 +165,8 @@ class Cluster:
 
     def stop(self) -> None:
         try:
-            if self.started and self.tmp:
+            # also when start was interrupted: a server may be up without start having returned
+            if self.tmp and (self.started or os.path.exists(os.path.join(self.tmp, "data", "postmaster.pid"))):
                 subprocess.run(self._cmd([str(self.bindir / "pg_ctl"), "-D", os.path.join(self.tmp, "data"),
                                           "-m", "immediate", "-w", "stop"]), capture_output=True, timeout=60)
         finally:

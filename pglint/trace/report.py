@@ -130,6 +130,12 @@ def render_full(result, out, options) -> None:
                 console.print(Text(f"{ft.path}: note: {n}", style="dim"))
     for n in result.notes:
         console.print(Text(f"note: {n}", style="dim"))
+    compared = [ts for ts in result.statements if ts.comparison is not None and ts.comparison.compared]
+    if compared:
+        bad = sum(1 for ts in compared if ts.comparison.disagreements)
+        verdict = "all agree" if not bad else f"{bad} disagree (static-trace-disagreement)"
+        console.print(Text(f"Static lock model checked against PostgreSQL on {len(compared)} statement"
+                           f"{'s' if len(compared) != 1 else ''}: {verdict}", style="dim"))
     console.print()
     from ..reporters import full
 

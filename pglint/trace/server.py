@@ -60,19 +60,26 @@ class Server:
 
     # -- lifetime ---------------------------------------------------------------
     def start(self) -> "Server":
+        try:
+            return self._start()
+        except BaseException:  # a failure or Ctrl-C half way: leave nothing behind
+            self.stop()
+            raise
+
+    def _start(self) -> "Server":
         psycopg = _psycopg()
         if self.dsn:
             self.admin_dsn = self.dsn
             self.description = "the server given with --dsn"
         else:
-            self.cluster = Cluster(self.pg_bin, settings=EMBEDDED_SETTINGS).start()
+            self.cluster = Cluster(self.pg_bin, settings=EMBEDDED_SETTINGS)
+            self.cluster.start()
             self.admin_dsn = self.cluster.dsn
             self.description = f"a temporary cluster ({self.cluster.bindir})"
         try:
             with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=15) as conn:
                 self.version_num = conn.info.server_version
         except psycopg.Error as exc:
-            self.stop()
             raise ClusterError(f"cannot connect to PostgreSQL: {mask_secrets(str(exc).strip(), self.dsn)}") from None
         return self
 
