@@ -137,3 +137,13 @@ def test_renaming_a_unique_constraint_renames_its_index():
     m = _model("CREATE TABLE s (token text);\nALTER TABLE s ADD CONSTRAINT s_token_key UNIQUE (token);\n"
                "ALTER TABLE s RENAME CONSTRAINT s_token_key TO s_token_uniq;\n")
     assert ("public", "s_token_uniq") in m.indexes and ("public", "s_token_key") not in m.indexes
+
+
+def test_cascade_drops_take_foreign_keys_and_triggers_out_of_the_model():
+    sql = PARENT + "ALTER TABLE parent DROP COLUMN id CASCADE;\nDROP TABLE child;"
+    assert effects_of_last(sql) == {("child", "ACCESS_EXCLUSIVE", False)}  # its foreign key went with parent.id
+    trig = (PARENT + "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+            "CREATE TRIGGER t1 BEFORE UPDATE ON child FOR EACH ROW EXECUTE FUNCTION touch();\n"
+            "DROP FUNCTION touch() CASCADE;\n"
+            "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n")
+    assert effects_of_last(trig + "DROP FUNCTION touch() CASCADE;") == set()

@@ -359,3 +359,27 @@ def test_ctrl_c_removes_the_temporary_cluster(history, pglint_exe, pg_cluster, w
         assert os.listdir(tmp) == []
     finally:
         subprocess.run(["rm", "-rf", tmp])
+
+
+def test_assume_in_transaction_wraps_each_file(tmp_path, pg_cluster):
+    from pglint.trace.tracer import IN_TRANSACTION, NO_TRANSACTION
+
+    d = write(tmp_path / "m", {
+        "V1__a.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+        "V2__b.sql": "SET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN b int;\n",
+        "V3__c.sql": "CREATE INDEX CONCURRENTLY t_a ON t (a);\n",  # alone in its file: sent without a transaction
+        "V4__d.sql": "SET LOCAL lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY t_b ON t (b);\n",
+    })
+    r = trace([d], pg_cluster.dsn, assume_in_transaction=True)
+    add = find(r, "ALTER TABLE t ADD COLUMN b")
+    assert add.run == IN_TRANSACTION and add.lock_timeout == "1s"  # SET LOCAL works: the file is one transaction
+    assert find(r, "CREATE INDEX CONCURRENTLY t_a").run == NO_TRANSACTION
+    (err,) = [x for x in r.diagnostics if x.rule == "traced-statement-error"]
+    assert err.path.endswith("V4__d.sql") and "cannot run inside a transaction block" in err.message
+    # the static rule says the same about the same files
+    from pglint.config.settings import Settings
+    from pglint.engine.runner import run_paths
+
+    static = run_paths([str(d)], Settings(assume_in_transaction=True))
+    assert [(x.path.rsplit("/", 1)[-1], x.line) for x in static.diagnostics if x.rule == "concurrently-in-transaction"] == [
+        ("V4__d.sql", 2)]

@@ -414,6 +414,10 @@ class SchemaModel:
                 self.sequences.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_FUNCTION" or rt == "OBJECT_PROCEDURE":
                 self.functions.pop(names[-1], None)
+                if node.get("behavior") == "DROP_CASCADE":  # its triggers go with it
+                    for t in self.tables.values():
+                        for trig in [n for n, f in t.triggers.items() if f == names[-1].lower()]:
+                            del t.triggers[trig]
             elif rt == "OBJECT_SCHEMA":
                 self.schemas.discard(names[-1])
             elif rt == "OBJECT_TYPE":
@@ -429,10 +433,20 @@ class SchemaModel:
         self.tables.pop(key, None)
         for ik in [k for k, i in self.indexes.items() if i.table == key]:
             del self.indexes[ik]
-        if cascade:  # views reading it go too (and views reading those)
+        if cascade:  # foreign keys referencing it go, and views reading it (and views reading those)
+            self._drop_referencing_keys(key, None)
             for vk in [k for k, t in self.tables.items() if t.kind in ("v", "m") and any(r[0] == key for r in t.reads)]:
                 if vk in self.tables:
                     self._drop_relation(vk, True)
+
+    def _drop_referencing_keys(self, key: Key, column: str | None) -> None:
+        """Foreign keys of other tables that reference ``key`` (or its ``column``): CASCADE drops them."""
+        for t in self.tables.values():
+            if t.key == key:
+                continue
+            for name in [n for n, c in t.constraints.items()
+                         if c.kind == "f" and c.ref_table == key and (column is None or column in c.ref_columns)]:
+                del t.constraints[name]
 
     def _apply_AlterTableStmt(self, node, origin):
         from .locks import alter_table_cmds, column_def_of, constraint_of
@@ -463,6 +477,7 @@ class SchemaModel:
                            if i.table == key and (col in i.columns or col in i.expr_columns)]:
                     del self.indexes[ik]
                 if cmd.get("behavior") == "DROP_CASCADE":
+                    self._drop_referencing_keys(key, col)
                     for vk in [k for k, v in self.tables.items() if v.kind in ("v", "m") and (key, col) in v.reads]:
                         if vk in self.tables:
                             self._drop_relation(vk, True)

@@ -273,6 +273,11 @@ class Tracer:
         else:
             existing = frozenset()
         items = [i for i in self._items(pf) if not i.rollback]
+        # as the linter reads it (concurrently-in-transaction): a section or file of one
+        # statement is sent alone, without the tool's transaction block
+        per_section: dict[int, int] = {}
+        for st in pf.statements:
+            per_section[st.section] = per_section.get(st.section, 0) + 1
         section = None
         tool_tx = False
         for n, item in enumerate(items):
@@ -280,7 +285,7 @@ class Tracer:
                 if tool_tx and self.in_transaction:
                     self.conn.execute("COMMIT")
                 section = item.section
-                tool_tx = bool(section_tx.get(section, assume))
+                tool_tx = bool(section_tx.get(section, assume)) and per_section.get(section, 0) > 1
                 if tool_tx:
                     self.conn.execute("BEGIN")
                     self.held = {}
