@@ -120,13 +120,20 @@ def _order(tables: dict[int, tuple], fks: list[tuple]) -> list[int]:
     return out
 
 
-def seed_tables(conn, rows: int) -> list[str]:
-    """Top up every ordinary table to ``rows`` rows; returns what was done, in words."""
+# generated numbers start here, clear of the small keys migrations insert themselves
+BASE = 1_000_000
+
+
+def seed_tables(conn, rows: int, done: set[int] | None = None) -> list[str]:
+    """Fill every ordinary table not in ``done`` (OIDs: tables seeded, or tried, before)
+    up to ``rows`` rows, and add it to ``done``; returns what was done, in words. Each table
+    is filled once: rows a later migration deletes stay deleted, as they would in production."""
     import psycopg
 
     notes: list[str] = []
+    done = set() if done is None else done
     tables = {r[0]: r[1:] for r in conn.execute(TABLES_SQL).fetchall()}
-    if not tables:
+    if not tables or not set(tables) - done:
         return notes
     fks = conn.execute(FKS_SQL).fetchall()
     try:
@@ -136,6 +143,9 @@ def seed_tables(conn, rows: int) -> list[str]:
         quiet = False
     try:
         for oid in _order(tables, fks):
+            if oid in done:
+                continue
+            done.add(oid)
             schema, name, _kind = tables[oid]
             qname = f"{_ident(schema)}.{_ident(name)}"
             label = f"{schema}.{name}"
@@ -200,4 +210,4 @@ def _insert(conn, oid, qname, need, have, fks, tables) -> tuple[str | None, str]
     if not cols:  # every column has a default: a row of defaults each time
         return f"INSERT INTO {qname} SELECT FROM generate_series(1, {need})", ""
     return (f"INSERT INTO {qname} ({', '.join(cols)}) SELECT {', '.join(exprs)} "
-            f"FROM generate_series({have + 1}, {have + need}) AS s(g) {' '.join(joins)}"), ""
+            f"FROM generate_series({BASE + 1}, {BASE + need}) AS s(g) {' '.join(joins)}"), ""

@@ -168,6 +168,7 @@ class Tracer:
         self.held: dict[int, set[str]] | None = None  # locks held in the open transaction
         self.utc = self._session_is_utc()
         self.seed_notes: list[str] = []
+        self.seeded: set[int] = set()  # tables --seed-rows filled (or tried to)
 
     def close(self) -> None:
         for c in (*self.watchers, self.conn):
@@ -240,7 +241,7 @@ class Tracer:
             if traced and self.seed_rows > 0:
                 from .seed import seed_tables
 
-                self.seed_notes.extend(seed_tables(self.conn, self.seed_rows))
+                self.seed_notes.extend(seed_tables(self.conn, self.seed_rows, self.seeded))
                 self.rels = None
             self._run_file(ft, src, pf, effects if traced else None)
             if self.progress is not None:
