@@ -383,3 +383,13 @@ def test_assume_in_transaction_wraps_each_file(tmp_path, pg_cluster):
     static = run_paths([str(d)], Settings(assume_in_transaction=True))
     assert [(x.path.rsplit("/", 1)[-1], x.line) for x in static.diagnostics if x.rule == "concurrently-in-transaction"] == [
         ("V4__d.sql", 2)]
+
+
+def test_server_wide_statements_are_not_run_on_a_given_server(tmp_path, pg_cluster):
+    d = write(tmp_path / "m", {"V1__a.sql": "CREATE ROLE pglint_trace_test_role;\nCREATE TABLE t (a int);\n"})
+    r = trace([d], pg_cluster.dsn)
+    (f,) = r.files
+    assert [s.sql for s in f.statements] == ["CREATE TABLE t (a int)"]
+    assert any("not run: a CREATE ROLE statement changes the whole server" in n for n in f.notes)
+    with psycopg.connect(pg_cluster.dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'pglint_trace_test_role'").fetchone()[0] == 0

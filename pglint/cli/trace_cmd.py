@@ -23,7 +23,7 @@ from . import cli
 @click.option("--changed-since", metavar="REV",
               help="Trace only files added or modified since this git revision (earlier files are replayed).")
 @click.option("--seed-rows", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Before each traced file, fill every existing table with N generated rows.")
+              help="Fill every table that exists before a traced file (once per table) with N generated rows.")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="full",
               help="full: a table per statement and the diagnostics; json: statements and diagnostics; "
                    "others: the diagnostics as `pglint check` prints them.")

@@ -81,6 +81,12 @@ def render_full(result, out, options) -> None:
         console.width = 160
     traced = result.traced_files
     replayed = len(result.files) - len(traced)
+    if not result.files:
+        from ..reporters import full
+
+        out.write("Nothing to trace: no SQL files found.\n")
+        full.render(as_run_result(result), out, options)
+        return
     head = (f"Trace on {result.server} (PostgreSQL {result.server_version}): {len(traced)} file"
             f"{'s' if len(traced) != 1 else ''} traced")
     if replayed:

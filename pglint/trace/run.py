@@ -64,6 +64,9 @@ def run_trace(paths: list[str], settings, *, dsn: str | None = None, pg_bin: str
     opts = make_options(settings)
     units = plan(paths, settings, changed)
     result = TraceResult()
+    if not units:  # nothing to run: no server needed
+        result.elapsed = time.perf_counter() - started
+        return result
     try:
         _run(units, opts, result, dsn, pg_bin, seed_rows, progress)
     except psycopg.OperationalError as exc:  # the server went away, or cannot be reached
