@@ -91,7 +91,18 @@ def test_no_inherit_only_reads_the_parent():
 def test_reindex_concurrently_gives_the_index_new_storage():
     sql = "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\n"
     assert effects_of_last(sql + "REINDEX INDEX CONCURRENTLY t_a;") == {
-        ("t_a", "SHARE_UPDATE_EXCLUSIVE", True), ("public.t", "SHARE_UPDATE_EXCLUSIVE", False)}
+        ("t_a", "ACCESS_EXCLUSIVE", True), ("public.t", "SHARE_UPDATE_EXCLUSIVE", False)}
+
+
+def test_concurrent_index_drops_lock_the_index_last_which_blocks_nobody():
+    """index_drop() takes ACCESS EXCLUSIVE on the index once no transaction uses it (the
+    old index of REINDEX CONCURRENTLY too): a late lock, so no lock_timeout is asked for."""
+    sql = "CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a);\n"
+    assert effects_of_last(sql + "DROP INDEX CONCURRENTLY t_a;") == {
+        ("public.t", "SHARE_UPDATE_EXCLUSIVE", False), ("t_a", "ACCESS_EXCLUSIVE", False)}
+    for stmt in ("DROP INDEX CONCURRENTLY t_a;", "REINDEX INDEX CONCURRENTLY t_a;"):
+        assert rules_of(stmt, schema=_model(sql)) == [], stmt  # (linting applies the file to the model)
+    assert rules_of("DROP INDEX t_a;", schema=_model(sql)) == ["drop-index-not-concurrent", "lock-timeout-missing"]
 
 
 def test_set_access_method_to_the_current_one_is_free():
@@ -103,7 +114,7 @@ def test_set_access_method_to_the_current_one_is_free():
     assert rules_of(lt + "ALTER TABLE old SET ACCESS METHOD heap;") == ["table-rewrite"]
     history = _model("CREATE TABLE t (a int);\n")
     assert rules_of(lt + "ALTER TABLE t SET ACCESS METHOD heap;", schema=history) == []
-    assert rules_of(lt + "ALTER TABLE t SET ACCESS METHOD columnar;", schema=history) == ["table-rewrite"]
+    assert rules_of(lt + "ALTER TABLE t SET ACCESS METHOD columnar;", schema=_model("CREATE TABLE t (a int);\n")) == ["table-rewrite"]
 
 
 def _model(sql):
@@ -147,3 +158,60 @@ def test_cascade_drops_take_foreign_keys_and_triggers_out_of_the_model():
             "DROP FUNCTION touch() CASCADE;\n"
             "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n")
     assert effects_of_last(trig + "DROP FUNCTION touch() CASCADE;") == set()
+
+
+def test_alter_table_on_a_partitioned_table_locks_its_partitions_too():
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    sql = ("CREATE TABLE m (k int) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);\n")
+    got = {}
+
+    def keep(ctx, s):
+        got[ctx.sql[s.start:s.end]] = ctx.effects()
+
+    src = sql + "ALTER TABLE m ADD COLUMN v int;\nALTER TABLE ONLY m ALTER COLUMN k SET STATISTICS 10;\nALTER TABLE m ENABLE ROW LEVEL SECURITY;"
+    replay(SourceText("t.sql", src), make_options(Settings()), SchemaModel(), 0, None, keep)
+    add = got["ALTER TABLE m ADD COLUMN v int"]
+    assert [(e.relation, e.mode.name, e.partitions) for e in add] == [
+        ((None, "m"), "ACCESS_EXCLUSIVE", True), (("public", "m1"), "ACCESS_EXCLUSIVE", False)]
+    assert [e.partitions for e in got["ALTER TABLE ONLY m ALTER COLUMN k SET STATISTICS 10"]] == [False]
+    assert [e.partitions for e in got["ALTER TABLE m ENABLE ROW LEVEL SECURITY"]] == [False]
+
+
+def test_drop_trigger_if_exists_of_a_missing_trigger_locks_nothing():
+    sql = "CREATE TABLE t (a int);\n"
+    assert effects_of_last(sql + "DROP TRIGGER IF EXISTS nope ON t;") == set()
+    assert effects_of_last(sql + "DROP TRIGGER nope ON t;") == {("t", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last("DROP TRIGGER IF EXISTS nope ON unknown_table;") == {("unknown_table", "ACCESS_EXCLUSIVE", False)}
+
+
+def test_drop_lock_truncate_and_foreign_keys_cover_the_partitions():
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    sql = ("CREATE TABLE m (k int PRIMARY KEY) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);\n"
+           "CREATE INDEX m_k ON m (k);\n")
+    stmts = ["CREATE TABLE r (k int REFERENCES m (k))", "LOCK TABLE m IN SHARE MODE", "LOCK TABLE ONLY m",
+             "TRUNCATE m", "DROP INDEX m_k", "DROP TABLE m"]
+    got = {}
+    replay(SourceText("t.sql", sql + ";\n".join(stmts) + ";"), make_options(Settings()), SchemaModel(), 0, None,
+           lambda ctx, s: got.__setitem__(ctx.sql[s.start:s.end], ctx.effects()))
+
+    def summary(text):
+        return [(e.relation[1], e.mode.name, e.rewrite, e.partitions) for e in got[text] if e.kind == "table"]
+
+    assert summary(stmts[0]) == [("m", "SHARE_ROW_EXCLUSIVE", False, True), ("m1", "SHARE_ROW_EXCLUSIVE", False, False)]
+    assert summary(stmts[1]) == [("m", "SHARE", False, True), ("m1", "SHARE", False, False)]
+    assert summary(stmts[2]) == [("m", "ACCESS_EXCLUSIVE", False, False)]
+    assert summary(stmts[3]) == [("m", "ACCESS_EXCLUSIVE", True, True), ("m1", "ACCESS_EXCLUSIVE", True, False)]
+    assert summary(stmts[4]) == [("m", "ACCESS_EXCLUSIVE", False, True), ("m1", "ACCESS_EXCLUSIVE", False, False)]
+    assert summary(stmts[5]) == [("m", "ACCESS_EXCLUSIVE", False, True), ("m1", "ACCESS_EXCLUSIVE", False, False)]

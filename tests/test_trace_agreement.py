@@ -29,7 +29,11 @@ def strongest(ts, relation):
 
 
 def rewrote(ts, relation):
-    return relation in [r.qualified for r in ts.rewrites]
+    """``relation`` got new storage; a partitioned table has none: its partitions did."""
+    if relation in [r.qualified for r in ts.rewrites]:
+        return True
+    partitioned = any(lt.relation == relation and lt.kind == "p" for lt in ts.locks)
+    return partitioned and any(r.kind == "r" for r in ts.rewrites)
 
 
 def held_in_transaction(ts, relation, statements):

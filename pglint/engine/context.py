@@ -122,7 +122,7 @@ class FileContext(SchemaFacts):
         that existed before this file."""
         best = None
         for e in self.effects():
-            if e.mode < minimum:
+            if e.mode < minimum or e.late:  # a late lock is taken when nobody is left to wait
                 continue
             if e.kind in ("table", "index", "view", "matview", "sequence") and self.relation_is_new(e.relation):
                 continue

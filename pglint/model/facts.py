@@ -206,6 +206,16 @@ class SchemaFacts(LockContext):
         name = function.lower()
         return [t.key for t in self.schema.tables.values() if name in t.triggers.values()]
 
+    def is_partitioned(self, rv: dict) -> bool:
+        t = self.schema.table(rv)
+        return t is not None and t.kind == "p"
+
+    def trigger_exists(self, rv: dict, name: str) -> bool | None:
+        t = self.schema.table(rv)
+        if t is None or not t.complete:
+            return None
+        return name in t.triggers
+
     def access_method_changes(self, rv: dict, method: str | None) -> bool:
         t = self.schema.table(rv)
         if t is None or not t.complete:

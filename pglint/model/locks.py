@@ -80,6 +80,12 @@ class LockEffect:
     rewrite: bool = False  # the relation gets new storage (relfilenode)
     scan: bool = False  # the whole table is read (validation, index build)
     why: str = ""
+    # the same lock (and rewrite) on every partition of this partitioned table, also those
+    # the model does not know (created by a function, say); known ones are listed as well
+    partitions: bool = False
+    # taken only at the very end, once no other transaction can be using the relation
+    # (the index DROP/REINDEX ... CONCURRENTLY drop at last): it makes nobody wait
+    late: bool = False
 
     @property
     def display(self) -> str:
@@ -180,6 +186,33 @@ class LockContext:
     def access_method_changes(self, rv: dict, method: str | None) -> bool:  # pragma: no cover
         return True
 
+    def is_partitioned(self, rv: dict) -> bool:  # pragma: no cover
+        return False
+
+    def trigger_exists(self, rv: dict, name: str) -> bool | None:  # pragma: no cover
+        """Whether the table has that trigger (None: not known)."""
+        return None
+
+
+def with_partitions(relation: tuple[str | None, str], mode: Lock, lc: LockContext, kind: str = "table",
+                    why: str = "", rewrite: bool = False, scan: bool = False) -> list[LockEffect]:
+    """``mode`` on a relation, and on every partition when it is a partitioned table
+    (PostgreSQL locks the whole partition tree for foreign keys to it, DROP, LOCK, ...)."""
+    rv = {"schemaname": relation[0], "relname": relation[1]}
+    if kind != "table" or not lc.is_partitioned(rv):
+        return [LockEffect(relation, mode, kind, rewrite, scan, why)]
+    out = [LockEffect(relation, mode, kind, rewrite, scan, why, partitions=True)]
+    out.extend(LockEffect(p, mode, "table", rewrite, scan, "a partition") for p in lc.partitions_of(rv))
+    return out
+
+
+# ALTER TABLE subcommands that do not recurse to the partitions of a partitioned table
+_NOT_RECURSING = frozenset({
+    "AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize", "AT_ChangeOwner",
+    "AT_EnableRowSecurity", "AT_DisableRowSecurity", "AT_ForceRowSecurity", "AT_NoForceRowSecurity",
+    "AT_ReplicaIdentity", "AT_ClusterOn", "AT_DropCluster", "AT_SetRelOptions", "AT_ResetRelOptions",
+})
+
 
 def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
     rv = node.get("relation")
@@ -208,8 +241,8 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             validated = not con.get("skip_validation")
             if ct == "CONSTR_FOREIGN":
                 m = Lock.SHARE_ROW_EXCLUSIVE
-                extra.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
-                                        why="foreign key: the referenced table is locked too"))
+                extra.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                                             why="foreign key: the referenced table is locked too"))
                 if validated:
                     scan = True
                     whys.append("the foreign key is validated by scanning the table")
@@ -259,8 +292,8 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             for con in column_constraints(coldef):
                 ct = con.get("contype")
                 if ct == "CONSTR_FOREIGN":
-                    extra.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
-                                            why="foreign key: the referenced table is locked too"))
+                    extra.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                                                 why="foreign key: the referenced table is locked too"))
                     scan = True
                 elif ct in ("CONSTR_CHECK",):
                     scan = True
@@ -302,6 +335,13 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
         if m > mode:
             mode = m
     effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys))]
+    cmds = alter_table_cmds(node)
+    if kind == "table" and (rv or {}).get("inh") and cmds and lc.is_partitioned(rv) and any(
+            c.get("subtype") not in _NOT_RECURSING for c in cmds):
+        # not ALTER TABLE ONLY: the change is made, under the same lock, on every partition
+        effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys), partitions=True)]
+        effects.extend(LockEffect(p, mode, "table", rewrite, scan, "the change is made on each partition")
+                       for p in lc.partitions_of(rv))
     effects.extend(extra)
     return effects
 
@@ -324,7 +364,8 @@ def _index_stmt(node, lc):
     rv = node.get("relation") or {}
     mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE
     out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table")]
-    if rv.get("inh"):  # not ON ONLY: the index is built on every partition too
+    if rv.get("inh") and lc.is_partitioned(rv):  # not ON ONLY: the index is built on every partition too
+        out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table", partitions=True)]
         out.extend(LockEffect(p, mode, scan=True, why="the index is built on each partition")
                    for p in lc.partitions_of(rv))
     return out
@@ -343,13 +384,17 @@ def _drop_stmt(node, lc):
             table = lc.table_of_index(schema, names[-1])
             mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.ACCESS_EXCLUSIVE
             if table is not None:
-                out.append(LockEffect(table, mode, "table", why=f"the table of index {names[-1]}"))
-            out.append(LockEffect((schema, names[-1]), mode, "index"))
+                out.extend(with_partitions(table, mode, lc, why=f"the table of index {names[-1]}"))
+            if conc:  # SHARE UPDATE EXCLUSIVE while it waits, ACCESS EXCLUSIVE once nobody uses the index
+                out.append(LockEffect((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, "index", late=True,
+                                      why="taken last, when no transaction uses the index any more"))
+            else:
+                out.append(LockEffect((schema, names[-1]), mode, "index"))
         elif rt in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE"):
             schema = names[-2] if len(names) > 1 else None
             kind = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
                     "OBJECT_SEQUENCE": "sequence", "OBJECT_FOREIGN_TABLE": "table"}[rt]
-            out.append(LockEffect((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, kind))
+            out.extend(with_partitions((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, lc, kind))
             rv = {"schemaname": schema, "relname": names[-1]}
             if rt == "OBJECT_TABLE":
                 for ref in lc.foreign_keys_of(rv):
@@ -371,6 +416,9 @@ def _drop_stmt(node, lc):
             # names are [schema.]table.object
             if len(names) >= 2:
                 schema = names[-3] if len(names) > 2 else None
+                table = {"schemaname": schema, "relname": names[-2]}
+                if rt == "OBJECT_TRIGGER" and node.get("missing_ok") and lc.trigger_exists(table, names[-1]) is False:
+                    continue  # IF EXISTS and there is none: PostgreSQL releases the table at once
                 out.append(LockEffect((schema, names[-2]), Lock.ACCESS_EXCLUSIVE))
     return out
 
@@ -380,8 +428,9 @@ def _reindex(node, lc):
     conc = has_option(node.get("params"), "concurrently")
     rv = node.get("relation")
     if kind == "REINDEX_OBJECT_INDEX":
-        if conc:  # a new index is built and swapped in: new storage, without blocking
-            out = [LockEffect(_rel(rv), Lock.SHARE_UPDATE_EXCLUSIVE, "index", rewrite=True, scan=True)]
+        if conc:  # a new index is built and swapped in (new storage); the old one is dropped last
+            out = [LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE, "index", rewrite=True, scan=True, late=True,
+                              why="the old index is dropped last, when no transaction uses it any more")]
             table = lc.table_of_index(*_rel(rv))
             if table is not None:
                 out.append(LockEffect(table, Lock.SHARE_UPDATE_EXCLUSIVE, "table"))
@@ -423,9 +472,17 @@ def _cluster(node, lc):
 
 
 def _truncate(node, lc):
-    return [LockEffect(_rel(r.get("RangeVar")), Lock.ACCESS_EXCLUSIVE, rewrite=True,
-                       why="TRUNCATE gives the table new, empty storage")
-            for r in node.get("relations") or () if "RangeVar" in r]
+    out = []
+    for r in node.get("relations") or ():
+        rv = r.get("RangeVar")
+        if not rv:
+            continue
+        why = "TRUNCATE gives the table new, empty storage"
+        if rv.get("inh"):  # without ONLY, every partition is truncated too
+            out.extend(with_partitions(_rel(rv), Lock.ACCESS_EXCLUSIVE, lc, why=why, rewrite=True))
+        else:
+            out.append(LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE, rewrite=True, why=why))
+    return out
 
 
 def _create_stmt(node, lc):
@@ -438,13 +495,13 @@ def _create_stmt(node, lc):
             cons = [elt["Constraint"]]
         for con in cons:
             if con.get("contype") == "CONSTR_FOREIGN":
-                out.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
-                                      why="a foreign key locks the referenced table"))
+                out.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                                           why="a foreign key locks the referenced table"))
     for c in node.get("constraints") or ():
         con = c.get("Constraint")
         if con and con.get("contype") == "CONSTR_FOREIGN":
-            out.append(LockEffect(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE,
-                                  why="a foreign key locks the referenced table"))
+            out.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                                       why="a foreign key locks the referenced table"))
     parents = node.get("inhRelations") or ()
     for p in parents:
         prv = p.get("RangeVar")
@@ -484,7 +541,12 @@ def _lock(node, lc):
         lock = Lock(int(mode))
     except ValueError:
         lock = Lock.ACCESS_EXCLUSIVE
-    return [LockEffect(_rel(r.get("RangeVar")), lock) for r in node.get("relations") or () if "RangeVar" in r]
+    out = []
+    for r in node.get("relations") or ():
+        rv = r.get("RangeVar")
+        if rv:  # without ONLY, LOCK takes the partitions too
+            out.extend(with_partitions(_rel(rv), lock, lc) if rv.get("inh") else [LockEffect(_rel(rv), lock)])
+    return out
 
 
 def _refresh(node, lc):

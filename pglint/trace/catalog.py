@@ -63,6 +63,11 @@ class Rel:
         return f"{self.schema}.{self.name}"
 
 
+def inheritance(conn) -> dict[int, int]:
+    """Child -> parent (partitions and inheritance children)."""
+    return dict(conn.execute("SELECT inhrelid::int8, inhparent::int8 FROM pg_catalog.pg_inherits").fetchall())
+
+
 def relations(conn) -> dict[int, Rel]:
     return {r[0]: Rel(*r) for r in conn.execute(RELATIONS_SQL).fetchall()}
 

@@ -377,6 +377,7 @@ class Tracer:
         stmt = item.stmt
         if typ == "TransactionStmt":
             ts.run = IN_TRANSACTION if self.in_transaction else OWN_TRANSACTION
+            ts.lock_timeout = self.conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]
             t0 = time.perf_counter()
             try:
                 self._send(text, stmt, src, item.end)
@@ -400,8 +401,9 @@ class Tracer:
         if ts.error is not None:
             self.conn.execute("ROLLBACK")  # the transaction trace opened for it
             self.held = None
-            if ts.error.sqlstate == "25001":
-                # "cannot run inside a transaction block": run it as autocommit would
+            if ts.error.sqlstate in ("25001", "2D000"):
+                # "cannot run inside a transaction block", or a procedure or DO block that
+                # commits ("invalid transaction termination"): run it as autocommit would
                 fresh = self._new_statement(ft, src, item, text, typ)
                 fresh.existing = existing
                 return self._trace_outside(fresh, item, text, static, src)
@@ -423,6 +425,19 @@ class Tracer:
             effects = [e for e in static[1] if e.relation[1] != "*" and e.kind != "tables"]
             oids = catalog.resolve(self.conn, [catalog.quote_name(*e.relation) for e in effects])
             resolved = list(zip(effects, oids))
+            # a lock predicted on every partition: on each relation that descends from it
+            parents = catalog.inheritance(self.conn) if any(e.partitions for e in effects) else {}
+            for e, oid in list(resolved):
+                if not e.partitions or oid is None:
+                    continue
+                for child, rel in self.rels.items():
+                    p, seen = parents.get(child), set()
+                    while p is not None and p != oid and p not in seen:
+                        seen.add(p)
+                        p = parents.get(p)
+                    if p == oid and rel.kind in ("r", "p", "f"):
+                        resolved.append((LockEffect((rel.schema, rel.name), e.mode, "table", e.rewrite, e.scan,
+                                                    "a partition"), child))
         return self.rels, resolved
 
     def _trace_in_tx(self, ts, item, text, static, src, wrapped: bool) -> TracedStatement:
