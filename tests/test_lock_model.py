@@ -177,10 +177,10 @@ def test_alter_table_on_a_partitioned_table_locks_its_partitions_too():
     src = sql + "ALTER TABLE m ADD COLUMN v int;\nALTER TABLE ONLY m ALTER COLUMN k SET STATISTICS 10;\nALTER TABLE m ENABLE ROW LEVEL SECURITY;"
     replay(SourceText("t.sql", src), make_options(Settings()), SchemaModel(), 0, None, keep)
     add = got["ALTER TABLE m ADD COLUMN v int"]
-    assert [(e.relation, e.mode.name, e.partitions) for e in add] == [
+    assert [(e.relation, e.mode.name, e.children) for e in add] == [
         ((None, "m"), "ACCESS_EXCLUSIVE", True), (("public", "m1"), "ACCESS_EXCLUSIVE", False)]
-    assert [e.partitions for e in got["ALTER TABLE ONLY m ALTER COLUMN k SET STATISTICS 10"]] == [False]
-    assert [e.partitions for e in got["ALTER TABLE m ENABLE ROW LEVEL SECURITY"]] == [False]
+    assert [e.children for e in got["ALTER TABLE ONLY m ALTER COLUMN k SET STATISTICS 10"]] == [False]
+    assert [e.children for e in got["ALTER TABLE m ENABLE ROW LEVEL SECURITY"]] == [False]
 
 
 def test_drop_trigger_if_exists_of_a_missing_trigger_locks_nothing():
@@ -207,7 +207,7 @@ def test_drop_lock_truncate_and_foreign_keys_cover_the_partitions():
            lambda ctx, s: got.__setitem__(ctx.sql[s.start:s.end], ctx.effects()))
 
     def summary(text):
-        return [(e.relation[1], e.mode.name, e.rewrite, e.partitions) for e in got[text] if e.kind == "table"]
+        return [(e.relation[1], e.mode.name, e.rewrite, e.children) for e in got[text] if e.kind == "table"]
 
     assert summary(stmts[0]) == [("m", "SHARE_ROW_EXCLUSIVE", False, True), ("m1", "SHARE_ROW_EXCLUSIVE", False, False)]
     assert summary(stmts[1]) == [("m", "SHARE", False, True), ("m1", "SHARE", False, False)]
@@ -215,3 +215,39 @@ def test_drop_lock_truncate_and_foreign_keys_cover_the_partitions():
     assert summary(stmts[3]) == [("m", "ACCESS_EXCLUSIVE", True, True), ("m1", "ACCESS_EXCLUSIVE", True, False)]
     assert summary(stmts[4]) == [("m", "ACCESS_EXCLUSIVE", False, True), ("m1", "ACCESS_EXCLUSIVE", False, False)]
     assert summary(stmts[5]) == [("m", "ACCESS_EXCLUSIVE", False, True), ("m1", "ACCESS_EXCLUSIVE", False, False)]
+
+
+def test_default_partition_inheritance_children_views_reloptions_and_vacuum():
+    sql = ("CREATE TABLE p (k int) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE pd PARTITION OF p DEFAULT;\n"
+           "CREATE TABLE p3 (k int);\n"
+           "CREATE TABLE par (a int);\nCREATE TABLE ch (b int) INHERITS (par);\n"
+           "CREATE TABLE base (id int);\nCREATE VIEW bv AS SELECT id FROM base;\nCREATE VIEW bvv AS SELECT id FROM bv;\n")
+    # a new partition, ATTACH and DETACH check or change the default partition
+    assert ("public.pd", "ACCESS_EXCLUSIVE", False) in effects_of_last(sql + "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (0) TO (9);")
+    assert ("public.pd", "ACCESS_EXCLUSIVE", False) in effects_of_last(sql + "ALTER TABLE p ATTACH PARTITION p3 FOR VALUES FROM (9) TO (19);")
+    assert ("public.pd", "ACCESS_EXCLUSIVE", False) in effects_of_last(sql + "ALTER TABLE p DETACH PARTITION p3;")
+    # ALTER, RENAME COLUMN and LOCK reach inheritance children
+    assert ("public.ch", "ACCESS_EXCLUSIVE", False) in effects_of_last(sql + "ALTER TABLE par ADD COLUMN c int;")
+    assert ("public.ch", "ACCESS_EXCLUSIVE", False) in effects_of_last(sql + "ALTER TABLE par RENAME COLUMN a TO aa;")
+    assert ("public.ch", "SHARE", False) in effects_of_last(sql + "LOCK TABLE par IN SHARE MODE;")
+    assert ("public.ch", "ACCESS_EXCLUSIVE", False) not in effects_of_last(sql + "ALTER TABLE ONLY par ADD COLUMN c int;")
+    assert ("public.ch", "ACCESS_EXCLUSIVE", False) not in effects_of_last(sql + "ALTER TABLE ch NO INHERIT par;\nALTER TABLE par ADD COLUMN c int;")
+    # LOCK on a view locks what it reads, down to the tables
+    assert effects_of_last(sql + "LOCK TABLE bvv IN SHARE MODE;") == {
+        ("bvv", "SHARE", False), ("public.bv", "SHARE", False), ("public.base", "SHARE", False)}
+    # storage parameters: most take SHARE UPDATE EXCLUSIVE, a few ACCESS EXCLUSIVE
+    assert effects_of_last(sql + "ALTER TABLE base SET (fillfactor = 70);") == {("base", "SHARE_UPDATE_EXCLUSIVE", False)}
+    assert effects_of_last(sql + "ALTER TABLE base SET (user_catalog_table = true);") == {("base", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last("ALTER INDEX gi SET (fastupdate = off);") == {("gi", "ACCESS_EXCLUSIVE", False)}
+    # ADD COLUMN IF NOT EXISTS of an existing column: the lock, nothing else
+    assert effects_of_last(sql + "ALTER TABLE base ADD COLUMN IF NOT EXISTS id int DEFAULT random();") == {
+        ("base", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last(sql + "ALTER TABLE base ADD COLUMN IF NOT EXISTS z int DEFAULT random();") == {
+        ("base", "ACCESS_EXCLUSIVE", True)}
+    lt = "SET lock_timeout = '1s';\n"
+    assert rules_of(lt + "ALTER TABLE base ADD COLUMN IF NOT EXISTS id int DEFAULT random();", schema=_model(sql)) == []
+    # VACUUM may cut empty pages off the end under ACCESS EXCLUSIVE, taken only if free at once
+    assert effects_of_last("VACUUM base;") == {("base", "SHARE_UPDATE_EXCLUSIVE", False), ("base", "ACCESS_EXCLUSIVE", False)}
+    assert effects_of_last("VACUUM (TRUNCATE false) base;") == {("base", "SHARE_UPDATE_EXCLUSIVE", False)}
+    assert rules_of("VACUUM base;") == []  # a lock taken only if free at once needs no lock_timeout

@@ -154,7 +154,7 @@ class SchemaFacts(LockContext):
         i = self.schema.index(schema, name)
         return i.table if i is not None else None
 
-    def partitions_of(self, rv: dict):
+    def children_of(self, rv: dict):
         t = self.schema.table(rv)
         if t is None:
             return []
@@ -162,7 +162,7 @@ class SchemaFacts(LockContext):
         while todo:
             k = todo.pop()
             for other in self.schema.tables.values():
-                if other.partition_of == k and other.key not in out:
+                if (other.partition_of == k or k in other.parents) and other.key not in out:
                     out.append(other.key)
                     todo.append(other.key)
         return out
@@ -206,9 +206,40 @@ class SchemaFacts(LockContext):
         name = function.lower()
         return [t.key for t in self.schema.tables.values() if name in t.triggers.values()]
 
-    def is_partitioned(self, rv: dict) -> bool:
+    def has_children(self, rv: dict) -> bool:
         t = self.schema.table(rv)
-        return t is not None and t.kind == "p"
+        if t is None:
+            return False
+        return t.kind == "p" or any(t.key in other.parents for other in self.schema.tables.values())
+
+    def default_partition_of(self, rv: dict):
+        t = self.schema.table(rv)
+        return t.default_partition if t is not None else None
+
+    def view_relations(self, rv: dict):
+        t = self.schema.table(rv)
+        if t is None or t.kind != "v":
+            return []
+        out: list = []
+        todo = [t]
+        while todo:
+            v = todo.pop()
+            for key in sorted({r[0] for r in v.reads}):
+                base = self.schema.tables.get(key)
+                if base is None or key == t.key or key in [k for k, _ in out]:
+                    continue
+                out.append((key, {"v": "view", "m": "matview"}.get(base.kind, "table")))
+                if base.kind == "v":
+                    todo.append(base)
+        return out
+
+    def column_exists(self, rv: dict, column: str) -> bool | None:
+        t = self.schema.table(rv)
+        if t is None:
+            return None
+        if column in t.columns:
+            return True
+        return False if t.complete else None
 
     def trigger_exists(self, rv: dict, name: str) -> bool | None:
         t = self.schema.table(rv)

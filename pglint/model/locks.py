@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from .nodes import has_option, relation_name
+from .nodes import defelem, has_option, relation_name
 
 
 def object_names(obj) -> list[str]:
@@ -80,9 +80,10 @@ class LockEffect:
     rewrite: bool = False  # the relation gets new storage (relfilenode)
     scan: bool = False  # the whole table is read (validation, index build)
     why: str = ""
-    # the same lock (and rewrite) on every partition of this partitioned table, also those
-    # the model does not know (created by a function, say); known ones are listed as well
-    partitions: bool = False
+    # the same lock (and rewrite) on every partition or inheritance child of this table
+    # (pg_inherits, recursively), also those the model does not know (created by a
+    # function, say); the known ones are listed as effects of their own as well
+    children: bool = False
     # taken only at the very end, once no other transaction can be using the relation
     # (the index DROP/REINDEX ... CONCURRENTLY drop at last): it makes nobody wait
     late: bool = False
@@ -99,6 +100,18 @@ _SUE_CMDS = frozenset({
     "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions", "AT_SetRelOptions",
     "AT_ResetRelOptions", "AT_ClusterOn", "AT_DropCluster", "AT_ValidateConstraint",
 })
+# Storage parameters whose change takes ACCESS EXCLUSIVE (reloptions.c); every other one
+# (fillfactor, autovacuum_*, parallel_workers, ...) takes SHARE UPDATE EXCLUSIVE.
+_AE_RELOPTIONS = frozenset({"user_catalog_table", "fastupdate", "buffering", "security_barrier",
+                            "security_invoker", "check_option"})
+
+
+def _reloptions_lock(cmd: dict) -> Lock:
+    items = ((cmd.get("def") or {}).get("List") or {}).get("items") or ()
+    names = {(i.get("DefElem") or {}).get("defname") for i in items}
+    return Lock.ACCESS_EXCLUSIVE if names & _AE_RELOPTIONS else Lock.SHARE_UPDATE_EXCLUSIVE
+
+
 _SRE_CMDS = frozenset({
     "AT_EnableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll",
     "AT_EnableTrigUser", "AT_DisableTrig", "AT_DisableTrigAll", "AT_DisableTrigUser",
@@ -163,8 +176,8 @@ class LockContext:
     def relation_may_exist(self, rv: dict) -> bool:  # pragma: no cover
         return True
 
-    def partitions_of(self, rv: dict) -> list[tuple[str | None, str]]:  # pragma: no cover
-        """Every partition of a partitioned table (partitions of partitions too)."""
+    def children_of(self, rv: dict) -> list[tuple[str | None, str]]:  # pragma: no cover
+        """Every partition and inheritance child of the table (their children too)."""
         return []
 
     def fk_targets_of_column(self, rv: dict, column: str) -> list[tuple[str | None, str]]:  # pragma: no cover
@@ -186,27 +199,38 @@ class LockContext:
     def access_method_changes(self, rv: dict, method: str | None) -> bool:  # pragma: no cover
         return True
 
-    def is_partitioned(self, rv: dict) -> bool:  # pragma: no cover
+    def has_children(self, rv: dict) -> bool:  # pragma: no cover
+        """A partitioned table, or a table the model knows inheritance children of."""
         return False
+
+    def default_partition_of(self, rv: dict) -> tuple[str | None, str] | None:  # pragma: no cover
+        return None
+
+    def view_relations(self, rv: dict) -> list[tuple[tuple[str | None, str], str]]:  # pragma: no cover
+        """(relation, kind) that a view reads, and those its views read, for LOCK on a view."""
+        return []
+
+    def column_exists(self, rv: dict, column: str) -> bool | None:  # pragma: no cover
+        return None
 
     def trigger_exists(self, rv: dict, name: str) -> bool | None:  # pragma: no cover
         """Whether the table has that trigger (None: not known)."""
         return None
 
 
-def with_partitions(relation: tuple[str | None, str], mode: Lock, lc: LockContext, kind: str = "table",
+def with_children(relation: tuple[str | None, str], mode: Lock, lc: LockContext, kind: str = "table",
                     why: str = "", rewrite: bool = False, scan: bool = False) -> list[LockEffect]:
-    """``mode`` on a relation, and on every partition when it is a partitioned table
-    (PostgreSQL locks the whole partition tree for foreign keys to it, DROP, LOCK, ...)."""
+    """``mode`` on a relation, and on every partition or inheritance child it has
+    (PostgreSQL locks the whole tree for foreign keys to a partitioned table, DROP, LOCK ...)."""
     rv = {"schemaname": relation[0], "relname": relation[1]}
-    if kind != "table" or not lc.is_partitioned(rv):
+    if kind != "table" or not lc.has_children(rv):
         return [LockEffect(relation, mode, kind, rewrite, scan, why)]
-    out = [LockEffect(relation, mode, kind, rewrite, scan, why, partitions=True)]
-    out.extend(LockEffect(p, mode, "table", rewrite, scan, "a partition") for p in lc.partitions_of(rv))
+    out = [LockEffect(relation, mode, kind, rewrite, scan, why, children=True)]
+    out.extend(LockEffect(p, mode, "table", rewrite, scan, "a partition or child table") for p in lc.children_of(rv))
     return out
 
 
-# ALTER TABLE subcommands that do not recurse to the partitions of a partitioned table
+# ALTER TABLE subcommands that do not recurse to partitions and inheritance children
 _NOT_RECURSING = frozenset({
     "AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize", "AT_ChangeOwner",
     "AT_EnableRowSecurity", "AT_DisableRowSecurity", "AT_ForceRowSecurity", "AT_NoForceRowSecurity",
@@ -228,7 +252,9 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
     for cmd in alter_table_cmds(node):
         sub = cmd.get("subtype", "")
         m = Lock.ACCESS_EXCLUSIVE
-        if sub in _SUE_CMDS:
+        if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+            m = _reloptions_lock(cmd)
+        elif sub in _SUE_CMDS:
             m = Lock.SHARE_UPDATE_EXCLUSIVE
             if sub == "AT_ValidateConstraint":
                 scan = True
@@ -241,7 +267,7 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             validated = not con.get("skip_validation")
             if ct == "CONSTR_FOREIGN":
                 m = Lock.SHARE_ROW_EXCLUSIVE
-                extra.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                extra.extend(with_children(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
                                              why="foreign key: the referenced table is locked too"))
                 if validated:
                     scan = True
@@ -265,6 +291,10 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, kind="table",
                                     scan=lc.attach_needs_scan(rv, part),
                                     why="the partition being attached"))
+            default = lc.default_partition_of(rv)
+            if default is not None:
+                extra.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE, scan=True,
+                                        why="the default partition is checked for rows of the new one"))
         elif sub == "AT_DetachPartition":
             pc = (cmd.get("def") or {}).get("PartitionCmd", {})
             part = pc.get("name")
@@ -276,6 +306,10 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
                                         why="the partition being detached (in the second transaction)"))
             else:
                 extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, why="the partition being detached"))
+                default = lc.default_partition_of(rv)
+                if default is not None:
+                    extra.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE,
+                                            why="the default partition's constraint changes"))
         elif sub == "AT_DetachPartitionFinalize":
             m = Lock.SHARE_UPDATE_EXCLUSIVE
         elif sub == "AT_AddInherit" or sub == "AT_DropInherit":
@@ -285,6 +319,10 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
                                         else Lock.ACCESS_SHARE, why="the parent table"))
         elif sub == "AT_AddColumn":
             coldef = column_def_of(cmd) or {}
+            if cmd.get("missing_ok") and lc.column_exists(rv, coldef.get("colname", "")):
+                if m > mode:
+                    mode = m
+                continue  # IF NOT EXISTS, and it exists: nothing but the lock
             reason = lc.add_column_rewrite_reason(coldef)
             if reason:
                 rewrite = True
@@ -292,7 +330,7 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             for con in column_constraints(coldef):
                 ct = con.get("contype")
                 if ct == "CONSTR_FOREIGN":
-                    extra.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                    extra.extend(with_children(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
                                                  why="foreign key: the referenced table is locked too"))
                     scan = True
                 elif ct in ("CONSTR_CHECK",):
@@ -336,12 +374,12 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             mode = m
     effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys))]
     cmds = alter_table_cmds(node)
-    if kind == "table" and (rv or {}).get("inh") and cmds and lc.is_partitioned(rv) and any(
+    if kind == "table" and (rv or {}).get("inh") and cmds and lc.has_children(rv) and any(
             c.get("subtype") not in _NOT_RECURSING for c in cmds):
         # not ALTER TABLE ONLY: the change is made, under the same lock, on every partition
-        effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys), partitions=True)]
+        effects = [LockEffect(rel, mode, kind, rewrite, scan, "; ".join(whys), children=True)]
         effects.extend(LockEffect(p, mode, "table", rewrite, scan, "the change is made on each partition")
-                       for p in lc.partitions_of(rv))
+                       for p in lc.children_of(rv))
     effects.extend(extra)
     return effects
 
@@ -364,10 +402,10 @@ def _index_stmt(node, lc):
     rv = node.get("relation") or {}
     mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.SHARE
     out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table")]
-    if rv.get("inh") and lc.is_partitioned(rv):  # not ON ONLY: the index is built on every partition too
-        out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table", partitions=True)]
+    if rv.get("inh") and lc.has_children(rv):  # not ON ONLY: the index is built on every partition too
+        out = [LockEffect(_rel(rv), mode, scan=True, why="building the index reads the whole table", children=True)]
         out.extend(LockEffect(p, mode, scan=True, why="the index is built on each partition")
-                   for p in lc.partitions_of(rv))
+                   for p in lc.children_of(rv))
     return out
 
 
@@ -384,7 +422,7 @@ def _drop_stmt(node, lc):
             table = lc.table_of_index(schema, names[-1])
             mode = Lock.SHARE_UPDATE_EXCLUSIVE if conc else Lock.ACCESS_EXCLUSIVE
             if table is not None:
-                out.extend(with_partitions(table, mode, lc, why=f"the table of index {names[-1]}"))
+                out.extend(with_children(table, mode, lc, why=f"the table of index {names[-1]}"))
             if conc:  # SHARE UPDATE EXCLUSIVE while it waits, ACCESS EXCLUSIVE once nobody uses the index
                 out.append(LockEffect((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, "index", late=True,
                                       why="taken last, when no transaction uses the index any more"))
@@ -394,7 +432,7 @@ def _drop_stmt(node, lc):
             schema = names[-2] if len(names) > 1 else None
             kind = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "matview",
                     "OBJECT_SEQUENCE": "sequence", "OBJECT_FOREIGN_TABLE": "table"}[rt]
-            out.extend(with_partitions((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, lc, kind))
+            out.extend(with_children((schema, names[-1]), Lock.ACCESS_EXCLUSIVE, lc, kind))
             rv = {"schemaname": schema, "relname": names[-1]}
             if rt == "OBJECT_TABLE":
                 for ref in lc.foreign_keys_of(rv):
@@ -461,7 +499,14 @@ def _vacuum(node, lc):
     if node.get("is_vacuumcmd") and full:
         return [LockEffect(rel, Lock.ACCESS_EXCLUSIVE, "table" if rel[1] != "*" else "tables",
                            rewrite=True, scan=True, why="VACUUM FULL rewrites the table") for rel in rels]
-    return [LockEffect(rel, Lock.SHARE_UPDATE_EXCLUSIVE, "table" if rel[1] != "*" else "tables") for rel in rels]
+    out = [LockEffect(rel, Lock.SHARE_UPDATE_EXCLUSIVE, "table" if rel[1] != "*" else "tables") for rel in rels]
+    d = defelem(node.get("options"), "truncate")
+    if node.get("is_vacuumcmd") and (d is None or has_option(node.get("options"), "truncate")):
+        # empty pages at the end are cut off under ACCESS EXCLUSIVE, taken only if free at once
+        out.extend(LockEffect(rel, Lock.ACCESS_EXCLUSIVE, late=True,
+                              why="VACUUM truncates empty pages at the end when it can lock the table at once")
+                   for rel in rels if rel[1] != "*")
+    return out
 
 
 def _cluster(node, lc):
@@ -479,7 +524,7 @@ def _truncate(node, lc):
             continue
         why = "TRUNCATE gives the table new, empty storage"
         if rv.get("inh"):  # without ONLY, every partition is truncated too
-            out.extend(with_partitions(_rel(rv), Lock.ACCESS_EXCLUSIVE, lc, why=why, rewrite=True))
+            out.extend(with_children(_rel(rv), Lock.ACCESS_EXCLUSIVE, lc, why=why, rewrite=True))
         else:
             out.append(LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE, rewrite=True, why=why))
     return out
@@ -495,12 +540,12 @@ def _create_stmt(node, lc):
             cons = [elt["Constraint"]]
         for con in cons:
             if con.get("contype") == "CONSTR_FOREIGN":
-                out.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+                out.extend(with_children(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
                                            why="a foreign key locks the referenced table"))
     for c in node.get("constraints") or ():
         con = c.get("Constraint")
         if con and con.get("contype") == "CONSTR_FOREIGN":
-            out.extend(with_partitions(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
+            out.extend(with_children(_rel(con.get("pktable")), Lock.SHARE_ROW_EXCLUSIVE, lc,
                                        why="a foreign key locks the referenced table"))
     parents = node.get("inhRelations") or ()
     for p in parents:
@@ -510,6 +555,10 @@ def _create_stmt(node, lc):
         if node.get("partbound"):
             out.append(LockEffect(_rel(prv), Lock.ACCESS_EXCLUSIVE,
                                   why="creating a partition locks the partitioned table"))
+            default = lc.default_partition_of(prv)
+            if default is not None and not node["partbound"].get("is_default"):
+                out.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE, scan=True,
+                                      why="the default partition is checked for rows of the new one"))
         else:
             out.append(LockEffect(_rel(prv), Lock.SHARE_UPDATE_EXCLUSIVE, why="the parent table"))
     return out
@@ -523,6 +572,8 @@ def _rename(node, lc):
     if rt == "OBJECT_INDEX":
         mode = Lock.SHARE_UPDATE_EXCLUSIVE if lc.pg_version >= (12,) else Lock.ACCESS_EXCLUSIVE
         return [LockEffect(_rel(rv), mode, "index")]
+    if rt == "OBJECT_COLUMN" and rv.get("inh"):  # the column is renamed in every child too
+        return with_children(_rel(rv), Lock.ACCESS_EXCLUSIVE, lc)
     if rt in ("OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_TABCONSTRAINT", "OBJECT_VIEW", "OBJECT_MATVIEW",
               "OBJECT_SEQUENCE", "OBJECT_FOREIGN_TABLE", "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"):
         return [LockEffect(_rel(rv), Lock.ACCESS_EXCLUSIVE)]
@@ -545,7 +596,10 @@ def _lock(node, lc):
     for r in node.get("relations") or ():
         rv = r.get("RangeVar")
         if rv:  # without ONLY, LOCK takes the partitions too
-            out.extend(with_partitions(_rel(rv), lock, lc) if rv.get("inh") else [LockEffect(_rel(rv), lock)])
+            out.extend(with_children(_rel(rv), lock, lc) if rv.get("inh") else [LockEffect(_rel(rv), lock)])
+            # a view: the relations its query reads, with the same lock
+            out.extend(LockEffect(r, lock, k, why="LOCK on a view locks what it reads")
+                       for r, k in lc.view_relations(rv))
     return out
 
 

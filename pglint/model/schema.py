@@ -83,6 +83,7 @@ class Table:
     complete: bool = True
     access_method: str | None = None  # None: the default (heap), or not known
     triggers: dict[str, str] = field(default_factory=dict)  # trigger name -> function name
+    parents: tuple[Key, ...] = ()  # INHERITS: the tables it inherits from
 
     @property
     def name(self) -> str:
@@ -222,6 +223,8 @@ class SchemaModel:
                 if node["partbound"].get("is_default"):
                     parent.default_partition = key
         self.tables[key] = t
+        if not node.get("partbound"):
+            t.parents = tuple(self.rv_key(p) for p in parents)
         for p in parents if not node.get("partbound") else ():
             parent = self.tables.get(self.rv_key(p))  # INHERITS: the parent's columns come first
             if parent is None or not parent.complete:
@@ -534,6 +537,12 @@ class SchemaModel:
                 t.persistence = "u"
             elif sub == "AT_SetAccessMethod":
                 t.access_method = cmd.get("name") or None
+            elif sub in ("AT_AddInherit", "AT_DropInherit"):
+                parent = (cmd.get("def") or {}).get("RangeVar")
+                if parent:
+                    pk = self.rv_key(parent)
+                    rest = tuple(k for k in t.parents if k != pk)
+                    t.parents = rest + (pk,) if sub == "AT_AddInherit" else rest
 
     def _apply_RenameStmt(self, node, origin):
         rt = node.get("renameType", "")
@@ -553,6 +562,10 @@ class SchemaModel:
                     for c in other.constraints.values():
                         if c.ref_table == key:
                             c.ref_table = nk
+                    if key in other.parents:
+                        other.parents = tuple(nk if k == key else k for k in other.parents)
+                    if other.partition_of == key:
+                        other.partition_of = nk
         elif rt == "OBJECT_INDEX" and rv:
             schema, name = relation_name(rv)
             ik = self.index_key(schema, name)
@@ -873,7 +886,7 @@ def _clone_table(t: Table) -> Table:
         {n: Constraint(c.name, c.kind, c.columns, c.validated, c.expr, c.ref_table, c.ref_columns, c.origin, c.index)
          for n, c in t.constraints.items()},
         t.origin, t.partition_of, t.partition_key, t.default_partition, set(t.reads), t.complete,
-        t.access_method, dict(t.triggers),
+        t.access_method, dict(t.triggers), t.parents,
     )
 
 

@@ -23,3 +23,9 @@ def outside_tx_hint(ctx) -> str:
         return "move it after the COMMIT (outside BEGIN ... COMMIT)"
     return ("put it in its own migration that runs outside a transaction (a file holding only this "
             "statement; mark it `-- pglint: no-transaction`)")
+
+
+def adds_existing_column(ctx, rv, cmd: dict) -> bool:
+    """ADD COLUMN IF NOT EXISTS of a column the table has: PostgreSQL only takes the lock."""
+    cd = column_def_of(cmd) or {}
+    return bool(cmd.get("missing_ok")) and ctx.column_exists(rv, cd.get("colname", "")) is True

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.types import SERIAL_TYPES, column_type
-from ._common import alter_table_cmds, column_constraints, column_def_of, qname
+from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, qname
 
 RULE = Rule(
     "PG109", "add-column-rewrites",
@@ -43,7 +43,7 @@ def check(ctx, node):
         return
     table = qname(rv)
     for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_AddColumn":
+        if cmd.get("subtype") != "AT_AddColumn" or adds_existing_column(ctx, rv, cmd):
             continue
         cd = column_def_of(cmd) or {}
         reason = ctx.add_column_rewrite_reason(cd)

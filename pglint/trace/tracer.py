@@ -426,9 +426,9 @@ class Tracer:
             oids = catalog.resolve(self.conn, [catalog.quote_name(*e.relation) for e in effects])
             resolved = list(zip(effects, oids))
             # a lock predicted on every partition: on each relation that descends from it
-            parents = catalog.inheritance(self.conn) if any(e.partitions for e in effects) else {}
+            parents = catalog.inheritance(self.conn) if any(e.children for e in effects) else {}
             for e, oid in list(resolved):
-                if not e.partitions or oid is None:
+                if not e.children or oid is None:
                     continue
                 for child, rel in self.rels.items():
                     p, seen = parents.get(child), set()
