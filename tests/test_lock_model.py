@@ -251,3 +251,17 @@ def test_default_partition_inheritance_children_views_reloptions_and_vacuum():
     assert effects_of_last("VACUUM base;") == {("base", "SHARE_UPDATE_EXCLUSIVE", False), ("base", "ACCESS_EXCLUSIVE", False)}
     assert effects_of_last("VACUUM (TRUNCATE false) base;") == {("base", "SHARE_UPDATE_EXCLUSIVE", False)}
     assert rules_of("VACUUM base;") == []  # a lock taken only if free at once needs no lock_timeout
+
+
+def test_lock_on_a_view_reaches_tables_named_without_columns_and_partition_subtrees():
+    sql = ("CREATE TABLE a (x int);\nCREATE TABLE b (y int);\n"
+           "CREATE VIEW v AS SELECT (SELECT x FROM a LIMIT 1) FROM b;\n"
+           "CREATE TABLE p (k int) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE pd PARTITION OF p DEFAULT PARTITION BY RANGE (k);\n"
+           "CREATE TABLE pd1 PARTITION OF pd FOR VALUES FROM (100) TO (200);\n"
+           "CREATE TABLE q (k int) PARTITION BY RANGE (k);\n"
+           "CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (5);\n")
+    assert effects_of_last(sql + "LOCK TABLE v IN EXCLUSIVE MODE;") == {
+        ("v", "EXCLUSIVE", False), ("public.a", "EXCLUSIVE", False), ("public.b", "EXCLUSIVE", False)}
+    got = effects_of_last(sql + "ALTER TABLE p ATTACH PARTITION q FOR VALUES FROM (0) TO (10);")
+    assert {("public.pd1", "ACCESS_EXCLUSIVE", False), ("public.q1", "ACCESS_EXCLUSIVE", False)} <= got

@@ -224,7 +224,7 @@ class SchemaFacts(LockContext):
         todo = [t]
         while todo:
             v = todo.pop()
-            for key in sorted({r[0] for r in v.reads}):
+            for key in sorted(v.sources | {r[0] for r in v.reads}):
                 base = self.schema.tables.get(key)
                 if base is None or key == t.key or key in [k for k, _ in out]:
                     continue

@@ -288,13 +288,12 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
             part = pc.get("name")
             if lc.pg_version >= (12,):
                 m = Lock.SHARE_UPDATE_EXCLUSIVE
-            extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, kind="table",
-                                    scan=lc.attach_needs_scan(rv, part),
-                                    why="the partition being attached"))
+            extra.extend(with_children(_rel(part), Lock.ACCESS_EXCLUSIVE, lc, scan=lc.attach_needs_scan(rv, part),
+                                       why="the partition being attached"))
             default = lc.default_partition_of(rv)
             if default is not None:
-                extra.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE, scan=True,
-                                        why="the default partition is checked for rows of the new one"))
+                extra.extend(with_children(default, Lock.ACCESS_EXCLUSIVE, lc, scan=True,
+                                           why="the default partition is checked for rows of the new one"))
         elif sub == "AT_DetachPartition":
             pc = (cmd.get("def") or {}).get("PartitionCmd", {})
             part = pc.get("name")
@@ -308,8 +307,8 @@ def alter_table_effects(node: dict, lc: LockContext) -> list[LockEffect]:
                 extra.append(LockEffect(_rel(part), Lock.ACCESS_EXCLUSIVE, why="the partition being detached"))
                 default = lc.default_partition_of(rv)
                 if default is not None:
-                    extra.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE,
-                                            why="the default partition's constraint changes"))
+                    extra.extend(with_children(default, Lock.ACCESS_EXCLUSIVE, lc,
+                                               why="the default partition's constraint changes"))
         elif sub == "AT_DetachPartitionFinalize":
             m = Lock.SHARE_UPDATE_EXCLUSIVE
         elif sub == "AT_AddInherit" or sub == "AT_DropInherit":
@@ -557,8 +556,8 @@ def _create_stmt(node, lc):
                                   why="creating a partition locks the partitioned table"))
             default = lc.default_partition_of(prv)
             if default is not None and not node["partbound"].get("is_default"):
-                out.append(LockEffect(default, Lock.ACCESS_EXCLUSIVE, scan=True,
-                                      why="the default partition is checked for rows of the new one"))
+                out.extend(with_children(default, Lock.ACCESS_EXCLUSIVE, lc, scan=True,
+                                         why="the default partition is checked for rows of the new one"))
         else:
             out.append(LockEffect(_rel(prv), Lock.SHARE_UPDATE_EXCLUSIVE, why="the parent table"))
     return out

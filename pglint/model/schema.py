@@ -84,6 +84,7 @@ class Table:
     access_method: str | None = None  # None: the default (heap), or not known
     triggers: dict[str, str] = field(default_factory=dict)  # trigger name -> function name
     parents: tuple[Key, ...] = ()  # INHERITS: the tables it inherits from
+    sources: set = field(default_factory=set)  # for views: every relation named in the query
 
     @property
     def name(self) -> str:
@@ -256,6 +257,7 @@ class SchemaModel:
         t = self._table_from_query(into, node.get("query"), origin, kind)
         if kind == "m":
             t.reads = query_reads(node.get("query"), self)
+            t.sources = query_sources(node.get("query"), self)
 
     def _apply_SelectStmt(self, node, origin):
         into = node.get("intoClause")
@@ -289,6 +291,7 @@ class SchemaModel:
             if name:
                 t.columns[name] = Column(name, None)
         t.reads = query_reads(node.get("query"), self)
+        t.sources = query_sources(node.get("query"), self)
         self.tables[key] = t
 
     def _add_column(self, t: Table, cd: dict, origin: Origin) -> Column:
@@ -737,6 +740,13 @@ def defelem_value(options, name):
     return None if d is None else d.get("arg")
 
 
+def query_sources(query: dict | None, schema: "SchemaModel") -> set:
+    """Every relation a query names (FROM items, subqueries, CTE bodies), as keys."""
+    from .nodes import walk
+
+    return {schema.rv_key(f) for t, f in walk(query) if t == "RangeVar" and f.get("relname")} if query else set()
+
+
 def query_reads(query: dict | None, schema: "SchemaModel") -> set:
     """(table key, column) pairs a view's query reads, resolved against the model.
 
@@ -886,7 +896,7 @@ def _clone_table(t: Table) -> Table:
         {n: Constraint(c.name, c.kind, c.columns, c.validated, c.expr, c.ref_table, c.ref_columns, c.origin, c.index)
          for n, c in t.constraints.items()},
         t.origin, t.partition_of, t.partition_key, t.default_partition, set(t.reads), t.complete,
-        t.access_method, dict(t.triggers), t.parents,
+        t.access_method, dict(t.triggers), t.parents, set(t.sources),
     )
 
 
