@@ -65,7 +65,7 @@ def compare(static, resolved: list[tuple[LockEffect, int | None]], new: dict[int
     effects with the OID each relation had before the statement; ``new``: locks the statement
     newly took (OID -> pg_locks modes); ``held``: locks its transaction held before it;
     ``before``: relations before it (OID -> catalog.Rel); ``rewritten``: OIDs given new storage."""
-    from .tracer import DOCUMENTED, FROM_BACKEND
+    from .tracer import DOCUMENTED, FROM_BACKEND, NOT_OBSERVED
 
     if static is None:
         return Comparison(False, "pglint could not parse the statement")
@@ -76,8 +76,8 @@ def compare(static, resolved: list[tuple[LockEffect, int | None]], new: dict[int
         return Comparison(False, "DO block: the static model predicts each statement inside it")
     if typ not in _HANDLERS:
         return Comparison(False, f"no static lock model for {typ}")
-    if lock_source == DOCUMENTED:
-        return Comparison(False, "locks not observed (the documented lock is shown)")
+    if lock_source in (DOCUMENTED, NOT_OBSERVED):
+        return Comparison(False, "locks not observed")
     out = Comparison(True)
     predicted: dict[int, Lock] = {}
     predicted_rewrite: dict[int, bool] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ..engine.diagnostics import Diagnostic
-from .tracer import DOCUMENTED, FROM_BACKEND, TracedStatement
+from .tracer import DOCUMENTED, FROM_BACKEND, NOT_OBSERVED, TracedStatement
 
 VERSION = 1
 
@@ -121,7 +121,7 @@ def render_full(result, out, options) -> None:
                 locks.append(lt.mode, style=style)
             if ts.lock_source != FROM_BACKEND and ts.error is None:
                 locks.append(("\n" if ts.locks else "") + f"({ts.lock_source})",
-                             style="yellow" if ts.lock_source == DOCUMENTED else "dim")
+                             style="yellow" if ts.lock_source in (DOCUMENTED, NOT_OBSERVED) else "dim")
             rewrite = Text("\n".join(r.qualified for r in ts.rewrites), style="bold yellow")
             table.add_row(str(ts.line), stmt, locks, rewrite, _ms(ts.duration_ms))
         console.print(table)

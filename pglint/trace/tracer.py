@@ -51,6 +51,7 @@ FROM_BACKEND = "pg_locks of its own backend"
 OBSERVED = "observed from a second connection while it ran"
 SAMPLED = "sampled from a second connection (may be incomplete)"
 DOCUMENTED = "documented (not observed)"
+NOT_OBSERVED = "not observed (it ran outside a transaction)"
 
 # statements PostgreSQL refuses inside a transaction block (SQLSTATE 25001 catches the rest)
 _OUTSIDE_TYPES = frozenset({"CreatedbStmt", "DropdbStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
@@ -601,10 +602,10 @@ class Tracer:
         elif seen:
             ts.lock_source = SAMPLED
         else:
-            ts.lock_source = DOCUMENTED
             for e, oid in resolved:
                 if oid is not None and oid in before:
                     seen.setdefault(oid, set()).add(e.mode.pg_name)
+            ts.lock_source = DOCUMENTED if seen else NOT_OBSERVED
         after = catalog.relations(self.conn)
         tables = [o for o, r in after.items() if r.kind in catalog.TABLE_KINDS]
         self._record(ts, before, after, seen, set(tables))
