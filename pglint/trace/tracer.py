@@ -45,6 +45,7 @@ from .compare import Comparison, compare
 IN_TRANSACTION = "in the file's transaction"
 OWN_TRANSACTION = "in a transaction of its own"
 NO_TRANSACTION = "outside a transaction"
+TRANSACTION_CONTROL = "transaction control"
 
 # where its locks come from
 FROM_BACKEND = "pg_locks of its own backend"
@@ -377,7 +378,7 @@ class Tracer:
         ts.existing = existing
         stmt = item.stmt
         if typ == "TransactionStmt":
-            ts.run = IN_TRANSACTION if self.in_transaction else OWN_TRANSACTION
+            ts.run = TRANSACTION_CONTROL
             ts.lock_timeout = self.conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]
             t0 = time.perf_counter()
             try:
