@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -112,9 +113,21 @@ class Cluster:
         return args
 
     def _run(self, args: list[str], timeout: float = 120) -> None:
-        p = subprocess.run(self._cmd(args), capture_output=True, text=True, timeout=timeout)
+        # in a process group of its own, so that an interrupted initdb (run through runuser)
+        # is stopped with everything it started before its directory is removed
+        p = subprocess.Popen(self._cmd(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except BaseException:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+            raise
         if p.returncode != 0:
-            raise ClusterError(f"{Path(args[0]).name} failed: {(p.stderr or p.stdout).strip()[-800:]}")
+            raise ClusterError(f"{Path(args[0]).name} failed: {(err or out).strip()[-800:]}")
 
     def start(self) -> "Cluster":
         try:
@@ -124,7 +137,14 @@ class Cluster:
             raise
 
     def _start(self) -> "Cluster":
-        self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
+        # Ctrl-C must not fall between creating the directory and remembering it
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
         os.chmod(self.tmp, 0o700)
         if self.run_as:
             pw = pwd.getpwnam(self.run_as)

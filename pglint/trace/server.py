@@ -110,13 +110,14 @@ class Server:
         from psycopg.conninfo import make_conninfo
 
         name = f"pglint_trace_{os.getpid()}_{secrets.token_hex(4)}"
+        self.databases.append(name)  # before it exists: an interrupt right after CREATE still drops it
         try:
             with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=15) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         except psycopg.Error as exc:
+            self.databases.remove(name)
             raise ClusterError(f"cannot create a scratch database ({mask_secrets(str(exc).strip(), self.dsn)}); "
                                "trace needs a role with CREATEDB") from None
-        self.databases.append(name)
         return name, make_conninfo(self.admin_dsn, dbname=name)
 
     def drop_database(self, name: str) -> None:
