@@ -393,3 +393,16 @@ def test_server_wide_statements_are_not_run_on_a_given_server(tmp_path, pg_clust
     assert any("not run: a CREATE ROLE statement changes the whole server" in n for n in f.notes)
     with psycopg.connect(pg_cluster.dsn) as conn:
         assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'pglint_trace_test_role'").fetchone()[0] == 0
+
+
+def test_missing_psycopg_names_what_to_install(history):
+    """psycopg comes with the live/test extras; without it trace says what to install."""
+    code = ("import sys, builtins\nreal = builtins.__import__\n"
+            "def no_psycopg(name, *a, **k):\n"
+            "    if name.split('.')[0] == 'psycopg':\n        raise ImportError(name)\n"
+            "    return real(name, *a, **k)\n"
+            "builtins.__import__ = no_psycopg\n"
+            f"from pglint.cli import main\nsys.exit(main(['trace', {str(history)!r}]))\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "pip install 'pglint[live]'" in p.stderr

@@ -55,10 +55,10 @@ def _under(path: str, directory: str) -> bool:
 def run_trace(paths: list[str], settings, *, dsn: str | None = None, pg_bin: str | None = None,
               changed: set[str] | None = None, seed_rows: int = 0, progress=None) -> TraceResult:
     """Trace ``paths``. Raises ClusterError when no server can be started or reached."""
-    import psycopg
-
     from .cluster import ClusterError
-    from .server import mask_secrets
+    from .server import _psycopg, mask_secrets
+
+    psycopg = _psycopg()  # a clear message naming what to install when it is missing
 
     started = time.perf_counter()
     opts = make_options(settings)
