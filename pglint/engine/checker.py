@@ -100,9 +100,11 @@ def _broken_creations(parsed: ParsedFile, schema: SchemaModel) -> None:
 
 
 def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index: int,
-           parsed: ParsedFile | None = None) -> None:
+           parsed: ParsedFile | None = None, observe=None) -> None:
     """Apply a file's statements to ``schema`` without running any rule (a migration that
-    only provides context: it ran in production before the files being linted)."""
+    only provides context: it ran in production before the files being linted).
+    ``observe(ctx, statement)``, if given, is called for each statement before the model
+    takes it in (trace mode reads the static lock prediction there)."""
     if parsed is None:
         parsed = parse_source(source, opts)
     ctx = FileContext(opts, source, parsed, source.path, file_index, schema, False)
@@ -114,6 +116,8 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
         if s.parent is None and s.section != ctx.section:
             _new_session(ctx, s.section)
         _begin(ctx, s)
+        if observe is not None:
+            observe(ctx, s)
         _end(ctx, s)
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)

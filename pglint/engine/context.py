@@ -135,6 +135,8 @@ class FileContext(SchemaFacts):
         that existed before this file."""
         best = None
         for e in self.effects():
+            if e.late:  # a late lock is taken when nobody is left to wait
+                continue
             if e.mode >= minimum and self.on_existing(e) and (best is None or e.mode > best.mode):
                 best = e
         return best

@@ -33,6 +33,15 @@ class SchemaFacts(LockContext):
                 return "a stored generated column is computed and written for every existing row"
             if ct == "CONSTR_DEFAULT":
                 default = con.get("raw_expr")
+        domain = self.domain_of(typ)
+        if domain:
+            if self.pg_version < (19,):
+                return (f"the column's type is the domain {typ.name}, which has constraints: PostgreSQL rewrites the "
+                        "table to check them against every existing row (before PostgreSQL 19, whatever the DEFAULT)")
+            calls = [c for expr in domain.values() if expr is not None
+                     for c in volatile_calls(expr, self.schema.function_volatility()) if c[1] == "volatile"]
+            if calls:
+                return f"the domain {typ.name} has a volatile constraint ({calls[0][0]}()), checked for every existing row"
         if default is None or is_null_const(default):
             return None
         if self.pg_version < (11,):
@@ -49,6 +58,18 @@ class SchemaFacts(LockContext):
             f"the DEFAULT calls {name}(), which pglint cannot prove non-volatile; if it is VOLATILE "
             "it is evaluated and written for every existing row"
         )
+
+    def domain_of(self, typ) -> dict | None:
+        """The constraints of the domain ``typ`` names (None: not a domain the model knows)."""
+        if typ is None or typ.array:
+            return None
+        if typ.schema:
+            return self.schema.domains.get((typ.schema, typ.name))
+        for s in self.schema.search_path:
+            d = self.schema.domains.get((s, typ.name))
+            if d is not None:
+                return d
+        return None
 
     # -- ALTER COLUMN TYPE ------------------------------------------------------
     def old_column_type(self, rv: dict, column: str):
@@ -132,6 +153,105 @@ class SchemaFacts(LockContext):
     def table_of_index(self, schema, name):
         i = self.schema.index(schema, name)
         return i.table if i is not None else None
+
+    def children_of(self, rv: dict):
+        t = self.schema.table(rv)
+        if t is None:
+            return []
+        out, todo = [], [t.key]
+        while todo:
+            k = todo.pop()
+            for other in self.schema.tables.values():
+                if (other.partition_of == k or k in other.parents) and other.key not in out:
+                    out.append(other.key)
+                    todo.append(other.key)
+        return out
+
+    def fk_targets_of_column(self, rv: dict, column: str):
+        t = self.schema.table(rv)
+        if t is None:
+            return []
+        return list(dict.fromkeys(c.ref_table for c in t.constraints.values()
+                                  if c.kind == "f" and column in c.columns and c.ref_table and c.ref_table != t.key))
+
+    def referencing_tables(self, rv: dict, column: str | None = None):
+        key = self.schema.rv_key(rv)
+        out = []
+        for other in self.schema.tables.values():
+            if other.key == key:
+                continue
+            for c in other.constraints.values():
+                if c.kind == "f" and c.ref_table == key and (column is None or column in c.ref_columns):
+                    out.append(other.key)
+                    break
+        return out
+
+    def dependent_views(self, rv: dict, column: str | None = None):
+        """Views and materialized views that read the relation (or one of its columns), and
+        the views that read those: DROP ... CASCADE drops them all."""
+        key = self.schema.rv_key(rv)
+        out: list = []
+        todo = [(key, column)]
+        while todo:
+            k, col = todo.pop()
+            for v in self.schema.tables.values():
+                if v.kind not in ("v", "m") or v.key == key or v.key in [x for x, _ in out]:
+                    continue
+                if any(r[0] == k and (col is None or r[1] in (col, "*")) for r in v.reads):
+                    out.append((v.key, "matview" if v.kind == "m" else "view"))
+                    todo.append((v.key, None))
+        return out
+
+    def trigger_tables(self, function: str):
+        name = function.lower()
+        return [t.key for t in self.schema.tables.values() if name in t.triggers.values()]
+
+    def has_children(self, rv: dict) -> bool:
+        t = self.schema.table(rv)
+        if t is None:
+            return False
+        return t.kind == "p" or any(t.key in other.parents for other in self.schema.tables.values())
+
+    def default_partition_of(self, rv: dict):
+        t = self.schema.table(rv)
+        return t.default_partition if t is not None else None
+
+    def view_relations(self, rv: dict):
+        t = self.schema.table(rv)
+        if t is None or t.kind != "v":
+            return []
+        out: list = []
+        todo = [t]
+        while todo:
+            v = todo.pop()
+            for key in sorted(v.sources | {r[0] for r in v.reads}):
+                base = self.schema.tables.get(key)
+                if base is None or key == t.key or key in [k for k, _ in out]:
+                    continue
+                out.append((key, {"v": "view", "m": "matview"}.get(base.kind, "table")))
+                if base.kind == "v":
+                    todo.append(base)
+        return out
+
+    def column_exists(self, rv: dict, column: str) -> bool | None:
+        t = self.schema.table(rv)
+        if t is None:
+            return None
+        if column in t.columns:
+            return True
+        return False if t.complete else None
+
+    def trigger_exists(self, rv: dict, name: str) -> bool | None:
+        t = self.schema.table(rv)
+        if t is None or not t.complete:
+            return None
+        return name in t.triggers
+
+    def access_method_changes(self, rv: dict, method: str | None) -> bool:
+        t = self.schema.table(rv)
+        if t is None or not t.complete:
+            return True  # not known: PostgreSQL rewrites unless it is the table's method already
+        return (method or "heap") != (t.access_method or "heap")
 
 
 def _trivial_using(expr: dict, column: str) -> bool:

@@ -82,6 +82,10 @@ class Table:
     # False for a table only known from ALTERs (created before the linted files):
     # its column and constraint lists hold only what the files added
     complete: bool = True
+    access_method: str | None = None  # None: the default (heap), or not known
+    triggers: dict[str, str] = field(default_factory=dict)  # trigger name -> function name
+    parents: tuple[Key, ...] = ()  # INHERITS: the tables it inherits from
+    sources: set = field(default_factory=set)  # for views: every relation named in the query
 
     @property
     def name(self) -> str:
@@ -127,6 +131,8 @@ class SchemaModel:
         self.functions: dict[str, Function] = {}
         self.enums: dict[Key, list[str]] = {}
         self.sequences: dict[Key, Origin | None] = {}
+        # domains and their constraints (CHECK expressions; None stands for NOT NULL)
+        self.domains: dict[Key, dict[str, dict | None]] = {}
         self.schemas: set[str] = {"public"}
         self.search_path: list[str] = ["public"]
         # other objects created by the replayed DDL (functions, types, domains, schemas,
@@ -177,6 +183,7 @@ class SchemaModel:
         new.functions = dict(self.functions)
         new.enums = {k: list(v) for k, v in self.enums.items()}
         new.sequences = dict(self.sequences)
+        new.domains = {k: dict(v) for k, v in self.domains.items()}
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
         return new
@@ -218,7 +225,7 @@ class SchemaModel:
         key = self.rv_key(rv)
         if node.get("if_not_exists") and key in self.tables:
             return
-        t = Table(key, origin=origin, persistence=rv.get("relpersistence", "p"))
+        t = Table(key, origin=origin, persistence=rv.get("relpersistence", "p"), access_method=node.get("accessMethod"))
         if node.get("partspec"):
             t.kind = "p"
             ps = node["partspec"]
@@ -237,6 +244,8 @@ class SchemaModel:
                 if node["partbound"].get("is_default"):
                     parent.default_partition = key
         self.tables[key] = t
+        if not node.get("partbound"):
+            t.parents = tuple(self.rv_key(p) for p in parents)
         for p in parents if not node.get("partbound") else ():
             parent = self.tables.get(self.rv_key(p))  # INHERITS: the parent's columns come first
             if parent is None or not parent.complete:
@@ -268,6 +277,7 @@ class SchemaModel:
         t = self._table_from_query(into, node.get("query"), origin, kind)
         if kind == "m":
             t.reads = query_reads(node.get("query"), self)
+            t.sources = query_sources(node.get("query"), self)
 
     def _apply_SelectStmt(self, node, origin):
         into = node.get("intoClause")
@@ -301,6 +311,7 @@ class SchemaModel:
             if name:
                 t.columns[name] = Column(name, None)
         t.reads = query_reads(node.get("query"), self)
+        t.sources = query_sources(node.get("query"), self)
         self.tables[key] = t
 
     def _add_column(self, t: Table, cd: dict, origin: Origin) -> Column:
@@ -429,19 +440,39 @@ class SchemaModel:
                 self.sequences.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_FUNCTION" or rt == "OBJECT_PROCEDURE":
                 self.functions.pop(names[-1], None)
+                if node.get("behavior") == "DROP_CASCADE":  # its triggers go with it
+                    for t in self.tables.values():
+                        for trig in [n for n, f in t.triggers.items() if f == names[-1].lower()]:
+                            del t.triggers[trig]
             elif rt == "OBJECT_SCHEMA":
                 self.schemas.discard(names[-1])
             elif rt == "OBJECT_TYPE":
                 self.enums.pop(self.key(schema, names[-1]), None)
+            elif rt == "OBJECT_DOMAIN":
+                self.domains.pop((schema or "public", names[-1]), None)
+            elif rt == "OBJECT_TRIGGER" and len(names) >= 2:
+                t = self.tables.get(self.key(names[-3] if len(names) > 2 else None, names[-2]))
+                if t is not None:
+                    t.triggers.pop(names[-1], None)
 
     def _drop_relation(self, key: Key, cascade: bool) -> None:
         self.tables.pop(key, None)
         for ik in [k for k, i in self.indexes.items() if i.table == key]:
             del self.indexes[ik]
-        if cascade:  # views reading it go too (and views reading those)
+        if cascade:  # foreign keys referencing it go, and views reading it (and views reading those)
+            self._drop_referencing_keys(key, None)
             for vk in [k for k, t in self.tables.items() if t.kind in ("v", "m") and any(r[0] == key for r in t.reads)]:
                 if vk in self.tables:
                     self._drop_relation(vk, True)
+
+    def _drop_referencing_keys(self, key: Key, column: str | None) -> None:
+        """Foreign keys of other tables that reference ``key`` (or its ``column``): CASCADE drops them."""
+        for t in self.tables.values():
+            if t.key == key:
+                continue
+            for name in [n for n, c in t.constraints.items()
+                         if c.kind == "f" and c.ref_table == key and (column is None or column in c.ref_columns)]:
+                del t.constraints[name]
 
     def _apply_AlterTableStmt(self, node, origin):
         from .locks import alter_table_cmds, column_def_of, constraint_of
@@ -463,7 +494,16 @@ class SchemaModel:
             elif sub == "AT_DropColumn":
                 col = cmd.get("name", "")
                 t.columns.pop(col, None)
+                # PostgreSQL drops the table's indexes and constraints that use the column
+                for cname in [n for n, c in t.constraints.items() if col in c.columns]:
+                    c = t.constraints.pop(cname)
+                    if c.index:
+                        self.indexes.pop((t.key[0], c.index), None)
+                for ik in [k for k, i in self.indexes.items()
+                           if i.table == key and (col in i.columns or col in i.expr_columns)]:
+                    del self.indexes[ik]
                 if cmd.get("behavior") == "DROP_CASCADE":
+                    self._drop_referencing_keys(key, col)
                     for vk in [k for k, v in self.tables.items() if v.kind in ("v", "m") and (key, col) in v.reads]:
                         if vk in self.tables:
                             self._drop_relation(vk, True)
@@ -518,6 +558,14 @@ class SchemaModel:
                 t.persistence = "p"
             elif sub == "AT_SetUnLogged":
                 t.persistence = "u"
+            elif sub == "AT_SetAccessMethod":
+                t.access_method = cmd.get("name") or None
+            elif sub in ("AT_AddInherit", "AT_DropInherit"):
+                parent = (cmd.get("def") or {}).get("RangeVar")
+                if parent:
+                    pk = self.rv_key(parent)
+                    rest = tuple(k for k in t.parents if k != pk)
+                    t.parents = rest + (pk,) if sub == "AT_AddInherit" else rest
 
     def _apply_RenameStmt(self, node, origin):
         rt = node.get("renameType", "")
@@ -537,6 +585,10 @@ class SchemaModel:
                     for c in other.constraints.values():
                         if c.ref_table == key:
                             c.ref_table = nk
+                    if key in other.parents:
+                        other.parents = tuple(nk if k == key else k for k in other.parents)
+                    if other.partition_of == key:
+                        other.partition_of = nk
         elif rt == "OBJECT_INDEX" and rv:
             schema, name = relation_name(rv)
             ik = self.index_key(schema, name)
@@ -563,6 +615,12 @@ class SchemaModel:
                 c = t.constraints.pop(old)
                 c.name = new
                 t.constraints[new] = c
+                i = self.indexes.pop((t.key[0], c.index), None) if c.index else None
+                if i is not None:  # the constraint's index is renamed with it
+                    i.key = (t.key[0], new)
+                    i.constraint = new
+                    self.indexes[i.key] = i
+                    c.index = new
 
     def _apply_AlterObjectSchemaStmt(self, node, origin):
         if node.get("objectType") not in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW"):
@@ -591,6 +649,46 @@ class SchemaModel:
             elif d.get("defname") == "security":
                 secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
         self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin)
+
+    def _apply_CreateTrigStmt(self, node, origin):
+        t = self.table(node.get("relation"))
+        names = strings(node.get("funcname"))
+        if t is not None and names and node.get("trigname"):
+            t.triggers[node["trigname"]] = names[-1].lower()
+
+    def _apply_CreateDomainStmt(self, node, origin):
+        names = strings(node.get("domainname"))
+        if not names:
+            return
+        cons: dict[str, dict | None] = {}
+        for c in node.get("constraints") or ():
+            con = c.get("Constraint") or {}
+            if con.get("contype") == "CONSTR_NOTNULL":
+                cons["NOT NULL"] = None
+            elif con.get("contype") == "CONSTR_CHECK":
+                cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
+        self.domains[(names[-2] if len(names) > 1 else "public", names[-1])] = cons
+
+    def _apply_AlterDomainStmt(self, node, origin):
+        names = strings(node.get("typeName"))
+        if not names:
+            return
+        cons = self.domains.get((names[-2] if len(names) > 1 else "public", names[-1]))
+        if cons is None:
+            return
+        sub = node.get("subtype")
+        if sub == "O":
+            cons["NOT NULL"] = None
+        elif sub == "N":
+            cons.pop("NOT NULL", None)
+        elif sub == "C":
+            con = (node.get("def") or {}).get("Constraint") or {}
+            if con.get("contype") == "CONSTR_NOTNULL":
+                cons["NOT NULL"] = None
+            else:
+                cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
+        elif sub == "X":
+            cons.pop(node.get("name") or "", None)
 
     def _apply_CreateEnumStmt(self, node, origin):
         names = strings(node.get("typeName"))
@@ -633,6 +731,15 @@ class SchemaModel:
                 self.search_path = path
 
 
+def _domain_check_name(domain: str, taken) -> str:
+    """PostgreSQL's name for an unnamed CHECK constraint of a domain: <domain>_check, then _check1 ..."""
+    name, n = _truncate_ident(f"{domain}_check"), 0
+    while name in taken:
+        n += 1
+        name = _truncate_ident(f"{domain}_check{n}")
+    return name
+
+
 def object_names(obj) -> list[str]:
     """Name parts of an object in a DROP/COMMENT list (List of String, String, TypeName...)."""
     if type(obj) is not dict:
@@ -651,6 +758,13 @@ def object_names(obj) -> list[str]:
 def defelem_value(options, name):
     d = defelem(options, name)
     return None if d is None else d.get("arg")
+
+
+def query_sources(query: dict | None, schema: "SchemaModel") -> set:
+    """Every relation a query names (FROM items, subqueries, CTE bodies), as keys."""
+    from .nodes import walk
+
+    return {schema.rv_key(f) for t, f in walk(query) if t == "RangeVar" and f.get("relname")} if query else set()
 
 
 def query_reads(query: dict | None, schema: "SchemaModel") -> set:
@@ -802,6 +916,7 @@ def _clone_table(t: Table) -> Table:
         {n: Constraint(c.name, c.kind, c.columns, c.validated, c.expr, c.ref_table, c.ref_columns, c.origin, c.index)
          for n, c in t.constraints.items()},
         t.origin, t.partition_of, t.partition_key, t.default_partition, set(t.reads), t.complete,
+        t.access_method, dict(t.triggers), t.parents, set(t.sources),
     )
 
 

@@ -321,3 +321,9 @@ def renamed_earlier(ctx, kind: str, name: str) -> bool:
     object is the one moved out of the way, no longer under the name the code uses."""
     stmt = ctx.stmt
     return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[1].get((kind, name), ()))
+
+
+def adds_existing_column(ctx, rv, cmd: dict) -> bool:
+    """ADD COLUMN IF NOT EXISTS of a column the table has: PostgreSQL only takes the lock."""
+    cd = column_def_of(cmd) or {}
+    return bool(cmd.get("missing_ok")) and ctx.column_exists(rv, cd.get("colname", "")) is True

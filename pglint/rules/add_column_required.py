@@ -1,7 +1,7 @@
 from ..engine.diagnostics import ERROR
 from ..engine.registry import Rule
 from ..model.types import SERIAL_TYPES, column_type
-from ._common import alter_table_cmds, column_constraints, column_def_of, qname
+from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, qname
 
 RULE = Rule(
     "PG110", "add-column-required",
@@ -19,7 +19,7 @@ def check(ctx, node):
         return
     table = qname(rv)
     for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_AddColumn":
+        if cmd.get("subtype") != "AT_AddColumn" or adds_existing_column(ctx, rv, cmd):
             continue
         cd = column_def_of(cmd) or {}
         kinds = {c.get("contype") for c in column_constraints(cd)}

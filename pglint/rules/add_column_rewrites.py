@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.types import SERIAL_TYPES, column_type
-from ._common import alter_table_cmds, column_constraints, column_def_of, qname
+from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, qname
 
 RULE = Rule(
     "PG109", "add-column-rewrites",
@@ -9,7 +9,7 @@ RULE = Rule(
 )
 
 
-def _help(table: str, cd: dict, pg_version) -> str:
+def _help(table: str, cd: dict, pg_version, ctx=None) -> str:
     col = cd.get("colname", "col")
     typ = column_type(cd.get("typeName"))
     kinds = {c.get("contype") for c in column_constraints(cd)}
@@ -23,6 +23,10 @@ def _help(table: str, cd: dict, pg_version) -> str:
     if "CONSTR_GENERATED" in kinds:
         alt = " On PostgreSQL 18 a VIRTUAL generated column needs no rewrite." if pg_version >= (18,) else ""
         return ("Add a plain column kept up to date by a trigger and backfill existing rows in batches." + alt)
+    if ctx is not None and typ is not None and ctx.domain_of(typ):
+        return (f"Add the column with the domain's base type instead, and enforce its rule with a CHECK constraint "
+                f"added NOT VALID and validated separately (ALTER TABLE {table} VALIDATE CONSTRAINT ...), which "
+                "takes no rewrite.")
     if pg_version < (11,):
         return (f"Add the column without a DEFAULT, then ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT ... "
                 "(new rows only) and backfill existing rows in batches.")
@@ -39,7 +43,7 @@ def check(ctx, node):
         return
     table = qname(rv)
     for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_AddColumn":
+        if cmd.get("subtype") != "AT_AddColumn" or adds_existing_column(ctx, rv, cmd):
             continue
         cd = column_def_of(cmd) or {}
         reason = ctx.add_column_rewrite_reason(cd)
@@ -48,5 +52,5 @@ def check(ctx, node):
         ctx.report(
             f"ADD COLUMN {cd.get('colname')} rewrites the whole of {table} while holding an ACCESS EXCLUSIVE lock, "
             f"blocking every read and write until every row is rewritten: {reason}",
-            at=ctx.cmd_span(i), help=_help(table, cd, ctx.pg_version), relation=rv,
+            at=ctx.cmd_span(i), help=_help(table, cd, ctx.pg_version, ctx), relation=rv,
         )

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.transactions import EXPLICIT
-from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import UNSAFE, Fix, insert_before, newline, source_text, statement_terminator_end, transaction_end
 
 RULE = Rule(
@@ -25,7 +25,7 @@ def check(ctx, node):
             if con.get("skip_validation"):
                 continue
             _report(ctx, i, table, con, None)
-        elif sub == "AT_AddColumn":
+        elif sub == "AT_AddColumn" and not adds_existing_column(ctx, rv, cmd):
             cd = column_def_of(cmd) or {}
             cons = column_constraints(cd)
             for k, con in enumerate(cons):

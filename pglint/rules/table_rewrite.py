@@ -57,6 +57,8 @@ def alter(ctx, node):
             continue
         if what == "index" and ctx.is_new_index(*(rv.get("schemaname"), rv.get("relname", ""))):
             continue
+        if cmd.get("subtype") == "AT_SetAccessMethod" and not ctx.access_method_changes(rv, cmd.get("name")):
+            continue  # already the table's access method: PostgreSQL has nothing to rewrite
         label, help = entry
         ctx.report(f"{label} rewrites {what} {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
                    "blocked until the copy is finished", at=ctx.cmd_span(i), help=help, relation=rv)

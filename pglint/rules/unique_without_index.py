@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, newline, quote_ident, replace, source_text, tokens
 
 RULE = Rule(
@@ -24,7 +24,7 @@ def check(ctx, node):
         cons = []
         if sub == "AT_AddConstraint":
             cons = [(constraint_of(cmd) or {}, None)]
-        elif sub == "AT_AddColumn":
+        elif sub == "AT_AddColumn" and not adds_existing_column(ctx, rv, cmd):
             cd = column_def_of(cmd) or {}
             cons = [(c, cd.get("colname")) for c in column_constraints(cd)]
         for con, column in cons:

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -112,12 +113,38 @@ class Cluster:
         return args
 
     def _run(self, args: list[str], timeout: float = 120) -> None:
-        p = subprocess.run(self._cmd(args), capture_output=True, text=True, timeout=timeout)
+        # in a process group of its own, so that an interrupted initdb (run through runuser)
+        # is stopped with everything it started before its directory is removed
+        p = subprocess.Popen(self._cmd(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except BaseException:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
+            raise
         if p.returncode != 0:
-            raise ClusterError(f"{Path(args[0]).name} failed: {(p.stderr or p.stdout).strip()[-800:]}")
+            raise ClusterError(f"{Path(args[0]).name} failed: {(err or out).strip()[-800:]}")
 
     def start(self) -> "Cluster":
-        self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
+        try:
+            return self._start()
+        except BaseException:  # a failure or Ctrl-C half way: leave nothing behind
+            self.stop()
+            raise
+
+    def _start(self) -> "Cluster":
+        # Ctrl-C must not fall between creating the directory and remembering it
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            self.tmp = tempfile.mkdtemp(prefix="pglint-pg-")
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
         os.chmod(self.tmp, 0o700)
         if self.run_as:
             pw = pwd.getpwnam(self.run_as)
@@ -158,7 +185,8 @@ class Cluster:
 
     def stop(self) -> None:
         try:
-            if self.started and self.tmp:
+            # also when start was interrupted: a server may be up without start having returned
+            if self.tmp and (self.started or os.path.exists(os.path.join(self.tmp, "data", "postmaster.pid"))):
                 subprocess.run(self._cmd([str(self.bindir / "pg_ctl"), "-D", os.path.join(self.tmp, "data"),
                                           "-m", "immediate", "-w", "stop"]), capture_output=True, timeout=60)
         finally:
