@@ -10,15 +10,19 @@ SQLite database (``.pglint_cache/results.sqlite`` under the project root, or
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# entries nobody has read for this long are dropped when the cache is written
+MAX_IDLE_SECONDS = 30 * 24 * 3600
 
 
+@functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """pglint's version plus the sizes and mtimes of its source files (so a development
     checkout never reads results computed by older code)."""
@@ -76,19 +80,40 @@ def unit_key(prefix: str, unit) -> str | None:
 
 
 class Cache:
-    def __init__(self, directory: str) -> None:
+    """Entries carry the code fingerprint they were computed with: writing drops those of
+    any other pglint code (they can never be read again) and those not read for
+    MAX_IDLE_SECONDS, so the database holds about one run's worth per settings in use."""
+
+    def __init__(self, directory: str, code: str = "") -> None:
         self.directory = directory
+        self.code = code
         self.db: sqlite3.Connection | None = None
+        self._read: list[str] = []
         try:
             os.makedirs(directory, exist_ok=True)
             gi = os.path.join(directory, ".gitignore")
             if not os.path.exists(gi):
                 with open(gi, "w") as f:
                     f.write("*\n")
-            self.db = sqlite3.connect(os.path.join(directory, "results.sqlite"), timeout=5)
-            self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB)")
+            self.db = self._open(os.path.join(directory, "results.sqlite"))
         except (OSError, sqlite3.Error):
             self.db = None
+
+    @staticmethod
+    def _open(path: str) -> sqlite3.Connection:
+        for attempt in (1, 2):
+            db = sqlite3.connect(path, timeout=5)
+            try:
+                db.execute("DROP TABLE IF EXISTS results")  # schema 1
+                db.execute("CREATE TABLE IF NOT EXISTS results_v2 (key TEXT PRIMARY KEY, code TEXT, used REAL, "
+                           "value BLOB)")
+                return db
+            except sqlite3.DatabaseError:
+                db.close()
+                if attempt == 2:
+                    raise
+                os.remove(path)  # not a database (damaged): start again
+        raise AssertionError("unreachable")
 
     def get_many(self, keys: list[str]) -> dict[str, list]:
         out: dict[str, list] = {}
@@ -97,25 +122,34 @@ class Cache:
         try:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
-                q = "SELECT key, value FROM results WHERE key IN (%s)" % ",".join("?" * len(chunk))
+                q = "SELECT key, value FROM results_v2 WHERE key IN (%s)" % ",".join("?" * len(chunk))
                 for k, v in self.db.execute(q, chunk):
                     try:
                         out[k] = pickle.loads(v)
                     except Exception:  # noqa: BLE001 - a damaged entry is a miss
-                        pass
+                        continue
+                    self._read.append(k)
         except sqlite3.Error:
             return {}
         return out
 
     def put_many(self, items: dict[str, list]) -> None:
-        if self.db is None or not items:
+        if self.db is None or (not items and not self._read):
             return
+        import time
+
+        now = time.time()
         try:
             with self.db:
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)",
-                    [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
+                    "INSERT OR REPLACE INTO results_v2 (key, code, used, value) VALUES (?, ?, ?, ?)",
+                    [(k, self.code, now, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
                 )
+                self.db.executemany("UPDATE results_v2 SET used = ? WHERE key = ?", [(now, k) for k in self._read])
+                if items:
+                    self.db.execute("DELETE FROM results_v2 WHERE code != ? OR used < ?",
+                                    (self.code, now - MAX_IDLE_SECONDS))
+            self._read = []
         except sqlite3.Error:
             pass
 

@@ -34,6 +34,14 @@ def expand_star(sql: str, star: tuple[int, int], relations: dict) -> Expanded | 
     return _expand(text, mapping)
 
 
+def _quiet_sqlglot() -> None:
+    """sqlglot logs a warning for syntax it does not read ('Falling back to parsing as a
+    Command'); that is an unknown expansion here, not something for pglint's output."""
+    import logging
+
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+
+
 @lru_cache(maxsize=4096)
 def _expand(text: str, mapping: tuple) -> Expanded | None:
     try:
@@ -42,6 +50,7 @@ def _expand(text: str, mapping: tuple) -> Expanded | None:
         from sqlglot.schema import MappingSchema
     except ImportError:  # pragma: no cover - sqlglot is a dependency
         return None
+    _quiet_sqlglot()
     schema: dict = {}
     for s, n, cols in mapping:
         schema.setdefault(s, {})[n] = {c: "text" for c in cols}

@@ -373,6 +373,19 @@ class Finding:
     taint: frozenset  # of (via, Source)
 
 
+def _datum_names(datums_, dno) -> set[str]:
+    """The variable names a datum stands for (a record field: its record; a row: its
+    fields). Module-level: a recursive closure would be a reference cycle per function."""
+    if dno is None or dno >= len(datums_):
+        return set()
+    kind, d = datums_[dno]
+    if kind == "PLpgSQL_recfield":
+        return _datum_names(datums_, d.get("recparentno", 0))
+    if kind == "PLpgSQL_row":
+        return {x for fld in d.get("fields") or () for x in _datum_names(datums_, fld.get("varno"))}
+    return {d.get("refname", "")}
+
+
 class Analysis:
     """The taint analysis of one PL/pgSQL function or DO block."""
 
@@ -429,14 +442,7 @@ class Analysis:
         datums_ = self.datums
 
         def name_of(dno):
-            if dno is None or dno >= len(datums_):
-                return set()
-            kind, d = datums_[dno]
-            if kind == "PLpgSQL_recfield":
-                return name_of(d.get("recparentno", 0))
-            if kind == "PLpgSQL_row":
-                return {x for fld in d.get("fields") or () for x in name_of(fld.get("varno"))}
-            return {d.get("refname", "")}
+            return _datum_names(datums_, dno)
 
         def target_names(target):
             kind, t = _unwrap(target)

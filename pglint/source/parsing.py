@@ -83,6 +83,14 @@ class ParsedFile:
             out.extend((b[0] + cs, b[0] + ce) for cs, ce in lex(self.sql[b[0]:b[1]]).comments)
         return out
 
+    def release(self) -> None:
+        """Break the statement <-> embedded statement links once the file is done, so that
+        reference counting frees its parse trees at once (the runner keeps Python's
+        cyclic garbage collector off while it lints: see engine/runner.py)."""
+        for s in list(self.all_statements()):
+            s.parent = None
+            s.embedded = []
+
     def all_statements(self):
         """Top-level statements, each followed by the statements embedded in it."""
         for s in self.statements:

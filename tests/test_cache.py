@@ -1,0 +1,95 @@
+"""The result cache: a warm run gives the cold run's output, any change that matters
+invalidates, a damaged or unwritable cache is never fatal, and the database does not grow
+with stale entries."""
+
+import json
+import os
+import sqlite3
+import subprocess
+
+from conftest import pglint_path
+
+V1 = "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n"
+V2 = "SET lock_timeout = '2s';\nCREATE INDEX users_email ON users (email);\n"
+
+
+def tree(tmp_path):
+    d = tmp_path / "migrations"
+    d.mkdir()
+    (d / "V1__users.sql").write_text(V1)
+    (d / "V2__index.sql").write_text(V2)
+    return d
+
+
+def run(tmp_path, *args):
+    p = subprocess.run([pglint_path(), "--format", "json", *args, "migrations"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert "Traceback" not in p.stderr, p.stderr
+    doc = json.loads(p.stdout)
+    return [(d["path"], d["line"], d["rule"]) for d in doc["diagnostics"]]
+
+
+def db_rows(tmp_path):
+    with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
+        return c.execute("SELECT key, code, used FROM results_v2").fetchall()
+
+
+def test_warm_run_reads_the_cache_and_gives_the_same_output(tmp_path):
+    tree(tmp_path)
+    cold = run(tmp_path)
+    assert ("migrations/V2__index.sql", 2, "index-not-concurrent") in cold
+    rows = db_rows(tmp_path)
+    assert len(rows) == 1  # one unit: the history
+    assert run(tmp_path) == cold
+    assert db_rows(tmp_path)[0][2] > rows[0][2]  # read, so its last use moved
+    assert run(tmp_path, "--no-cache") == cold
+
+
+def test_changes_that_matter_invalidate(tmp_path):
+    d = tree(tmp_path)
+    run(tmp_path)
+    # an earlier migration changes what a later one is checked against
+    (d / "V1__users.sql").write_text(V1 + "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);\n")
+    (d / "V2__index.sql").write_text(V2 + "CREATE INDEX orders_id ON orders (id);\n")
+    assert ("migrations/V2__index.sql", 3, "index-not-concurrent") in run(tmp_path)
+    # settings
+    assert {r for _, _, r in run(tmp_path, "--select", "lock-timeout-missing")} <= {"lock-timeout-missing"}
+    assert "index-not-concurrent" in {r for _, _, r in run(tmp_path)}
+    # a file added to the history
+    (d / "V3__drop.sql").write_text("DROP INDEX orders_id;\n")
+    assert ("migrations/V3__drop.sql", 1, "drop-index-not-concurrent") in run(tmp_path)
+
+
+def test_entries_of_other_code_are_dropped_when_writing(tmp_path):
+    d = tree(tmp_path)
+    run(tmp_path)
+    with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
+        c.execute("INSERT INTO results_v2 VALUES ('stale-key', 'an older pglint', 1e12, x'00')")
+        c.execute("INSERT INTO results_v2 VALUES ('idle-key', (SELECT code FROM results_v2 LIMIT 1), 1.0, x'00')")
+    (d / "V2__index.sql").write_text(V2 + "-- changed\n")  # a miss, so the cache is written
+    run(tmp_path)
+    keys = {k for k, _, _ in db_rows(tmp_path)}
+    assert "stale-key" not in keys and "idle-key" not in keys and len(keys) == 2
+
+
+def test_damaged_or_unwritable_cache_is_not_fatal(tmp_path):
+    tree(tmp_path)
+    cold = run(tmp_path, "--no-cache")
+    assert not (tmp_path / ".pglint_cache").exists()  # --no-cache creates nothing
+    (tmp_path / ".pglint_cache").mkdir()
+    (tmp_path / ".pglint_cache" / "results.sqlite").write_bytes(b"this is not a database" * 100)
+    assert run(tmp_path) == cold
+    assert len(db_rows(tmp_path)) == 1  # the damaged file was replaced by a working cache
+    assert run(tmp_path) == cold
+    # a cache directory that cannot be created (a file is in the way)
+    (tmp_path / "pglint.toml").write_text('cache-dir = "blocker/cache"\n')
+    (tmp_path / "blocker").write_text("a file, not a directory")
+    assert run(tmp_path) == cold
+
+
+def test_cache_dir_setting(tmp_path):
+    tree(tmp_path)
+    (tmp_path / "pglint.toml").write_text('cache-dir = "build/pglint"\n')
+    run(tmp_path)
+    assert os.path.exists(tmp_path / "build" / "pglint" / "results.sqlite")
+    assert not (tmp_path / ".pglint_cache").exists()
