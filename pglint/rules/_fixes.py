@@ -27,38 +27,62 @@ class Tok:
 
 
 def tokens(ctx) -> list[Tok]:
-    """The current statement's tokens (cached on the statement)."""
+    """All the current statement's tokens (cached on the statement)."""
     s = ctx.stmt
     cache = ctx.state.setdefault("_tokens", {})
     key = (s.start, s.end)
     toks = cache.get(key)
     if toks is None:
-        text = ctx.sql[s.start : s.end]
-        try:
-            raw = _pg.scan(text)
-        except _pg.ParseError:
-            raw = ()
-        toks = [Tok(s.start + t.start, s.start + t.end + 1, t.name) for t in raw]
-        cache[key] = toks
+        toks = cache[key] = _scan(ctx.sql, s.start, s.end) or []
     return toks
 
 
+def _scan(sql: str, lo: int, hi: int) -> list[Tok] | None:
+    try:
+        raw = _pg.scan(sql[lo:hi])
+    except _pg.ParseError:
+        return None
+    return [Tok(lo + t.start, lo + t.end + 1, t.name) for t in raw]
+
+
+def iter_tokens(ctx, start: int | None = None, end: int | None = None):
+    """The current statement's tokens from ``start`` (a token's start or end, or the
+    statement's start) to ``end``, scanned in growing windows: callers that stop at the
+    first tokens they need do not scan a whole function body."""
+    s = ctx.stmt
+    lo = s.start if start is None else max(start, s.start)
+    hi = s.end if end is None else min(end, s.end)
+    full = ctx.state.get("_tokens", {}).get((s.start, s.end))
+    if full is not None:
+        yield from (t for t in full if lo <= t.start < hi)
+        return
+    pos, size = lo, 256
+    while pos < hi:
+        wend = min(hi, pos + size)
+        toks = _scan(ctx.sql, pos, wend)
+        if toks is None:  # the window cut a string or comment: scan the whole statement
+            yield from (t for t in tokens(ctx) if pos <= t.start < hi)
+            return
+        if wend < hi:
+            toks = toks[:-1]  # the window may have cut the last one
+        yield from toks
+        if toks:
+            pos = toks[-1].end
+        elif wend >= hi:
+            return
+        size *= 8
+
+
 def first(ctx, *names: str, after: int | None = None, before: int | None = None) -> Tok | None:
-    for t in tokens(ctx):
-        if after is not None and t.start < after:
-            continue
-        if before is not None and t.start >= before:
-            break
+    for t in iter_tokens(ctx, after, before):
         if t.name in names:
             return t
     return None
 
 
 def next_token(ctx, tok: Tok) -> Tok | None:
-    toks = tokens(ctx)
-    for i, t in enumerate(toks):
-        if t.start == tok.start:
-            return toks[i + 1] if i + 1 < len(toks) else None
+    for t in iter_tokens(ctx, tok.end):
+        return t
     return None
 
 
@@ -103,7 +127,7 @@ def line_start(ctx, offset: int) -> int:
 def type_span(ctx, type_loc: int) -> tuple[int, int]:
     """Span of a column type written at ``type_loc`` (name, modifiers, array brackets,
     WITH/WITHOUT TIME ZONE, VARYING, PRECISION), up to the first constraint word."""
-    toks = [t for t in tokens(ctx) if t.start >= type_loc]
+    toks = iter_tokens(ctx, type_loc)
     end = type_loc
     depth = 0
     for t in toks:

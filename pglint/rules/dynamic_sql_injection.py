@@ -400,6 +400,7 @@ class Analysis:
         self.declared_at: dict[int, int] = {}  # datum -> line of its declaration (block locals)
         self.frames: list[_Frame] = []
         self.handlers: list[list] = []
+        self._handlers: dict = {}
         self.findings: dict[int, Finding] = {}
         self.in_function = stmt.type == "CreateFunctionStmt"  # the caller controls the session
         self.const_vars: set[int] = set()
@@ -605,16 +606,32 @@ class Analysis:
             if k is None:
                 continue
             for acc in self.handlers:
-                acc[0] = _join(acc[0], states)
-            out = None
-            for state in states:
-                out = _join(out, self.stmt(k, f, state, prev_line))
-            states = out
+                if acc[1] is not states:  # statements that change nothing keep the same tuple
+                    acc[0] = _join(acc[0], states)
+                    acc[1] = states
+            h = self.handler(k)
+            if h is not None:  # other statements (RAISE NOTICE, NULL, COMMIT ...) change no state
+                if len(states) == 1:
+                    states = _ms(h(f, states[0], prev_line))
+                else:
+                    out = None
+                    for state in states:
+                        out = _join(out, h(f, state, prev_line))
+                    states = out
             prev_line = f.get("lineno", prev_line)
         return states
 
+    def handler(self, kind: str):
+        """The method that runs a statement kind (None: it changes no state); cached."""
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            h = getattr(self, "_" + kind[len("PLpgSQL_stmt_"):], None) if kind.startswith("PLpgSQL_stmt_") else None
+            self._handlers[kind] = h
+            return h
+
     def stmt(self, kind, f, state, prev_line):
-        h = getattr(self, "_" + kind[len("PLpgSQL_stmt_"):], None) if kind.startswith("PLpgSQL_stmt_") else None
+        h = self.handler(kind)
         if h is None:
             return state
         return h(f, state, prev_line)
@@ -631,7 +648,7 @@ class Analysis:
         frame = _Frame(f.get("label"), False)
         self.frames.append(frame)
         exc = (f.get("exceptions") or {}).get("PLpgSQL_exception_block")
-        acc = [None]
+        acc = [None, None]  # states that reach the handlers, the last states joined in
         if exc:
             self.handlers.append(acc)
         out = self.stmts(f.get("body"), state, line)

@@ -2,7 +2,7 @@ from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import object_names
 from ._common import alter_table_cmds, column_def_of, is_schema_dump, qname, report
-from ._fixes import SAFE, Fix, first, insert_after, tokens
+from ._fixes import SAFE, Fix, first, insert_after, iter_tokens
 
 RULE = Rule(
     "PG310", "non-idempotent-ddl",
@@ -273,7 +273,7 @@ def _after_words(ctx, words, text, span=None, optional_last=False):
     """An insertion after the keyword sequence ``words`` (e.g. DROP MATERIALIZED VIEW) at
     the start of the statement or of ``span``; None when the words are not found."""
     start, end = span if span is not None else (ctx.stmt.start, ctx.stmt.end)
-    toks = [t for t in tokens(ctx) if start <= t.start < end]
+    toks = iter_tokens(ctx, start, end)
     names = [w.upper() for w in words]
     i = 0
     last = None

@@ -15,7 +15,7 @@ from ..model.nodes import field_types, strings, walk
 from ..model.plpgsql import Body, rows_kept_offsets
 from ..model.stars import expand_star
 from ._common import qname
-from ._fixes import DISPLAY_ONLY, UNSAFE, Fix, quote_ident, replace, tokens
+from ._fixes import DISPLAY_ONLY, UNSAFE, Fix, iter_tokens, quote_ident, replace
 
 RULE = Rule(
     "PG401", "select-star",
@@ -262,8 +262,8 @@ def _star_span(ctx, star: dict) -> tuple[int, int] | None:
     loc = ctx.stmt.loc(star)
     if loc is None:
         return None
-    for tok in tokens(ctx):
-        if tok.start >= loc and tok.name == "ASCII_42":
+    for tok in iter_tokens(ctx, loc):
+        if tok.name == "ASCII_42":
             return loc, tok.end
     return None
 

@@ -1,7 +1,10 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
-from ._fixes import DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, newline, quote_ident, replace, source_text, tokens
+from ._fixes import (
+    DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, iter_tokens, newline, quote_ident, replace,
+    source_text,
+)
 
 RULE = Rule(
     "PG107", "unique-without-index",
@@ -76,9 +79,7 @@ def _fix(ctx, node, rv, con, kind, name, cols):
     if lp is None:
         return None
     depth, rp = 0, None
-    for t in tokens(ctx):
-        if t.start < lp.start or t.start >= span[1]:
-            continue
+    for t in iter_tokens(ctx, lp.start, span[1]):
         depth += t.name == "ASCII_40"
         depth -= t.name == "ASCII_41"
         if depth == 0:
