@@ -31,7 +31,10 @@ def corpus() -> Path:
         if IN_CI:
             pytest.fail(f"the corpus is required under CI and missing at {CORPUS}")
         pytest.skip("../shared/corpus is not present")
-    return CORPUS
+    before = set(os.listdir(CORPUS))
+    yield CORPUS
+    # the corpus is read-only input: a test must not leave anything in it (a result cache)
+    assert set(os.listdir(CORPUS)) == before, f"a test wrote into {CORPUS}: {set(os.listdir(CORPUS)) - before}"
 
 
 def pglint_path() -> str:

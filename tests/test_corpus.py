@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 def test_whole_corpus(corpus, pglint_exe, tmp_path):
     out = tmp_path / "report.json"
-    p = subprocess.run([pglint_exe, "--format", "json", "-o", str(out), str(corpus)],
+    p = subprocess.run([pglint_exe, "--no-cache", "--format", "json", "-o", str(out), str(corpus)],
                        capture_output=True, text=True)
     assert p.returncode in (0, 1), p.stderr
     assert "Traceback" not in p.stderr

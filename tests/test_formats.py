@@ -282,11 +282,11 @@ def test_statement_text_only_when_the_format_needs_it(tmp_path, monkeypatch):
 @pytest.mark.corpus
 def test_sarif_over_the_whole_corpus_validates(corpus, pglint_exe, sarif_validator, tmp_path):
     out = tmp_path / "corpus.sarif"
-    p = run(pglint_exe, "--format", "sarif", "-o", str(out), ".", cwd=corpus)
+    p = run(pglint_exe, "--no-cache", "--format", "sarif", "-o", str(out), ".", cwd=corpus)
     assert p.returncode == 1, p.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert_valid_sarif(sarif_validator, doc)
-    expected = json_run(pglint_exe, ".", cwd=corpus)
+    expected = json_run(pglint_exe, "--no-cache", ".", cwd=corpus)
     results = doc["runs"][0]["results"]
     assert len(results) == len(expected["diagnostics"]) == expected["summary"]["diagnostics"] > 1000
     assert doc["runs"][0]["properties"]["files"] == expected["summary"]["files"]
@@ -299,7 +299,7 @@ def test_sarif_over_the_whole_corpus_validates(corpus, pglint_exe, sarif_validat
     assert max(seen.values()) == 1  # no two results of a file share a fingerprint
 
     # GitLab fingerprints are unique over the whole report (GitLab keeps one per fingerprint)
-    gl = json.loads(run(pglint_exe, "--format", "gitlab", ".", cwd=corpus).stdout)
+    gl = json.loads(run(pglint_exe, "--no-cache", "--format", "gitlab", ".", cwd=corpus).stdout)
     assert len(gl) == len(results)
     assert len({i["fingerprint"] for i in gl}) == len(gl)
 

@@ -108,9 +108,11 @@ class Page(HTMLParser):
 def _check(pglint_exe, tmp_path, args, cwd):
     html = tmp_path / "report.html"
     js = tmp_path / "report.json"
-    p = subprocess.run([pglint_exe, "--format", "html", "-o", str(html), *args], capture_output=True, text=True, cwd=cwd)
+    p = subprocess.run([pglint_exe, "--no-cache", "--format", "html", "-o", str(html), *args], capture_output=True,
+                       text=True, cwd=cwd)
     assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
-    q = subprocess.run([pglint_exe, "--format", "json", "-o", str(js), *args], capture_output=True, text=True, cwd=cwd)
+    q = subprocess.run([pglint_exe, "--no-cache", "--format", "json", "-o", str(js), *args], capture_output=True,
+                       text=True, cwd=cwd)
     assert q.returncode == p.returncode
     doc = json.loads(js.read_text(encoding="utf-8"))
 
