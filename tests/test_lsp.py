@@ -666,6 +666,104 @@ def test_non_sql_documents_are_left_alone(tmp_path):
     run(body, tmp_path)
 
 
+class RawServer:
+    """pglint server spoken to in raw JSON-RPC (Content-Length framing), for messages a
+    well-behaved client library would refuse to send."""
+
+    def __init__(self, cwd: Path):
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen([pglint_path(), "server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=cwd)
+        self.frames: queue.Queue = queue.Queue()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        out = self.proc.stdout
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                c = out.read(1)
+                if not c:
+                    self.frames.put(None)
+                    return
+                head += c
+            n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            self.frames.put(json.loads(out.read(n)))
+
+    def send(self, m):
+        body = m if isinstance(m, bytes) else json.dumps({"jsonrpc": "2.0", **m}).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def until(self, pred) -> list[dict]:
+        """Frames up to and including the first one ``pred`` accepts."""
+        seen = []
+        while True:
+            f = self.frames.get(timeout=TIMEOUT)
+            assert f is not None, "the server closed its output"
+            seen.append(f)
+            if pred(f):
+                return seen
+
+
+def test_junk_from_the_client_gets_errors_not_a_dead_server(tmp_path):
+    """Broken and out-of-range messages: the server answers what it can, keeps linting, and
+    exits 0 after shutdown/exit with no traceback on stderr."""
+    good = (tmp_path / "z.sql").as_uri()
+    srv = RawServer(tmp_path)
+    for m in [
+        {"id": 1, "method": "initialize", "params": {"capabilities": {}, "processId": None}},
+        {"method": "initialized", "params": {}},
+        b"{not json",
+        {"id": 2, "method": "no/such", "params": {}},
+        {"method": "textDocument/didChange", "params": {"textDocument": {"uri": "file:///nope.sql", "version": 2},
+                                                        "contentChanges": [{"text": "x"}]}},
+        {"id": 3, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": "file:///nope.sql"}, "context": {"diagnostics": []},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}}},
+        {"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": good, "languageId": "sql", "version": 1, "text": "SELECT 1;\n"}}},
+        {"method": "textDocument/didChange", "params": {"textDocument": {"uri": good, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 99, "character": 99}, "end": {"line": 0, "character": 500}},
+             "text": "\u2028"}]}},
+        {"method": "textDocument/didChange", "params": {"textDocument": {"uri": good, "version": 3}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": -1}, "end": {"line": 0, "character": 0}}, "text": "x"}]}},
+        {"method": "textDocument/didChange", "params": {"textDocument": {"uri": good, "version": 4}, "contentChanges": [
+            {"text": "DELETE FROM t;\n"}]}},
+        {"id": 5, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": good}, "context": {"diagnostics": [], "only": ["refactor"]},
+            "range": {"start": {"line": 5, "character": 0}, "end": {"line": 0, "character": 0}}}},
+        {"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": "weird:%%%", "languageId": "sql", "version": 1, "text": "\x00\x00 SELECT $$"}}},
+        {"id": 6, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": good}, "position": {"line": 100000, "character": 100000}}},
+    ]:
+        srv.send(m)
+    replies = {}
+
+    def answered(f) -> bool:
+        if "id" in f:
+            replies[f["id"]] = f
+        return {5, 6} <= set(replies)
+
+    frames = srv.until(answered)
+    srv.send({"id": 9, "method": "shutdown"})
+    frames += srv.until(lambda f: f.get("id") == 9)
+    srv.send({"method": "exit"})
+    assert srv.proc.wait(timeout=TIMEOUT) == 0
+    err = srv.proc.stderr.read().decode()
+    assert "Traceback" not in err, err
+    assert replies[2]["error"]["code"] == -32601
+    assert replies[3]["result"] == [] and replies[5]["result"] == [] and replies[6]["result"] is None, replies
+    # the document was linted at its last version (the code action request waited for it)
+    pubs = [f["params"] for f in frames if f.get("method") == "textDocument/publishDiagnostics"
+            and f["params"]["uri"] == good]
+    assert pubs[-1]["version"] == 4 and [d["code"] for d in pubs[-1]["diagnostics"]] == ["delete-without-where"]
+
+
 def test_missing_pygls_is_a_clear_message_not_a_traceback(tmp_path):
     code = ("import sys; sys.modules['pygls'] = None; sys.modules['pygls.lsp.server'] = None\n"
             "from pglint.cli import main\nsys.exit(main(['server']))\n")

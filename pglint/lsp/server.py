@@ -338,25 +338,24 @@ def create_server(debounce: float = DEBOUNCE) -> PglintServer:
 
 
 class _Formatter(logging.Formatter):
-    """One line per message on stderr; tracebacks only with PGLINT_DEBUG=1."""
-
-    def formatException(self, ei) -> str:  # noqa: N802
-        if os.environ.get("PGLINT_DEBUG"):
-            return super().formatException(ei)
-        return ""
+    """One line per message on stderr (pygls puts tracebacks inside some messages: they are
+    cut off); the whole record with PGLINT_DEBUG=1."""
 
     def format(self, record) -> str:
-        if not os.environ.get("PGLINT_DEBUG"):
-            record.exc_info = None
-            record.exc_text = None
-            record.stack_info = None
-        return super().format(record)
+        if os.environ.get("PGLINT_DEBUG"):
+            return super().format(record)
+        line = record.getMessage().split("\n", 1)[0]
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            text = str(exc).split("\n", 1)[0]
+            line += f" ({type(exc).__name__}{': ' + text if text else ''})"
+        return f"pglint server: {record.levelname.lower()}: {line}"
 
 
 def serve() -> int:
     """Run the server on stdin/stdout until the client says exit (or goes away)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter("pglint server: %(levelname)s: %(message)s"))
+    handler.setFormatter(_Formatter("pglint server: %(levelname)s: %(message)s"))  # the format: PGLINT_DEBUG
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if os.environ.get("PGLINT_DEBUG") else logging.WARNING)
