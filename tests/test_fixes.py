@@ -325,3 +325,20 @@ def test_select_star_in_a_plain_query_join_lists_the_table_columns(tmp_path):
     assert join["fix"]["applicability"] == DISPLAY_ONLY
     assert single["help"].endswith("today it expands to: id, user_id, total.")
     assert single["fix"]["applicability"] == "unsafe" and single["fix"]["edits"][0]["text"] == "id, user_id, total"
+
+
+def test_add_ignore_on_a_line_shared_with_another_statement(tmp_path):
+    """A comment above the line would silence the first statement, not the second: the
+    line is broken before the statement with findings."""
+    d = tmp_path / "db"
+    d.mkdir()
+    f = d / "m.sql"
+    f.write_text("SELECT 1; CREATE INDEX i ON t (a);\n")
+    p = subprocess.run([pglint_path(), "--no-cache", "--isolated", "--add-ignore", "db"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0 and "Traceback" not in p.stderr
+    assert f.read_text() == ("SELECT 1;\n-- pglint: ignore[index-not-concurrent, lock-timeout-missing] TODO: give "
+                             "the reason\nCREATE INDEX i ON t (a);\n")
+    p = subprocess.run([pglint_path(), "--no-cache", "--isolated", "--format", "concise", "db"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stdout

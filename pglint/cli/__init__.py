@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     from .check import check  # noqa: F401  (registers the command)
     from .health import health  # noqa: F401
     from .rules_cmd import rule, rules  # noqa: F401
+    from .server_cmd import server  # noqa: F401  (pglint server; pygls is imported only when it runs)
     from .trace_cmd import trace  # noqa: F401  (pglint trace; psycopg is imported only when it runs)
 
     try:

@@ -139,7 +139,7 @@ def diffs(rep: FixReport) -> str:
 
 # -- --add-ignore ----------------------------------------------------------------------------
 
-_NOT_SUPPRESSIBLE = {"unreadable-file", "unused-suppression"}
+NOT_SUPPRESSIBLE = frozenset({"unreadable-file", "unused-suppression"})  # an ignore comment cannot silence them
 
 
 def add_ignores(result) -> FixReport:
@@ -151,28 +151,33 @@ def add_ignores(result) -> FixReport:
         if fr.unreadable or path == "-" or not os.path.isfile(path):
             continue
         by_start: dict[int, list[str]] = {}
-        src = None
+        src = pf = None
         for d in fr.diagnostics:
-            if d.rule in _NOT_SUPPRESSIBLE or d.statement_start is None:
+            if d.rule in NOT_SUPPRESSIBLE or d.statement_start is None:
                 continue
             if src is None:
                 src, _ = read_input(Input(path, path))
                 if src is None:
                     break
-            at = _anchor(src, d.statement_start)
+                pf = parse_file(src)
+            at = suppression_anchor(src, d.statement_start, pf)
             names = by_start.setdefault(at, [])
             if d.rule not in names:
                 names.append(d.rule)
         if src is None or not by_start:
             continue
         text = src.text
-        nl = "\r\n" if "\r\n" in text else "\n"
         out = text
         for at in sorted(by_start, reverse=True):
             ls = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
-            indent = text[ls:at] if not text[ls:at].strip() else ""
-            line = f"{indent}-- pglint: ignore[{', '.join(sorted(by_start[at]))}] TODO: give the reason{nl}"
-            out = out[:ls] + line + out[ls:]
+            if text[ls:at].strip():
+                # code before the statement on its line: a comment above the line would
+                # silence that code's statement, so the line is broken before this one
+                start, end, line = ignore_comment_own_line(text, at, by_start[at])
+                out = out[:start] + line + out[end:]
+            else:
+                ls, line = ignore_comment_insertion(text, at, by_start[at])
+                out = out[:ls] + line + out[ls:]
         rep.original[path] = text
         rep.fixed[path] = out
         rep.bom[path] = src.had_bom
@@ -180,10 +185,39 @@ def add_ignores(result) -> FixReport:
     return rep
 
 
-def _anchor(src: SourceText, start: int) -> int:
+IGNORE_REASON = "TODO: give the reason"
+
+
+def ignore_comment_insertion(text: str, at: int, rules) -> tuple[int, str]:
+    """Where and what to insert for a ``-- pglint: ignore[rules]`` comment above the
+    statement starting at ``at`` (an offset from ``suppression_anchor``): the start of its line, and a
+    whole line with the statement's indentation and the file's line ending. Shared by
+    --add-ignore and the language server's "ignore for this statement" action."""
+    nl = "\r\n" if "\r\n" in text else "\n"
+    ls = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+    indent = text[ls:at] if not text[ls:at].strip() else ""
+    return ls, f"{indent}-- pglint: ignore[{', '.join(sorted(rules))}] {IGNORE_REASON}{nl}"
+
+
+def ignore_comment_own_line(text: str, at: int, rules) -> tuple[int, int, str]:
+    """For a statement that shares its line with code before it (``SELECT 1; CREATE INDEX
+    ...``), where a comment above the line would apply to the first statement instead: an
+    edit (start, end, text) breaking the line before the statement and putting the comment
+    on a line of its own there. Used by the language server when the usual place does not
+    reach the statement."""
+    nl = "\r\n" if "\r\n" in text else "\n"
+    ws = at
+    while ws > 0 and text[ws - 1] in " \t":
+        ws -= 1
+    return ws, at, f"{nl}-- pglint: ignore[{', '.join(sorted(rules))}] {IGNORE_REASON}{nl}"
+
+
+def suppression_anchor(src: SourceText, start: int, pf=None) -> int:
     """Where the comment goes: the statement's own line, unless the statement sits in a
-    '...'-quoted function body (comments there are not read): then its enclosing statement."""
-    pf = parse_file(src)
+    '...'-quoted function body (comments there are not read): then its enclosing statement.
+    ``pf``: the file parsed already (parsed here otherwise)."""
+    if pf is None:
+        pf = parse_file(src)
     for s in pf.statements:
         b = s.body
         if b is not None and b[2] and b[0] <= start < b[1]:
