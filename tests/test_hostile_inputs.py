@@ -87,8 +87,22 @@ def check_spans(src: SourceText) -> None:
             assert not seg.endswith(";"), seg[-80:]
         else:
             assert s.parent.start <= s.start and s.end <= s.parent.end
+        if not s.unit.single_quoted:
+            last_token_ends_the_span(seg)
     for p in pf.errors:
         assert 0 <= p.start <= p.end <= n and 0 <= p.offset <= n, (p.start, p.end, p.offset, n)
+
+
+def last_token_ends_the_span(seg: str) -> None:
+    """The span ends with the statement's last token: not with a comment after it."""
+    from pglast.parser import scan
+
+    try:
+        tokens = scan(seg)
+    except Exception:  # noqa: BLE001 - text pglast cannot scan: nothing to compare
+        return
+    if tokens:
+        assert tokens[-1].name not in ("SQL_COMMENT", "C_COMMENT") and tokens[-1].end + 1 == len(seg), seg[-80:]
 
 
 def test_seeds_come_from_the_corpus(corpus):
@@ -169,3 +183,42 @@ def test_each_mutation_kind_on_its_own(tmp_path):
             files[f"{k:02d}_{j:02d}_{kind}.sql"] = data
     doc = check_files(tmp_path, files, "--no-history")
     assert doc["summary"]["unreadable_files"] >= 2  # the NUL and invalid UTF-8 ones, at least
+
+
+# -- span defects found by the fuzz target (pglint/source/spans.py) -------------------------------
+
+@pytest.mark.parametrize("text", [
+    "SELECT 1\n-- the end;",  # the last statement, unterminated, then a comment holding a semicolon
+    "SELECT 1 -- c\n; SELECT 2;",  # a comment before the semicolon
+    "SELECT 'é' /* tail */ ;",
+    "SELECT 1;\n/* lead */ SELECT 2 /* tail */;",
+    "DO $$ BEGIN DELETE FROM t -- c\n; END $$;",
+    "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ DELETE FROM t /* c */ ; SELECT 1 -- x\n$$;",
+])
+def test_spans_end_at_the_last_token_on_both_parsing_paths(text):
+    """The whole-file parse (no psql syntax) and the lexer path give the same spans, and
+    neither counts a trailing comment as part of the statement."""
+    fast = parse_file(SourceText("x.sql", text))
+    lexed = parse_file(SourceText("x.sql", text), force_lexer=True)
+    spans = [(s.start, s.end) for s in fast.all_statements()]
+    assert spans == [(s.start, s.end) for s in lexed.all_statements()]
+    for s in fast.all_statements():
+        last_token_ends_the_span(fast.sql[s.start:s.end])
+
+
+def test_begin_atomic_statements_have_their_own_spans():
+    text = ("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC\n"
+            "  SELECT CASE WHEN 1 > 0 THEN (11 + 22) END;\n  DELETE FROM t WHERE a = 1 -- x\n;\nEND;")
+    pf = parse_file(SourceText("x.sql", text))
+    assert [pf.sql[s.start:s.end] for s in pf.all_statements()][1:] == [
+        "SELECT CASE WHEN 1 > 0 THEN (11 + 22) END", "DELETE FROM t WHERE a = 1"]
+
+
+def test_fix_at_the_end_of_a_statement_followed_by_a_comment(tmp_path):
+    """The NOT VALID fix goes after the statement's last token, not into the comment after it."""
+    f = tmp_path / "m.sql"
+    f.write_text("SET lock_timeout = '1s';\nALTER TABLE t ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES u (id)\n"
+                 "-- trailing comment\n")
+    rc, out, err = cli("--isolated", "--no-cache", "--diff", "--unsafe-fixes", str(f))
+    assert "not applied" not in err, err
+    assert "+ALTER TABLE t ADD CONSTRAINT c FOREIGN KEY (a) REFERENCES u (id) NOT VALID;" in out
