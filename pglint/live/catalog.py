@@ -129,6 +129,7 @@ class Snapshot:
     block_size: int = 8192
     skipped: list[Skipped] = field(default_factory=list)  # parts that could not be read
     oids: dict[Key, int] = field(default_factory=dict)
+    user_code: object = None  # usercode.UserCode; None when the catalog could not be read
 
     @property
     def pg_version(self) -> tuple[int, ...]:
@@ -203,6 +204,9 @@ def load(session: Session, texts=(), all_details: bool = False) -> Snapshot:
     try:
         with session.transaction("reading the catalog"):
             _load_catalog(session, snap)
+            from . import usercode
+
+            snap.user_code = usercode.load(session, snap.oids)
     except Skipped as exc:
         snap.skipped.append(exc)
         return snap

@@ -297,6 +297,23 @@ class LivePass:
         except safety.Refused as exc:
             self.notes.append(f"statement at line {line} not EXPLAINed: {exc}")
             return
+        # functions of the database's own that PostgreSQL may run while planning (IMMUTABLE and
+        # STABLE ones) or executing (all): what they do outside the read-only transaction
+        # (dblink, advisory locks, ...) would not be rolled back (usercode.py)
+        uc = self.snap.user_code
+        if uc is None:
+            self.notes.append(f"statement at line {line} not EXPLAINed: the catalog could not be read, so pglint "
+                              "cannot tell which functions planning it would run")
+            return
+        written = [ctx.schema.rv_key(s.node["relation"])] if s.type != "SelectStmt" and s.node.get("relation") else []
+        user = uc.reached(q.functions, q.operators, refs, written, q.casts)
+        at_plan = sorted({n for n, v in user if v in ("i", "s")})
+        if at_plan:
+            self.notes.append(
+                f"statement at line {line} not EXPLAINed: it may run {', '.join(n + '()' for n in at_plan)}, "
+                "user-defined and declared IMMUTABLE or STABLE, which PostgreSQL may execute while planning; what "
+                "such a function does outside the read-only transaction (dblink, advisory locks ...) is not undone")
+            return
         self.queries += 1
         if self.pss is None and "hot-query" in self.enabled:
             self.pss = pss_mod.load(self.session)  # before any EXPLAIN ANALYZE changes the statistics
@@ -304,6 +321,7 @@ class LivePass:
         analyze = self.analyze and q.read_only and not q.params
         if self.analyze and q.read_only and not q.params:
             vol = safety.volatile_calls(q, self.snap.volatility)
+            vol += [n for n in dict.fromkeys(n for n, _ in user) if n not in vol]
             if vol:
                 analyze = False
                 self._report(ctx, "live-skipped",

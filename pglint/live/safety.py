@@ -42,6 +42,8 @@ class Query:
     read_only: bool = True  # nothing in it writes or locks rows
     not_read_only: str | None = None  # why not
     functions: tuple[str, ...] = ()  # names of the functions it calls (lower case, unqualified)
+    operators: tuple[str, ...] = ()  # operators it uses (BETWEEN as >= and <=, IN and DISTINCT as =)
+    casts: tuple[str, ...] = ()  # type names it casts to (lower case, unqualified)
 
     @property
     def fingerprint(self) -> str | None:
@@ -87,6 +89,8 @@ def vet(text: str) -> Query:
     q = Query(text, typ, node)
     max_param = 0
     funcs: list[str] = []
+    ops: list[str] = []
+    casts: list[str] = []
     why = None
     if typ != "SelectStmt":
         why = f"it is an {typ[:-4].upper()}"
@@ -104,8 +108,23 @@ def vet(text: str) -> Query:
             parts = strings(f.get("funcname"))
             if parts:
                 funcs.append(parts[-1].lower())
+        elif t == "A_Expr":
+            parts = strings(f.get("name"))
+            kind = f.get("kind") or ""
+            if "BETWEEN" in kind:
+                ops += [">=", "<="]
+            elif "DISTINCT" in kind or kind == "AEXPR_NULLIF":
+                ops.append("=")
+            elif parts:
+                ops.append(parts[-1])
+        elif t == "TypeCast":
+            parts = strings((f.get("typeName") or {}).get("names"))
+            if parts:
+                casts.append(parts[-1].lower())
     q.params = max_param
     q.functions = tuple(dict.fromkeys(funcs))
+    q.operators = tuple(dict.fromkeys(ops))
+    q.casts = tuple(dict.fromkeys(casts))
     q.read_only = why is None
     q.not_read_only = why
     return q

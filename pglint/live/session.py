@@ -139,6 +139,7 @@ class Session:
                 f"SET LOCAL idle_in_transaction_session_timeout = {idle}"
             )
         self.in_transaction = True
+        done = False
         try:
             with self._errors(what):
                 ro = self.conn.execute("SELECT current_setting('transaction_read_only')").fetchone()[0]
@@ -146,12 +147,15 @@ class Session:
                 raise LiveError("the live session is not read-only; refusing to go on")
             with self._errors(what):
                 yield self
+            done = True
         finally:
             self.in_transaction = False
             try:
                 self.conn.execute("ROLLBACK")
             except psycopg.Error as exc:
-                if self.conn.broken or self.conn.closed:
+                # when an error is on its way out already (say, the server ended the session
+                # while it ran), it is the one to report, not this ROLLBACK's "connection is closed"
+                if done and (self.conn.broken or self.conn.closed):
                     raise LiveError(f"lost the connection to {self.display}: {_reason(exc, self.hidden)}") from None
             self._forget_prepared()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pglast import parser as _pg
 
 from .lexer import Marker, compile_placeholders, lex, substitute_placeholders
+from .spans import atomic_spans, trim_trailing_comment
 from .statement import DO, FUNCTION, ParseUnit, Statement, SyntaxProblem
 from .text import SourceText, asciify
 
@@ -240,7 +241,7 @@ class _Builder:
             start = unit.offset(loc)
             end = unit.offset(loc + ln) if ln else unit.base + len(unit.text)
             start = _lstrip_start(sql, start, end)
-            end = _rstrip_end(sql, start, end)
+            end = trim_trailing_comment(sql, start, _rstrip_end(sql, start, end))
             self.statements.append(Statement(self.index, start, end, typ, None, unit, json_text=piece))
             self.index += 1
 
@@ -406,7 +407,7 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
     origin = DO if s.type == "DoStmt" else FUNCTION
     lang, body, d = _body(s)
     if s.type == "CreateFunctionStmt" and s.node.get("sql_body"):
-        _embed_atomic(s)
+        _embed_atomic(s, pf.sql)
         return
     if body is None or d is None or lang not in ("plpgsql", "sql"):
         return
@@ -521,20 +522,26 @@ def _add_embedded(pf, parent: Statement, unit: ParseUnit, js: str, origin: str) 
         end = max(start, min(end, parent.end))
         start = _lstrip_start(pf.sql, start, end)
         end = _rstrip_end(pf.sql, start, end)
+        if not unit.single_quoted:  # the body's text is the file's: its comments can be told apart
+            end = trim_trailing_comment(pf.sql, start, end)
         e = Statement(-1, start, end, m.group(1), None, unit, origin, parent, parent.rollback, parent.section, piece)
         parent.embedded.append(e)
 
 
-def _embed_atomic(s: Statement) -> None:
+def _embed_atomic(s: Statement, sql: str) -> None:
     """SQL-standard bodies (BEGIN ATOMIC ... END) are already in the tree."""
     outer = s.node.get("sql_body", {}).get("List", {}).get("items", ())
-    for lst in outer:
-        for item in lst.get("List", {}).get("items", ()):
-            ((typ, node),) = item.items()
+    items = [it for lst in outer for it in lst.get("List", {}).get("items", ())]
+    spans = atomic_spans(sql, s.start, s.end, len(items)) if items else None  # spans.py
+    for k, item in enumerate(items):
+        ((typ, node),) = item.items()
+        if spans is not None:
+            start, end = spans[k]
+        else:
             loc = _first_location(node)
-            start = s.offset(loc) if loc is not None else s.start
-            e = Statement(-1, start, s.end, typ, node, s.unit, FUNCTION, s, s.rollback, s.section)
-            s.embedded.append(e)
+            start, end = (s.offset(loc) if loc is not None else s.start), s.end
+        e = Statement(-1, start, end, typ, node, s.unit, FUNCTION, s, s.rollback, s.section)
+        s.embedded.append(e)
 
 
 def _first_location(node) -> int | None:

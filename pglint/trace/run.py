@@ -70,7 +70,8 @@ def run_trace(paths: list[str], settings, *, dsn: str | None = None, pg_bin: str
     try:
         _run(units, opts, result, dsn, pg_bin, seed_rows, progress)
     except psycopg.OperationalError as exc:  # the server went away, or cannot be reached
-        raise ClusterError(f"lost the connection to PostgreSQL: {mask_secrets(str(exc).strip(), dsn)}") from None
+        left = "".join(f"; {n}" for n in result.notes if "scratch database" in n)  # what could not be cleaned up
+        raise ClusterError(f"lost the connection to PostgreSQL: {mask_secrets(str(exc).strip(), dsn)}{left}") from None
     result.elapsed = time.perf_counter() - started
     return result
 
@@ -80,22 +81,34 @@ def _run(units, opts, result: TraceResult, dsn, pg_bin, seed_rows, progress) -> 
     from .server import Server
     from .tracer import Tracer
 
-    with Server(dsn, pg_bin) as server:
-        result.server = server.description
-        major, minor = server.version
-        result.server_version = f"{major}.{minor}"
-        for unit in units:
-            name, conninfo = server.create_database()
-            try:
-                tracer = Tracer(conninfo, opts, seed_rows=seed_rows, server_wide_ok=dsn is None, progress=progress)
+    server = Server(dsn, pg_bin)
+    try:
+        with server:
+            result.server = server.description
+            major, minor = server.version
+            result.server_version = f"{major}.{minor}"
+            for unit in units:
+                before = server.shared_state() if dsn else None
+                name, conninfo = server.create_database()
                 try:
-                    files = tracer.run_unit(unit)
-                    result.notes.extend(tracer.seed_notes)
+                    tracer = Tracer(conninfo, opts, seed_rows=seed_rows, server_wide_ok=dsn is None, progress=progress)
+                    try:
+                        files = tracer.run_unit(unit)
+                        result.notes.extend(tracer.seed_notes)
+                    finally:
+                        tracer.close()
                 finally:
-                    tracer.close()
-            finally:
-                server.drop_database(name)
-            for ft in files:
-                result.files.append(ft)
-                result.diagnostics.extend(file_diagnostics(ft, opts))
-        result.notes.extend(server.notes)
+                    server.drop_database(name)
+                if before is not None:  # dynamic SQL can escape the static screening (sandbox.py): say so
+                    after = server.shared_state()
+                    if after != before:
+                        from .sandbox import describe_change
+
+                        where = files[0].path if len(files) == 1 else f"the history of {unit.inputs[0].path}"
+                        result.notes.append(f"{where} changed the server outside its scratch database (dynamic SQL "
+                                            f"trace could not screen): {describe_change(before, after)}")
+                for ft in files:
+                    result.files.append(ft)
+                    result.diagnostics.extend(file_diagnostics(ft, opts))
+    finally:  # also when the server went away: the scratch databases it could not drop
+        result.notes.extend(n for n in server.notes if n not in result.notes)

@@ -42,7 +42,8 @@ def mask_secrets(text: str, dsn: str | None) -> str:
             text = text.replace(str(pw), "***")
     text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text, flags=re.I)
     text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
-    return text
+    # libpq's messages run over several tab-indented lines: one line, as live mode prints them
+    return "; ".join(ln.strip() for ln in text.splitlines() if ln.strip())
 
 
 class Server:
@@ -115,10 +116,24 @@ class Server:
             with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=15) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
         except psycopg.Error as exc:
-            self.databases.remove(name)
-            raise ClusterError(f"cannot create a scratch database ({mask_secrets(str(exc).strip(), self.dsn)}); "
-                               "trace needs a role with CREATEDB") from None
+            state = getattr(exc, "sqlstate", None)
+            if state is not None:  # refused by the server: nothing was created
+                self.databases.remove(name)
+            hint = {"42501": "; trace needs a role with CREATEDB",
+                    "25006": "; the server is read-only (a hot standby, or default_transaction_read_only): "
+                             "trace needs a primary it may create a database on"}.get(state or "", "")
+            raise ClusterError(f"cannot create a scratch database ({mask_secrets(str(exc).strip(), self.dsn)})"
+                               f"{hint}") from None
         return name, make_conninfo(self.admin_dsn, dbname=name)
+
+    def shared_state(self) -> set[str]:
+        """The server's shared catalogs (roles, databases, ...), to see what a history changed
+        outside its scratch database (sandbox.py)."""
+        psycopg = _psycopg()
+        from .sandbox import shared_state
+
+        with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=15) as conn:
+            return shared_state(conn)
 
     def drop_database(self, name: str) -> None:
         """Drop a scratch database this run created (and only those)."""

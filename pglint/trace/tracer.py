@@ -37,7 +37,7 @@ from ..model.schema import SchemaModel, object_names
 from ..source.files import read_input
 from ..source.layouts import FORWARD, REPEATABLE
 from ..source.text import SourceText
-from . import catalog
+from . import catalog, sandbox
 from .catalog import Rel, TableShape
 from .compare import Comparison, compare
 
@@ -57,12 +57,7 @@ NOT_OBSERVED = "not observed (it ran outside a transaction)"
 # statements PostgreSQL refuses inside a transaction block (SQLSTATE 25001 catches the rest)
 _OUTSIDE_TYPES = frozenset({"CreatedbStmt", "DropdbStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
                             "AlterSystemStmt"})
-# statements that act on the whole server, not only the scratch database: not run with --dsn
-_SERVER_WIDE = frozenset({"CreatedbStmt", "DropdbStmt", "AlterDatabaseStmt", "AlterDatabaseSetStmt",
-                          "AlterDatabaseRefreshCollStmt", "CreateTableSpaceStmt", "DropTableSpaceStmt",
-                          "AlterTableSpaceOptionsStmt", "AlterSystemStmt", "CreateRoleStmt", "AlterRoleStmt",
-                          "AlterRoleSetStmt", "DropRoleStmt", "CreateSubscriptionStmt", "DropSubscriptionStmt",
-                          "AlterSubscriptionStmt"})
+# statements that act on the whole server or outside the cluster: sandbox.py
 _COPY_END = re.compile(r"^\\\.[ \t]*(?:\r\n|\r|\n|$)", re.M)
 _UTC_ZONES = frozenset(z.lower() for z in (
     "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal",
@@ -276,6 +271,13 @@ class Tracer:
         else:
             existing = frozenset()
         items = [i for i in self._items(pf) if not i.rollback]
+        embedded: dict[int, list] = {}  # top-level statement -> the statements in its bodies
+        for st in pf.all_statements():
+            top = st.parent
+            while top is not None and top.parent is not None:
+                top = top.parent
+            if top is not None:
+                embedded.setdefault(id(top), []).append(st)
         # as the linter reads it (concurrently-in-transaction): a section or file of one
         # statement is sent alone, without the tool's transaction block
         per_section: dict[int, int] = {}
@@ -294,9 +296,12 @@ class Tracer:
                     self.held = {}
             text = pf.sql[item.start:item.end]
             typ = item.stmt.type if item.stmt is not None else ""
-            if not self.server_wide_ok and typ in _SERVER_WIDE:
-                ft.notes.append(f"line {src.position(item.start)[0]}: not run: a {_words(typ)} statement changes the "
-                                "whole server, not only the scratch database (it runs with the embedded cluster)")
+            why = sandbox.refusal(item.stmt, embedded.get(id(item.stmt), ()), not self.server_wide_ok) \
+                if item.stmt is not None else None
+            if why is not None:  # it would write outside the scratch database or cluster (sandbox.py)
+                local = self.server_wide_ok or sandbox.refusal(item.stmt, embedded.get(id(item.stmt), ()), False)
+                ft.notes.append(f"line {src.position(item.start)[0]}: not run: {why}"
+                                + ("" if local else " (it runs with the embedded cluster)"))
                 continue
             if traced:
                 ts = self._trace(ft, src, pf, item, text, typ, effects.get(item.start), existing)
@@ -639,10 +644,6 @@ _MODE_RANK = {m.pg_name: int(m) for m in Lock}
 
 def _lock_order(lt: LockTaken):
     return (lt.kind not in catalog.TABLE_KINDS, lt.relation, -_MODE_RANK.get(lt.mode, 0))
-
-
-def _words(typ: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", typ.removesuffix("Stmt")).upper()
 
 
 def _no_transaction_directive(pf) -> bool:
