@@ -125,11 +125,12 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
 
 def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: str | None = None,
                 file_index: int = 0, schema: SchemaModel | None = None, rollback: bool = False,
-                parsed: ParsedFile | None = None, final_schema: SchemaModel | None = None,
+                parsed: ParsedFile | None = None, final_schema=None,
                 complete_history: bool = False) -> FileResult:
     """Lint one file. ``schema``: the model before the file (earlier migrations, baseline);
     ``final_schema``: the model at the end of the whole history (for checks such as
-    unindexed-foreign-key that care about what exists in the end); ``complete_history``:
+    unindexed-foreign-key that care about what exists in the end), or a function that builds
+    it, called when a rule first asks; ``complete_history``:
     every earlier migration (or a baseline) is known, so an unknown object is suspicious."""
     path = path or source.path
     if parsed is None:

@@ -4,6 +4,7 @@ far, the schema model, the target PostgreSQL version, and ``report()``."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..model.facts import SchemaFacts
 from ..model.locks import Lock, LockEffect, statement_effects
@@ -56,8 +57,9 @@ class FileContext(SchemaFacts):
         self.held: list[tuple[LockEffect, Statement]] = []  # locks held in the open transaction
         self.section = 0
         self.section_tx: dict[int, bool] = {0: assume_tx}
-        # the model at the end of the history (None: the file is all there is)
-        self.final_schema: SchemaModel | None = None
+        # the model at the end of the history (None: the file is all there is), or a function
+        # that builds it: it is built on first use (most units never need it)
+        self._final: SchemaModel | Callable[[], SchemaModel] | None = None
         # every earlier migration or a baseline is known: unknown objects are suspicious
         self.complete_history = False
         self.before_rollback: SchemaModel | None = None  # model saved when a rollback part starts
@@ -67,6 +69,16 @@ class FileContext(SchemaFacts):
         self.rule: Rule | None = None
         self.ancestors: list = []
         self._effects: list[LockEffect] | None = None
+
+    @property
+    def final_schema(self) -> SchemaModel | None:
+        if callable(self._final):
+            self._final = self._final()
+        return self._final
+
+    @final_schema.setter
+    def final_schema(self, value: SchemaModel | Callable[[], SchemaModel] | None) -> None:
+        self._final = value
 
     def _initial_session(self) -> dict[str, str]:
         out = {}

@@ -233,10 +233,17 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
         loaded.append((src, problem, pf))
     final = None
     if FINAL_SCHEMA_RULES & opts.enabled:
-        final = _start_model() or SchemaModel()
-        for k, (e, (src, _, pf)) in enumerate(zip(entries, loaded)):
-            if src is not None and e.kind in (FORWARD, "repeatable"):
-                replay(src, opts, final, k, pf)
+        # the model at the end of the history, built (a second replay) only when a rule asks
+        built: list[SchemaModel] = []
+
+        def final() -> SchemaModel:
+            if not built:
+                model = _start_model() or SchemaModel()
+                for k, (e, (src, _, pf)) in enumerate(zip(entries, loaded)):
+                    if src is not None and e.kind in (FORWARD, "repeatable"):
+                        replay(src, opts, model, k, pf)
+                built.append(model)
+            return built[0]
     base = _start_model()
     model = base or SchemaModel()
     # the history is whole when a baseline gives what came before, or when the layout is a
