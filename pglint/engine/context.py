@@ -12,13 +12,14 @@ from ..model.nodes import relation_name
 from ..model.schema import Key, Origin, SchemaModel
 from ..model.session import SessionState
 from ..model.transactions import TransactionTracker, TxInfo
+from ..source.lexer import IDENT_CONT_DOLLAR
 from ..source.parsing import ParsedFile
 from ..source.statement import Statement
 from ..source.text import SourceText
 from .diagnostics import Diagnostic, Fix
 from .registry import Rule
 
-_TOKEN = re.compile(r'"(?:[^"]|"")*"(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*|[\w$\x80-\U0010ffff]+(?:\.(?:"(?:[^"]|"")*"|[\w$\x80-\U0010ffff]+))*|\S')
+_TOKEN = re.compile(rf'"(?:[^"]|"")*"(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*|{IDENT_CONT_DOLLAR}+(?:\.(?:"(?:[^"]|"")*"|{IDENT_CONT_DOLLAR}+))*|\S')
 
 # statement types whose locks never exceed ROW EXCLUSIVE: not tracked as held locks
 _LIGHT = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt",

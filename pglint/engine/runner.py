@@ -410,8 +410,8 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     if changed is not None:
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
     if history:
-        named = [i for i in inputs if i.real is not None and not any(
-            os.path.isdir(p) and _under(i.path, p) for p in paths)]
+        walked = [p for p in paths if os.path.isdir(p)]  # once: thousands of named files are common
+        named = [i for i in inputs if i.real is not None and not any(_under(i.path, d) for d in walked)]
         if named:
             if report is None:
                 report = {i.path for i in inputs}

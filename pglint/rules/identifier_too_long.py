@@ -3,6 +3,7 @@ import re
 from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
+from ..source.lexer import IDENT_CONT_DOLLAR, IDENT_START
 from ._common import report, substituted_spans
 
 RULE = Rule(
@@ -16,7 +17,7 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # cheap pre-filter: a name over 63 bytes lies inside a whitespace-separated word of as many
 # bytes (str.split runs at C speed; a regex over the whole file costs 40 ns a character),
 # unless it is a quoted name with spaces, which starts with '"' (a fast literal search)
-_WORD = re.compile(r'[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]*')
+_WORD = re.compile(IDENT_START + IDENT_CONT_DOLLAR + "*")
 _QUOTED = re.compile(r'"(?:[^"\n]|""){21,}"')
 
 

@@ -18,13 +18,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+# Identifier characters (PostgreSQL's scanner: a letter, _ or any non-ASCII character to start,
+# then also digits, and $ inside a plain identifier). Written as negated ASCII classes: the
+# same sets as [A-Za-z_\x80-\U0010ffff] and [\w$\x80-\U0010ffff] (tests/test_identifier_chars.py
+# checks every code point), which cost re 6-8 ms each to compile at every start.
+IDENT_START = r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]"
+IDENT_CONT = r"[^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"
+IDENT_CONT_DOLLAR = r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]"
+DOLLAR_TAG = rf"\$(?:{IDENT_START}{IDENT_CONT}*)?\$"
+
 # Things the lexer must look at; everything else is skipped by the regex engine.
 _SPECIAL = re.compile(r"--|/\*|['\"$;()\\:]")
 _BLOCK_COMMENT_PART = re.compile(r"/\*|\*/")
 _SQUOTE_BODY = re.compile(r"(?:[^']|'')*'", re.S)
 _ESTRING_BODY = re.compile(r"(?:[^'\\]|\\.|'')*'", re.S)
 _DQUOTE_BODY = re.compile(r'(?:[^"]|"")*"', re.S)
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][\w\x80-\U0010ffff]*)?\$")
+_DOLLAR_TAG = re.compile(DOLLAR_TAG)
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _PSQL_VAR = re.compile(r":(?:'[A-Za-z_][\w]*'|\"[A-Za-z_][\w]*\"|[A-Za-z_][\w]*|\{\?[A-Za-z_][\w]*\})")
 _META_NAME = re.compile(r"\\([A-Za-z]+|[^\sA-Za-z])")
@@ -42,7 +51,7 @@ _MARKER = re.compile(
 _SENDING_META = frozenset(
     {"g", "gx", "gset", "gexec", "gdesc", "gp", "crosstabview", "watch", "sendpipeline"}
 )
-_IDENT_CHAR = re.compile(r"[\w$\x80-\U0010ffff]")
+_IDENT_CHAR = re.compile(IDENT_CONT_DOLLAR)
 
 # Placeholders substituted by the tools that run the files, everywhere in the text
 # (also inside strings and function bodies): Flyway/Eugene ``${name}``, Go templates

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pglast import parser as _pg
 
-from .lexer import Marker, compile_placeholders, lex, substitute_placeholders
+from .lexer import DOLLAR_TAG, Marker, compile_placeholders, lex, substitute_placeholders
 from .spans import atomic_spans, trim_trailing_comment
 from .statement import DO, FUNCTION, ParseUnit, Statement, SyntaxProblem
 from .text import SourceText, asciify
@@ -52,7 +52,7 @@ def _needs_lexer(text: str) -> bool:
 
 
 _NEAR = re.compile(r'at or near "([^"]+)"')
-_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][\w\x80-\U0010ffff]*)?\$")
+_DOLLAR_TAG = re.compile(DOLLAR_TAG)
 
 _DEFAULT_PATTERNS = None
 
