@@ -27,3 +27,22 @@ def test_dollar_tags():
         assert tag.fullmatch(good), good
     for bad in ("$1$", "$a-b$", "$a b$", "$a$b$"):
         assert not tag.fullmatch(bad), bad
+
+
+def test_placeholder_names_are_put_back_by_whole_word(tmp_path):
+    """A psql variable inside a message's name is shown as written, and a stand-in never
+    changes part of a longer word (':noted' once turned 'last_noted_at' into 'last:noted_at')."""
+    import json
+    import subprocess
+
+    from conftest import pglint_path
+
+    f = tmp_path / "m.sql"
+    f.write_text("CREATE TABLE :tbl (id bigint PRIMARY KEY, noted timestamp);\n"
+                 "CREATE TABLE posts (id bigint PRIMARY KEY, last_noted_at timestamp);\n"
+                 "SELECT :noted;\n")
+    p = subprocess.run([pglint_path(), "--isolated", "--no-cache", "--format", "json", str(f)],
+                       capture_output=True, text=True)
+    msgs = [d["message"] for d in json.loads(p.stdout)["diagnostics"] if d["rule"] == "timestamp-without-time-zone"]
+    assert any(m.startswith(":tbl.noted ") for m in msgs), msgs
+    assert any(m.startswith("posts.last_noted_at ") for m in msgs), msgs

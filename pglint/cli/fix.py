@@ -16,7 +16,7 @@ from ..engine.diagnostics import Diagnostic
 from ..engine.fixes import MAX_ROUNDS, apply_edits, choose, unified_diff
 from ..source.files import Input, read_input
 from ..source.parsing import parse_file
-from ..source.text import SourceText
+from ..source.text import SourceText, line_start
 
 
 @dataclass
@@ -169,7 +169,7 @@ def add_ignores(result) -> FixReport:
         text = src.text
         out = text
         for at in sorted(by_start, reverse=True):
-            ls = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+            ls = line_start(text, at)
             if text[ls:at].strip():
                 # code before the statement on its line: a comment above the line would
                 # silence that code's statement, so the line is broken before this one
@@ -194,7 +194,7 @@ def ignore_comment_insertion(text: str, at: int, rules) -> tuple[int, str]:
     whole line with the statement's indentation and the file's line ending. Shared by
     --add-ignore and the language server's "ignore for this statement" action."""
     nl = "\r\n" if "\r\n" in text else "\n"
-    ls = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+    ls = line_start(text, at)
     indent = text[ls:at] if not text[ls:at].strip() else ""
     return ls, f"{indent}-- pglint: ignore[{', '.join(sorted(rules))}] {IGNORE_REASON}{nl}"
 

@@ -90,6 +90,7 @@ def _shared(ctx) -> dict:
     return ctx.state.setdefault("_common", {})
 
 
+_WORD_RUN = re.compile(r"\w+")
 _PSQL_VAR = re.compile(r":(?:'[A-Za-z_]\w*'|\"[A-Za-z_]\w*\"|[A-Za-z_]\w*|\{\?[A-Za-z_]\w*\})")  # as psql reads them
 _DUMP_PREAMBLE = re.compile(r"SELECT pg_catalog\.set_config\('search_path', '', false\);")
 
@@ -142,10 +143,11 @@ def shown(ctx, name: str) -> str:
                 subs[sub] = orig
                 subs[sub.lower()] = orig  # the parser folds unquoted names to lower case
         sh["placeholders"] = subs
-    for k, v in subs.items():
-        if k and k in name:
-            name = name.replace(k, v)
-    return name
+    if not subs:
+        return name
+    # each stand-in is a whole word of the parsed text, and so of the name: look the name's
+    # words up (a loop over every placeholder of the file, per message, was quadratic)
+    return _WORD_RUN.sub(lambda m: subs.get(m.group(), m.group()), name)
 
 
 # What a statement makes appear under a name, for "the name is taken again later in the

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pglast import parser as _pg
 
 from ..engine.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix  # noqa: F401
+from ..source.text import line_start as _line_start
 
 # keywords that end a column's type in a column definition
 _CONSTRAINT_WORDS = frozenset({
@@ -95,13 +96,17 @@ def insert_before(offset: int, text: str) -> Edit:
 
 
 def newline(ctx) -> str:
-    """The file's line ending."""
-    return "\r\n" if "\r\n" in ctx.sql else "\n"
+    """The file's line ending (looked up once per file)."""
+    sh = ctx.state.setdefault("_fixes", {})
+    nl = sh.get("newline")
+    if nl is None:
+        nl = sh["newline"] = "\r\n" if "\r\n" in ctx.sql else "\n"
+    return nl
 
 
 def indent_at(ctx, offset: int) -> str:
     """Leading blanks of the line holding ``offset``."""
-    ls = max(ctx.sql.rfind("\n", 0, offset), ctx.sql.rfind("\r", 0, offset)) + 1
+    ls = _line_start(ctx.sql, offset)
     i = ls
     while i < len(ctx.sql) and ctx.sql[i] in " \t":
         i += 1
@@ -121,7 +126,7 @@ def statement_terminator_end(ctx) -> int:
 
 
 def line_start(ctx, offset: int) -> int:
-    return max(ctx.sql.rfind("\n", 0, offset), ctx.sql.rfind("\r", 0, offset)) + 1
+    return _line_start(ctx.sql, offset)
 
 
 def type_span(ctx, type_loc: int) -> tuple[int, int]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .text import line_start
+
 # Identifier characters (PostgreSQL's scanner: a letter, _ or any non-ASCII character to start,
 # then also digits, and $ inside a plain identifier). Written as negated ASCII classes: the
 # same sets as [A-Za-z_\x80-\U0010ffff] and [\w$\x80-\U0010ffff] (tests/test_identifier_chars.py
@@ -254,7 +256,7 @@ class _Lexer:
     def _maybe_marker(self, s: int, e: int) -> None:
         text = self.text
         # only comments that start a line are annotations
-        ls = max(text.rfind("\n", 0, s), text.rfind("\r", 0, s)) + 1
+        ls = line_start(text, s)
         if text[ls:s].strip():
             return
         m = _MARKER.match(text, s, e)

@@ -55,6 +55,15 @@ class ByteMap:
         return self._bytes_at[k] + (char_offset - self._chars_at[k])
 
 
+def line_start(text: str, offset: int) -> int:
+    """Where the line holding ``offset`` starts (after the last \\n, \\r or \\r\\n before it).
+    Looks back no further than the last \\n: an rfind of \\r over the whole text before
+    every offset made this quadratic in files without \\r."""
+    ls = text.rfind("\n", 0, offset) + 1
+    r = text.rfind("\r", ls, offset)
+    return r + 1 if r >= 0 else ls
+
+
 def asciify(text: str) -> str:
     """Replace every non-ASCII char by as many ``x`` as its UTF-8 length.
 
