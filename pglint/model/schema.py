@@ -67,6 +67,73 @@ class Index:
     expr_columns: tuple[str, ...] = ()  # columns read by expression elements and the predicate
 
 
+class IndexMap(dict):
+    """The model's indexes by key, also found by table: a DROP TABLE or DROP COLUMN and a
+    lookup of a table's indexes used to sweep every index of the model, which made a long
+    history (or one huge file) quadratic. Every change of the map goes through
+    __setitem__ / __delitem__ / pop, and a table's new name through ``retable``."""
+
+    __slots__ = ("_by_table",)
+
+    def __init__(self, items=()) -> None:
+        super().__init__()
+        self._by_table: dict[Key, dict[Key, None]] = {}
+        for k, i in dict(items).items():
+            self[k] = i
+
+    def __reduce__(self):  # copy.deepcopy and pickle rebuild the table map from the items
+        return (IndexMap, (dict(self),))
+
+    def __setitem__(self, key: Key, index: "Index") -> None:
+        old = dict.get(self, key)
+        if old is not None and old.table != index.table:
+            self._forget(key, old)
+        dict.__setitem__(self, key, index)
+        self._by_table.setdefault(index.table, {})[key] = None
+
+    def __delitem__(self, key: Key) -> None:
+        self._forget(key, dict.pop(self, key))
+
+    _MISSING = object()
+
+    def pop(self, key: Key, default=_MISSING):
+        if key in self:
+            index = dict.pop(self, key)
+            self._forget(key, index)
+            return index
+        if default is IndexMap._MISSING:
+            raise KeyError(key)
+        return default
+
+    def _forget(self, key: Key, index: "Index") -> None:
+        keys = self._by_table.get(index.table)
+        if keys is not None:
+            keys.pop(key, None)
+            if not keys:
+                del self._by_table[index.table]
+
+    def of_table(self, table: Key) -> list["Index"]:
+        return [dict.__getitem__(self, k) for k in self._by_table.get(table, ())]
+
+    def keys_of(self, table: Key) -> list[Key]:
+        return list(self._by_table.get(table, ()))
+
+    def retable(self, old: Key, new: Key) -> None:
+        """The indexes of table ``old`` now belong to ``new`` (a rename or SET SCHEMA)."""
+        keys = self._by_table.pop(old, None)
+        if keys:
+            for k in keys:
+                dict.__getitem__(self, k).table = new
+            self._by_table.setdefault(new, {}).update(keys)
+
+    def setdefault(self, *a):  # not used; would bypass the table map
+        raise NotImplementedError
+
+    def update(self, *a, **k):
+        for key, index in dict(*a, **k).items():
+            self[key] = index
+
+
 @dataclass(slots=True)
 class Table:
     key: Key
@@ -127,7 +194,7 @@ def choose_name(table: str, columns, label: str) -> str:
 class SchemaModel:
     def __init__(self) -> None:
         self.tables: dict[Key, Table] = {}
-        self.indexes: dict[Key, Index] = {}
+        self.indexes: IndexMap = IndexMap()
         self.functions: dict[str, Function] = {}
         self.enums: dict[Key, list[str]] = {}
         self.sequences: dict[Key, Origin | None] = {}
@@ -178,8 +245,8 @@ class SchemaModel:
         (defaults, CHECK expressions) are shared: nothing modifies them."""
         new = SchemaModel.__new__(SchemaModel)
         new.tables = {k: _clone_table(t) for k, t in self.tables.items()}
-        new.indexes = {k: Index(i.key, i.table, i.columns, i.unique, i.partial, i.valid, i.origin, i.constraint,
-                                i.expr_columns) for k, i in self.indexes.items()}
+        new.indexes = IndexMap({k: Index(i.key, i.table, i.columns, i.unique, i.partial, i.valid, i.origin,
+                                         i.constraint, i.expr_columns) for k, i in self.indexes.items()})
         new.functions = dict(self.functions)
         new.enums = {k: list(v) for k, v in self.enums.items()}
         new.sequences = dict(self.sequences)
@@ -196,7 +263,7 @@ class SchemaModel:
         return {name: f.volatility for name, f in self.functions.items()}
 
     def indexes_of(self, table: Key) -> list[Index]:
-        return [i for i in self.indexes.values() if i.table == table]
+        return self.indexes.of_table(table)
 
     # -- replay ------------------------------------------------------------------
     def apply(self, typ: str, node: dict, origin: Origin) -> None:
@@ -457,7 +524,7 @@ class SchemaModel:
 
     def _drop_relation(self, key: Key, cascade: bool) -> None:
         self.tables.pop(key, None)
-        for ik in [k for k, i in self.indexes.items() if i.table == key]:
+        for ik in self.indexes.keys_of(key):
             del self.indexes[ik]
         if cascade:  # foreign keys referencing it go, and views reading it (and views reading those)
             self._drop_referencing_keys(key, None)
@@ -499,9 +566,10 @@ class SchemaModel:
                     c = t.constraints.pop(cname)
                     if c.index:
                         self.indexes.pop((t.key[0], c.index), None)
-                for ik in [k for k, i in self.indexes.items()
-                           if i.table == key and (col in i.columns or col in i.expr_columns)]:
-                    del self.indexes[ik]
+                for ik in self.indexes.keys_of(key):
+                    i = self.indexes[ik]
+                    if col in i.columns or col in i.expr_columns:
+                        del self.indexes[ik]
                 if cmd.get("behavior") == "DROP_CASCADE":
                     self._drop_referencing_keys(key, col)
                     for vk in [k for k, v in self.tables.items() if v.kind in ("v", "m") and (key, col) in v.reads]:
@@ -578,9 +646,7 @@ class SchemaModel:
                 nk = (key[0], new)
                 t.key = nk
                 self.tables[nk] = t
-                for i in self.indexes.values():
-                    if i.table == key:
-                        i.table = nk
+                self.indexes.retable(key, nk)
                 for other in self.tables.values():
                     for c in other.constraints.values():
                         if c.ref_table == key:
@@ -605,9 +671,8 @@ class SchemaModel:
                 t.columns[new] = col
                 for c in t.constraints.values():
                     c.columns = tuple(new if x == old else x for x in c.columns)
-                for i in self.indexes.values():
-                    if i.table == t.key:
-                        i.columns = tuple(new if x == old else x for x in i.columns)
+                for i in self.indexes.of_table(t.key):
+                    i.columns = tuple(new if x == old else x for x in i.columns)
         elif rt == "OBJECT_TABCONSTRAINT" and rv:
             t = self.table(rv)
             old = node.get("subname", "")
@@ -631,9 +696,7 @@ class SchemaModel:
             nk = (node.get("newschema", key[0]), key[1])
             t.key = nk
             self.tables[nk] = t
-            for i in self.indexes.values():
-                if i.table == key:
-                    i.table = nk
+            self.indexes.retable(key, nk)
 
     def _apply_CreateFunctionStmt(self, node, origin):
         names = strings(node.get("funcname"))
