@@ -50,7 +50,12 @@ def _section_plan(ctx, section: int) -> dict:
     plan = plans.get(section)
     if plan is not None:
         return plan
-    tops = [s for s in ctx.parsed.statements if s.section == section]
+    by_section = ctx.rule_state().get("by_section")
+    if by_section is None:  # one pass for every section (a file of goose sections has many)
+        by_section = ctx.rule_state()["by_section"] = {}
+        for s in ctx.parsed.statements:
+            by_section.setdefault(s.section, []).append(s)
+    tops = by_section.get(section, [])
     pos = {s.index: i for i, s in enumerate(tops)}
     last_work = -1
     next_end: list = [None] * len(tops)
