@@ -10,6 +10,7 @@ endings; ``--diff`` writes nothing and prints what would change.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 from ..engine.diagnostics import Diagnostic
@@ -55,6 +56,7 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
     seen: dict[str, set[str]] = {}  # path -> every text the file had so far
     applied: dict[str, int] = {}
     last: dict[str, list[Diagnostic]] = {}  # path -> the fixes of its latest round
+    started = time.perf_counter()
     result = lint(rep.fixed, None)
     latest = {fr.path: fr for fr in result.files}
     order = [fr.path for fr in result.files]
@@ -112,6 +114,7 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
         latest.update({fr.path: fr for fr in result.files})
     rep.applied = sum(applied.values())
     result.files = [latest[p] for p in order if p in latest]
+    result.elapsed = time.perf_counter() - started  # every round, not only the last lint
     return result, rep
 
 
