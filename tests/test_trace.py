@@ -344,9 +344,13 @@ def test_ctrl_c_removes_the_temporary_cluster(history, pglint_exe, pg_cluster, w
         p = subprocess.Popen([pglint_exe, "trace", str(history)], env={**os.environ, "TMPDIR": tmp},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
-        while time.time() < deadline and not os.listdir(tmp):
+        while time.time() < deadline and not os.listdir(tmp) and p.poll() is None:
             time.sleep(0.01)
-        assert os.listdir(tmp), "the cluster directory never appeared"
+        if not os.listdir(tmp):
+            if p.poll() is None:
+                p.kill()
+            out, err = p.communicate(timeout=60)
+            pytest.fail(f"the cluster directory never appeared (exit {p.returncode}): {err[-2000:]} {out[-500:]}")
         if when == "tracing":  # wait for the server to be up and the trace running
             while time.time() < deadline and not any(
                     os.path.exists(os.path.join(tmp, d, "data", "postmaster.pid")) for d in os.listdir(tmp)):

@@ -236,7 +236,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
         # the model at the end of the history, built (a second replay) only when a rule asks
         built: list[SchemaModel] = []
 
-        def final() -> SchemaModel:
+        def build_final() -> SchemaModel:
             if not built:
                 model = _start_model() or SchemaModel()
                 for k, (e, (src, _, pf)) in enumerate(zip(entries, loaded)):
@@ -244,6 +244,8 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
                         replay(src, opts, model, k, pf)
                 built.append(model)
             return built[0]
+
+        final = build_final
     base = _start_model()
     model = base or SchemaModel()
     # the history is whole when a baseline gives what came before, or when the layout is a
@@ -410,12 +412,7 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     if changed is not None:
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
     if history:
-        walked = [p for p in paths if os.path.isdir(p)]  # once: thousands of named files are common
-        named = [i for i in inputs if i.real is not None and not any(_under(i.path, d) for d in walked)]
-        if named:
-            if report is None:
-                report = {i.path for i in inputs}
-            inputs = inputs + context_inputs(named, include, excluded)
+        inputs, report = with_context(paths, inputs, report, include, excluded)
     if base_model is None and settings.baseline:
         from .baseline import load_baseline
 
@@ -435,6 +432,19 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     finally:
         if cache is not None:
             cache.close()
+
+
+def with_context(paths: list[str], inputs: list[Input], report: set[str] | None, include, excluded):
+    """Files named one by one (not found by walking a directory given in ``paths``) get the
+    other files of their migration directory as context; only the inputs are reported.
+    Shared by check and trace."""
+    walked = [p for p in paths if os.path.isdir(p)]  # once: thousands of named files are common
+    named = [i for i in inputs if i.real is not None and not any(_under(i.path, d) for d in walked)]
+    if named:
+        if report is None:
+            report = {i.path for i in inputs}
+        inputs = inputs + context_inputs(named, include, excluded)
+    return inputs, report
 
 
 def _under(path: str, directory: str) -> bool:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..engine.diagnostics import Diagnostic
-from ..engine.runner import context_inputs, make_options, plan_units
+from ..engine.runner import make_options, plan_units, with_context
 from ..source.files import discover
 from .tracer import FileTrace, TracedStatement
 
@@ -39,17 +39,8 @@ def plan(paths: list[str], settings, changed: set[str] | None = None):
     report: set[str] | None = None
     if changed is not None:
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
-    named = [i for i in inputs if i.real is not None and not any(os.path.isdir(p) and _under(i.path, p) for p in paths)]
-    if named:
-        if report is None:
-            report = {i.path for i in inputs}
-        inputs = inputs + context_inputs(named, include, excluded)
+    inputs, report = with_context(paths, inputs, report, include, excluded)
     return plan_units(inputs, settings, report, True)
-
-
-def _under(path: str, directory: str) -> bool:
-    d = os.path.normpath(directory)
-    return os.path.normpath(path).startswith(d + os.sep) or d in (".", "")
 
 
 def run_trace(paths: list[str], settings, *, dsn: str | None = None, pg_bin: str | None = None,
