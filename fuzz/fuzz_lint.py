@@ -47,9 +47,9 @@ _STATE: dict = {}
 
 def check_one(data: bytes) -> None:
     """The fuzz target: raises on a crash or a broken invariant."""
+    from fuzz_inputs import check_spans
     from pglint.engine.checker import lint_source
     from pglint.source.files import decode
-    from pglint.source.parsing import parse_file
 
     if not _STATE:
         _STATE["opts"], _STATE["dispatch"] = _setup()
@@ -68,32 +68,10 @@ def check_one(data: bytes) -> None:
         assert 1 <= d.line <= d.end_line <= src.line_count, (d.rule, d.line, d.end_line, src.line_count)
         assert d.column >= 1 and d.end_column >= 1 and d.message, d.rule
         assert d.rule in opts.rules
-    pf = parse_file(src)
-    for s in pf.all_statements():
-        assert 0 <= s.start < s.end <= len(pf.sql), (s.type, s.start, s.end)
-        seg = pf.sql[s.start:s.end]
-        assert seg == seg.strip(), (s.type, seg[:60])
-        if s.parent is None:
-            assert not seg.endswith(";"), seg[-60:]
-        else:
-            assert s.parent.start <= s.start and s.end <= s.parent.end, s.type
-        if not s.unit.single_quoted:
-            last_token_ends_the_span(seg)
+    check_spans(src)
     again = lint_source(src, opts, dispatch, "fuzz.sql")
     assert [(d.rule, d.start, d.end, d.message) for d in again.diagnostics] == \
         [(d.rule, d.start, d.end, d.message) for d in res.diagnostics], "different findings for the same input"
-
-
-def last_token_ends_the_span(seg: str) -> None:
-    """The span ends with the statement's last token: not with a comment after it."""
-    from pglast.parser import scan
-
-    try:
-        tokens = scan(seg)
-    except Exception:  # noqa: BLE001 - text pglast cannot scan: nothing to compare
-        return
-    if tokens:
-        assert tokens[-1].name not in ("SQL_COMMENT", "C_COMMENT") and tokens[-1].end + 1 == len(seg), seg[-80:]
 
 
 def seed_corpus(directory: Path, limit: int = 800) -> int:

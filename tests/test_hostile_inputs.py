@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS
-from fuzz_inputs import FRAGMENTS, MUTATIONS, corpus_seeds, hostile_sql, mutate, nesting
+from fuzz_inputs import (FRAGMENTS, MUTATIONS, check_spans, corpus_seeds, hostile_sql, last_token_ends_the_span,
+                         mutate, nesting)
 from pglint.source.files import decode
 from pglint.source.parsing import parse_file
 from pglint.source.text import SourceText
@@ -68,41 +69,6 @@ def check_files(tmp_path, files: dict[str, bytes], *extra: str) -> dict:
         if src is not None:
             check_spans(src)
     return doc
-
-
-def check_spans(src: SourceText) -> None:
-    """Every statement's span is its text: inside the file, not empty, no surrounding
-    blanks, no trailing semicolon; embedded statements lie inside their parent."""
-    try:
-        pf = parse_file(src)
-    except RecursionError:
-        return  # reported as "nested too deeply" by the runner
-    n = len(pf.sql)
-    assert n == len(src.text)
-    for s in pf.all_statements():
-        assert 0 <= s.start < s.end <= n, (s.type, s.start, s.end, n)
-        seg = pf.sql[s.start:s.end]
-        assert seg == seg.strip(), (s.type, seg[:80])
-        if s.parent is None:
-            assert not seg.endswith(";"), seg[-80:]
-        else:
-            assert s.parent.start <= s.start and s.end <= s.parent.end
-        if not s.unit.single_quoted:
-            last_token_ends_the_span(seg)
-    for p in pf.errors:
-        assert 0 <= p.start <= p.end <= n and 0 <= p.offset <= n, (p.start, p.end, p.offset, n)
-
-
-def last_token_ends_the_span(seg: str) -> None:
-    """The span ends with the statement's last token: not with a comment after it."""
-    from pglast.parser import scan
-
-    try:
-        tokens = scan(seg)
-    except Exception:  # noqa: BLE001 - text pglast cannot scan: nothing to compare
-        return
-    if tokens:
-        assert tokens[-1].name not in ("SQL_COMMENT", "C_COMMENT") and tokens[-1].end + 1 == len(seg), seg[-80:]
 
 
 def test_seeds_come_from_the_corpus(corpus):

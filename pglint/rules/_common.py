@@ -64,6 +64,22 @@ def constraint_is_new(ctx, rv: dict | None, name: str) -> bool:
     return c is not None and c.origin is not None and c.origin.file == ctx.file_index
 
 
+def existing_column_cmds(ctx, node, subtype: str):
+    """For an ALTER TABLE that runs against the live application: (command index, relation,
+    table as shown, column) of each ``subtype`` command on a column that existed before this
+    file (drop-not-null, drop-generated-expression)."""
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
+        return
+    rv = node.get("relation")
+    table = qname(rv)
+    for i, cmd in enumerate(alter_table_cmds(node)):
+        if cmd.get("subtype") != subtype:
+            continue
+        col = cmd.get("name", "")
+        if not column_is_new(ctx, rv, col):
+            yield i, rv, table, col
+
+
 def not_against_live_app(ctx) -> bool:
     """The statement is in a down / rollback migration (it undoes what the up did), or the
     file is a schema dump (restored into an empty database): either way it does not run

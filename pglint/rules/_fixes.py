@@ -12,6 +12,7 @@ from pglast import parser as _pg
 
 from ..engine.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Edit, Fix  # noqa: F401
 from ..source.text import line_start as _line_start
+from ._common import _shared
 
 # keywords that end a column's type in a column definition
 _CONSTRAINT_WORDS = frozenset({
@@ -97,7 +98,7 @@ def insert_before(offset: int, text: str) -> Edit:
 
 def newline(ctx) -> str:
     """The file's line ending (looked up once per file)."""
-    sh = ctx.state.setdefault("_fixes", {})
+    sh = _shared(ctx)
     nl = sh.get("newline")
     if nl is None:
         nl = sh["newline"] = "\r\n" if "\r\n" in ctx.sql else "\n"

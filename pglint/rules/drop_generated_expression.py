@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
+from ._common import existing_column_cmds, report
 
 RULE = Rule(
     "PG209", "drop-generated-expression",
@@ -10,16 +10,7 @@ RULE = Rule(
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
-        return
-    rv = node.get("relation")
-    table = qname(rv)
-    for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_DropExpression":
-            continue
-        col = cmd.get("name", "")
-        if column_is_new(ctx, rv, col):
-            continue
+    for i, rv, table, col in existing_column_cmds(ctx, node, "AT_DropExpression"):
         report(ctx,
             f"DROP EXPRESSION turns generated column {table}.{col} into a plain column: existing rows keep their "
             f"values, but rows inserted or updated from now on no longer get {col} computed, so code of the running "

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report
+from ._common import existing_column_cmds, report
 
 RULE = Rule(
     "PG208", "drop-not-null",
@@ -10,16 +10,7 @@ RULE = Rule(
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
-        return
-    rv = node.get("relation")
-    table = qname(rv)
-    for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_DropNotNull":
-            continue
-        col = cmd.get("name", "")
-        if column_is_new(ctx, rv, col):
-            continue
+    for i, rv, table, col in existing_column_cmds(ctx, node, "AT_DropNotNull"):
         report(ctx,
             f"DROP NOT NULL on {table}.{col}: from now on NULLs can be written to {col}, and code of the running "
             f"application (and other services, reports, exports) that reads {col} as always set breaks on the first "

@@ -27,19 +27,28 @@ def set_timeout_fix(ctx, name: str, value: str, applicability: str) -> tuple[str
                       (insert_before(top.start, local + newline(ctx) + indent_at(ctx, top.start)),), applicability)
 
 
-@RULE.on(*_NAMES)
-def check(ctx, node):
+def unbounded_lock(ctx, setting: str):
+    """The first statement of the file that takes a lock stronger than SHARE UPDATE EXCLUSIVE on
+    an existing table while ``setting`` (lock_timeout, statement_timeout) is not set: (the lock,
+    the relation as shown, the statement's name), or None. Each rule reports it once per file.
+    Shared with statement-timeout-missing."""
     state = ctx.rule_state()
-    if state.get("reported"):
-        return
-    if ctx.session.has_timeout("lock_timeout"):
-        return
+    if state.get("reported") or ctx.session.has_timeout(setting):
+        return None
     e = ctx.strongest_on_existing(Lock.SHARE)
     if e is None:
-        return
+        return None
     state["reported"] = True
     rel = e.display if e.relation[1] != "*" else "the affected tables"
-    what = _NAMES.get(ctx.stmt.type, "This statement")
+    return e, rel, _NAMES.get(ctx.stmt.type, "This statement")
+
+
+@RULE.on(*_NAMES)
+def check(ctx, node):
+    found = unbounded_lock(ctx, "lock_timeout")
+    if found is None:
+        return
+    e, rel, what = found
     local, fix = set_timeout_fix(ctx, "lock_timeout", ctx.settings.fix_lock_timeout, SAFE)
     ctx.report(
         f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "

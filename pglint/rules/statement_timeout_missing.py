@@ -1,8 +1,7 @@
 from ..engine.registry import Rule
-from ..model.locks import Lock
 from ._common import report
 from ._fixes import UNSAFE
-from .lock_timeout_missing import _NAMES, set_timeout_fix
+from .lock_timeout_missing import _NAMES, set_timeout_fix, unbounded_lock
 
 RULE = Rule(
     "PG313", "statement-timeout-missing",
@@ -13,17 +12,10 @@ RULE = Rule(
 
 @RULE.on(*_NAMES)
 def check(ctx, node):
-    state = ctx.rule_state()
-    if state.get("reported"):
+    found = unbounded_lock(ctx, "statement_timeout")
+    if found is None:
         return
-    if ctx.session.has_timeout("statement_timeout"):
-        return
-    e = ctx.strongest_on_existing(Lock.SHARE)
-    if e is None:
-        return
-    state["reported"] = True
-    rel = e.display if e.relation[1] != "*" else "the affected tables"
-    what = _NAMES.get(ctx.stmt.type, "This statement")
+    e, rel, what = found
     # unsafe: a migration that legitimately runs longer than the bound is cancelled
     local, fix = set_timeout_fix(ctx, "statement_timeout", ctx.settings.fix_statement_timeout, UNSAFE)
     report(ctx,
