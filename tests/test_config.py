@@ -34,7 +34,7 @@ def test_unknown_key_names_it_and_suggests(tmp_path):
 
 
 @pytest.mark.parametrize("body,match", [
-    ("assume-in-transaction = 'yes'", "true or false"),
+    ("assume-in-transaction = 'yes'", 'true, false or "auto"'),
     ("severity = { x = 'fatal' }", "must be one of"),
     ("select = 3", "list of strings"),
     ("placeholders = ['(']", "invalid regular expression"),

@@ -27,7 +27,8 @@ def _multi(values) -> list[str]:
 @click.option("--extend-select", multiple=True, metavar="RULES", help="Turn these rules on in addition (opt-in rules).")
 @click.option("--pg-version", metavar="N", help="Target PostgreSQL version, e.g. 15 or 11.0 (default 15).")
 @click.option("--assume-in-transaction/--no-assume-in-transaction", default=None,
-              help="Each file runs inside one transaction (Flyway, golang-migrate, Alembic, Django).")
+              help="Every file runs inside one transaction (on) or statement by statement (off), whatever its "
+                   "layout; default: as the layout's tool runs it (--explain-order shows how).")
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default=None, help="Output format (default full).")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--stdin-filename", metavar="PATH", help="Name used for input read from stdin (-).")

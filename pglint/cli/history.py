@@ -32,6 +32,10 @@ def changed_since(rev: str) -> set[str]:
     return out
 
 
+# how the file's migration tool runs it (source/tool_transactions.py)
+_RUNS = {"assumed": "in a transaction", "one-query": "as one query string", None: "statement by statement"}
+
+
 def explain_order(paths, settings) -> int:
     """Print the layout detected for each history and the order its files run in."""
     from ..engine.runner import plan_units
@@ -51,6 +55,10 @@ def explain_order(paths, settings) -> int:
             note = e.kind
             if e.pair is not None and e.kind != "forward":
                 note += f" of #{e.pair + 1}"
+            if settings.assume_in_transaction is not None:
+                note += ", " + _RUNS["assumed" if settings.assume_in_transaction else None] + " (assume-in-transaction)"
+            elif e.tx is not None:
+                note += ", " + _RUNS.get(e.tx.mode, "")
             click.echo(f"  {n:>{width}}  {rel}  [{note}]")
     if standalone:
         click.echo(f"standalone files (no migration layout): {len(standalone)}")

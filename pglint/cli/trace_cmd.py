@@ -29,7 +29,8 @@ from . import cli
                    "others: the diagnostics as `pglint check` prints them.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the report to a file.")
 @click.option("--assume-in-transaction/--no-assume-in-transaction", default=None,
-              help="Run each file inside one transaction, as Flyway, golang-migrate, Alembic and Django do.")
+              help="Every file runs inside one transaction (on) or statement by statement (off), whatever its "
+                   "layout; default: as the layout's tool runs it (--explain-order shows how).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: nearest pglint.toml or pyproject.toml).")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")

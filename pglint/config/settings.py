@@ -40,7 +40,9 @@ def version_text(v: tuple[int, ...]) -> str:
 @dataclass
 class Settings:
     pg_version: tuple[int, ...] = DEFAULT_PG_VERSION
-    assume_in_transaction: bool = False
+    # None ("auto"): as each file's migration tool runs it (source/tool_transactions.py);
+    # True / False: every file runs in a transaction / statement by statement
+    assume_in_transaction: bool | None = None
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
@@ -215,7 +217,13 @@ def _fix_table(s: Settings, table: dict, source: str) -> None:
 def _convert(key: str, attr: str, value, root: str):
     if attr == "pg_version":
         return parse_pg_version(value)
-    if attr in ("assume_in_transaction", "squawk_compat", "timezone_utc", "cache"):
+    if attr == "assume_in_transaction":
+        if value == "auto":
+            return None
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{key}' must be true, false or \"auto\"")
+        return value
+    if attr in ("squawk_compat", "timezone_utc", "cache"):
         if not isinstance(value, bool):
             raise ConfigError(f"'{key}' must be true or false")
         return value

@@ -66,6 +66,8 @@ def unit_key(prefix: str, unit) -> str | None:
     h.update(enc(repr(sorted(unit.report) if unit.report is not None else None)))
     if unit.history is not None:
         h.update(enc(f"{unit.history.layout}|{unit.history.root}"))
+        # how the tool runs each file follows files beside it (.sql.conf, metadata.toml)
+        h.update(enc(repr([e.tx.how if e.tx else None for e in unit.history.entries])))
     for it in unit.inputs:
         if it.real is None:
             return None

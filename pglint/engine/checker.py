@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from ..model.nodes import field_types
 from ..model.schema import SchemaModel
 from ..model.session import set_config_calls
+from ..model.transactions import ASSUMED, REFUSABLE_TYPES, refused_in_block
+from ..source import tool_transactions as tool_tx
 from ..source.parsing import ParsedFile, parse_file
 from ..source.statement import Statement
 from ..source.text import SourceText
+from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
 from .registry import Rule
@@ -51,9 +54,34 @@ class Dispatch:
         self.node_keys = tuple('"' + t + '"' for t in self.node)
 
 
-def _section_transactions(parsed: ParsedFile, default: bool) -> dict[int, bool]:
-    """Whether each goose/dbmate section runs in a transaction (their defaults: yes)."""
-    out: dict[int, bool] = {0: default}
+def file_transaction(settings, parsed: ParsedFile, tool: ToolTransaction | None,
+                     no_tx_directive: bool) -> ToolTransaction | None:
+    """How the file reaches PostgreSQL: a `-- pglint: no-transaction` directive first, then
+    the assume-in-transaction setting when it is given, then the way the file's migration
+    tool runs it (source/tool_transactions.py); None: statement by statement."""
+    if no_tx_directive:
+        return tool_tx.DIRECTIVE_OFF
+    setting = settings.assume_in_transaction
+    if setting is not None:
+        return tool_tx.SETTING if setting else tool_tx.SETTING_OFF
+    if tool is not None and tool.outside_if_refused and _refused_statement(parsed, settings.pg_version):
+        return tool_tx.FLYWAY_OUTSIDE
+    return tool
+
+
+def _refused_statement(parsed: ParsedFile, pg_version) -> str | None:
+    for s in parsed.statements:
+        if s.type in REFUSABLE_TYPES:
+            what = refused_in_block(s.type, s.node, pg_version)
+            if what is not None:
+                return what
+    return None
+
+
+def _section_transactions(parsed: ParsedFile, default: str | None) -> dict[int, str | None]:
+    """How each goose/dbmate section runs (their defaults: in a transaction); ``default``
+    for the file outside any section."""
+    out: dict[int, str | None] = {0: default}
     markers = parsed.markers
     if not markers:
         return out
@@ -64,9 +92,10 @@ def _section_transactions(parsed: ParsedFile, default: bool) -> dict[int, bool]:
             continue
         n += 1
         if m.tool == "goose":
-            out[n] = not goose_no_tx
+            wrapped = not goose_no_tx
         else:
-            out[n] = "transaction:false" not in m.arg.replace(" ", "").lower()
+            wrapped = "transaction:false" not in m.arg.replace(" ", "").lower()
+        out[n] = ASSUMED if wrapped else None
     return out
 
 
@@ -108,7 +137,7 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
     if parsed is None:
         parsed = parse_source(source, opts)
     ctx = FileContext(opts, source, parsed, source.path, file_index, schema, False)
-    ctx.section_tx = _section_transactions(parsed, False)
+    ctx.section_tx = _section_transactions(parsed, None)
     if parsed.errors:
         _broken_creations(parsed, ctx.schema)
     for i, s in enumerate(parsed.all_statements()):
@@ -126,22 +155,24 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
 def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: str | None = None,
                 file_index: int = 0, schema: SchemaModel | None = None, rollback: bool = False,
                 parsed: ParsedFile | None = None, final_schema=None,
-                complete_history: bool = False) -> FileResult:
+                complete_history: bool = False, tool: ToolTransaction | None = None) -> FileResult:
     """Lint one file. ``schema``: the model before the file (earlier migrations, baseline);
     ``final_schema``: the model at the end of the whole history (for checks such as
     unindexed-foreign-key that care about what exists in the end), or a function that builds
     it, called when a rule first asks; ``complete_history``:
-    every earlier migration (or a baseline) is known, so an unknown object is suspicious."""
+    every earlier migration (or a baseline) is known, so an unknown object is suspicious;
+    ``tool``: how the file's migration tool runs it (from its layout)."""
     path = path or source.path
     if parsed is None:
         parsed = parse_source(source, opts)
     squawk_map = _squawk_map() if opts.settings.squawk_compat else None
     directives = parse_directives(parsed.sql, parsed.all_comments(), squawk_map)
     no_tx = any(d.kind == "no-transaction" for d in directives)
-    assume = opts.settings.assume_in_transaction and not no_tx
-    section_tx = _section_transactions(parsed, assume)
-    ctx = FileContext(opts, source, parsed, path, file_index, schema, section_tx.get(0, assume))
-    ctx.section_tx = section_tx
+    how = file_transaction(opts.settings, parsed, tool, no_tx)
+    mode = how.mode if how is not None else None
+    ctx = FileContext(opts, source, parsed, path, file_index, schema, mode)
+    ctx.tool_tx = how
+    ctx.section_tx = _section_transactions(parsed, mode)
     ctx.final_schema = final_schema
     ctx.complete_history = complete_history
     if parsed.errors:
@@ -284,8 +315,7 @@ def _squawk_map():
 
 def _new_session(ctx: FileContext, section: int) -> None:
     ctx.section = section
-    assumed = ctx.section_tx.get(section, ctx.assume_tx)
-    ctx.tx.reset(assumed)
+    ctx.tx.reset(ctx.section_tx.get(section, ctx.tx_mode))
     ctx.session = type(ctx.session)(ctx._initial_session())
     ctx.held = []
 

@@ -40,7 +40,7 @@ class RunOptions:
 
 class FileContext(SchemaFacts):
     def __init__(self, opts: RunOptions, source: SourceText, parsed: ParsedFile, path: str,
-                 file_index: int = 0, schema: SchemaModel | None = None, assume_tx: bool = False) -> None:
+                 file_index: int = 0, schema: SchemaModel | None = None, tx_mode: str | None = None) -> None:
         settings = opts.settings
         super().__init__(schema or SchemaModel(), settings.pg_version, settings.timezone_utc)
         self.opts = opts
@@ -50,14 +50,15 @@ class FileContext(SchemaFacts):
         self.sql = parsed.sql
         self.path = path
         self.file_index = file_index
-        self.assume_tx = assume_tx
-        self.tx = TransactionTracker(assume_tx)
+        self.tx_mode = tx_mode  # how the tool runs the file: model.transactions ASSUMED, ONE_QUERY or None
+        self.tool_tx = None  # the ToolTransaction behind it (for messages), None when nothing is known
+        self.tx = TransactionTracker(tx_mode)
         self.session = SessionState(self._initial_session())
         self.diagnostics: list[Diagnostic] = []
         self.state: dict[str, dict] = {}  # per-rule scratch space, keyed by rule name
         self.held: list[tuple[LockEffect, Statement]] = []  # locks held in the open transaction
         self.section = 0
-        self.section_tx: dict[int, bool] = {0: assume_tx}
+        self.section_tx: dict[int, str | None] = {0: tx_mode}
         # the model at the end of the history (None: the file is all there is), or a function
         # that builds it: it is built on first use (most units never need it)
         self._final: SchemaModel | Callable[[], SchemaModel] | None = None

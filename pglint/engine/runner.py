@@ -265,7 +265,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
             continue
         try:
             res = lint_source(src, opts, dispatch, e.input.path, index, schema=model, rollback=not forward,
-                              parsed=pf, final_schema=final, complete_history=whole)
+                              parsed=pf, final_schema=final, complete_history=whole, tool=e.tx)
         except RecursionError:
             res = _internal_error(e.input.path, "input nested too deeply", opts)
         res.rollback = not forward

@@ -6,6 +6,7 @@ import re
 
 from ..model.locks import alter_table_cmds, column_constraints, column_def_of, constraint_of  # noqa: F401
 from ..model.nodes import relation_name, strings
+from ..model.transactions import ONE_QUERY
 
 
 def qname(rv: dict | None) -> str:
@@ -21,8 +22,13 @@ def outside_tx_hint(ctx) -> str:
         return "put it in its own goose migration marked `-- +goose NO TRANSACTION`"
     if any(m.tool == "dbmate" for m in markers):
         return "put it in its own dbmate migration with `-- migrate:up transaction:false`"
+    tool = ctx.tool_tx
+    if tool is not None and tool.mode == ONE_QUERY:  # after a COMMIT is still inside the string
+        return tool.hint
     if ctx.txinfo is not None and ctx.txinfo.kind == "explicit":
         return "move it after the COMMIT (outside BEGIN ... COMMIT)"
+    if tool is not None and tool.hint:
+        return tool.hint
     return ("put it in its own migration that runs outside a transaction (a file holding only this "
             "statement; mark it `-- pglint: no-transaction`)")
 

@@ -1,8 +1,8 @@
 from ..engine.diagnostics import ERROR
 from ..engine.registry import Rule
-from ..model.nodes import has_option
-from ..model.transactions import ASSUMED
-from ._common import alter_table_cmds, outside_tx_hint
+from ..model.transactions import ASSUMED, ONE_QUERY, refused_in_block
+from ..source.tool_transactions import FLYWAY_OUTSIDE
+from ._common import outside_tx_hint
 
 RULE = Rule(
     "PG104", "concurrently-in-transaction",
@@ -12,24 +12,23 @@ RULE = Rule(
 
 
 def _what(ctx, stmt, node):
-    t = stmt.type
-    if t == "IndexStmt" and node.get("concurrent"):
-        return "CREATE INDEX CONCURRENTLY"
-    if t == "DropStmt" and node.get("concurrent"):
-        return "DROP INDEX CONCURRENTLY"
-    if t == "ReindexStmt" and has_option(node.get("params"), "concurrently"):
-        return "REINDEX CONCURRENTLY"
-    if t == "AlterTableStmt":
-        for cmd in alter_table_cmds(node):
-            if cmd.get("subtype") == "AT_DetachPartition":
-                if ((cmd.get("def") or {}).get("PartitionCmd") or {}).get("concurrent"):
-                    return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY"
-    return None
+    what = refused_in_block(stmt.type, node)
+    return what if what is not None and "CONCURRENTLY" in what else None
 
 
 def _only_statement(ctx, stmt) -> bool:
     tops = [s for s in ctx.parsed.statements if s.section == stmt.section]
     return len(tops) == 1
+
+
+def _others(ctx) -> bool:
+    """Whether the file holds a statement PostgreSQL runs in a transaction block (Flyway
+    counts every statement, SET included, when it decides whether a migration is mixed)."""
+    state = ctx.rule_state()
+    if "mixed" not in state:
+        version = ctx.settings.pg_version
+        state["mixed"] = any(refused_in_block(s.type, s.node, version) is None for s in ctx.parsed.statements)
+    return state["mixed"]
 
 
 @RULE.on("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableStmt")
@@ -43,13 +42,32 @@ def check(ctx, node):
                    help="Run the statement directly (not inside DO), outside a transaction block.")
         return
     info = ctx.txinfo
+    tool = ctx.tool_tx
+    if tool is FLYWAY_OUTSIDE and _others(ctx):
+        if ctx.rule_state().get("flyway_reported"):
+            return  # once per file: the first such statement
+        ctx.rule_state()["flyway_reported"] = True
+        ctx.report(f"{what} cannot run inside a transaction block, and Flyway runs each migration in one: it "
+                   "refuses a migration that mixes such a statement with others ('Detected both transactional and "
+                   "non-transactional statements within the same migration') unless its `mixed` option is on, "
+                   "and with `mixed` on it runs the whole migration without a transaction, so a failure half-way "
+                   "leaves it half applied",
+                   help=f"Put {what.split(' ...')[0]} in a migration of its own (Flyway runs a migration whose "
+                        "statements all refuse a transaction block without one). If `mixed` is on, mark this file "
+                        "`-- pglint: no-transaction`.")
+        return
     if info is None or not info.in_block:
         return
-    if info.kind == ASSUMED:
-        if _only_statement(ctx, stmt):
-            return  # a file of one statement is sent alone, without a transaction block
+    if info.kind in (ASSUMED, ONE_QUERY):
+        # PostgreSQL runs a query string of one statement outside a transaction block; a
+        # tool that wraps the file in BEGIN ... COMMIT (diesel, goose, dbmate) does not care
+        lone_outside = tool is not None and tool.lone_outside and not ctx.parsed.markers
+        if lone_outside and _only_statement(ctx, stmt):
+            return
         if ctx.parsed.markers:
             why = "the migration tool (goose/dbmate) runs this migration in a transaction"
+        elif ctx.tool_tx is not None and ctx.tool_tx.mode is not None:
+            why = ctx.tool_tx.how
         else:
             why = "the file runs inside a transaction (assume-in-transaction)"
     else:

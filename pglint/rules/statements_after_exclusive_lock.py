@@ -1,5 +1,6 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
+from ..model.transactions import ASSUMED, ONE_QUERY
 
 RULE = Rule(
     "PG114", "statements-after-exclusive-lock",
@@ -24,10 +25,19 @@ def check(ctx, stmt):
         state["tx"] = tx
         ctx.report(
             f"This statement runs while the ACCESS EXCLUSIVE lock on {e.display} taken at line "
-            f"{ctx.line_of(by.start)} is still held (it lasts until COMMIT): every statement here makes all reads "
+            f"{ctx.line_of(by.start)} is still held ({_until(ctx)}): every statement here makes all reads "
             f"and writes of {e.display} wait longer",
             relation=e,
             help="Commit right after the statement that takes the ACCESS EXCLUSIVE lock and run the rest in a new "
                  "transaction (or a separate migration).",
         )
         return
+
+
+def _until(ctx) -> str:
+    """Until when the lock is held, as the file runs."""
+    info = ctx.txinfo
+    tool = ctx.tool_tx
+    if info is not None and info.kind in (ASSUMED, ONE_QUERY) and tool is not None and tool.mode is not None:
+        return f"it lasts until the transaction ends: {tool.how}"
+    return "it lasts until COMMIT"

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ..model.transactions import ASSUMED
+from ..model.transactions import ASSUMED, ONE_QUERY
 from ._common import report
 
 RULE = Rule(
@@ -16,6 +16,8 @@ _SAVEPOINT = ("TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK
 def _wrapper(ctx) -> str:
     if ctx.parsed.markers:
         return "the migration tool (goose/dbmate) already runs this migration in a transaction"
+    if ctx.tool_tx is not None and ctx.tool_tx.mode == ASSUMED:
+        return ctx.tool_tx.how
     return "the migration tool already runs this file in a transaction (assume-in-transaction)"
 
 
@@ -30,11 +32,12 @@ def check(ctx, node):
     assumed_file = ctx.tx.assumed
     word = _word(ctx, kind)
     if kind in _BEGIN:
+        if in_block and info.kind == ONE_QUERY:
+            return  # the implicit block of a query string becomes an ordinary one: no nesting
         if in_block and info.kind == ASSUMED:
             report(ctx,
                 f"{word} inside the transaction the migration tool opened: {_wrapper(ctx)}, so PostgreSQL ignores "
-                "this one with a warning ('there is already a transaction in progress'), and the COMMIT that "
-                "follows ends the tool's transaction early: the statements after it run outside any transaction",
+                f"this one with a warning ('there is already a transaction in progress'), and {_after_commit(ctx)}",
                 help="Remove BEGIN and COMMIT from the file and let the tool's transaction wrap it (or, if this "
                      "file must manage its own transaction, turn the tool's transaction off for it).",
             )
@@ -55,11 +58,20 @@ def check(ctx, node):
                 help="Remove BEGIN and COMMIT from the file and let the tool's transaction wrap it.",
             )
     elif kind in _END:
-        if in_block and info.kind == ASSUMED:
+        if in_block and info.kind == ONE_QUERY:
             report(ctx,
-                f"{word} ends the transaction the migration tool opened ({_wrapper(ctx)}): the statements after it "
-                "run outside any transaction and cannot be rolled back with the rest, and the tool's own COMMIT then "
-                "warns 'there is no transaction in progress'",
+                f"{word} without BEGIN in a file sent as one query string ({ctx.tool_tx.how}): it commits the "
+                "statements before it (PostgreSQL warns 'there is no transaction in progress') and the rest of the "
+                "file runs in a new transaction, so a failure after it leaves the migration half applied",
+                help="Remove it and let the file run as one transaction (or split the file into two migrations).",
+            )
+        elif in_block and info.kind == ASSUMED:
+            rest = ("the statements after it run outside any transaction and cannot be rolled back with the rest, "
+                    "and " if _work_after(ctx, ctx.stmt.index) else "")
+            report(ctx,
+                f"{word} ends the transaction the migration tool opened ({_wrapper(ctx)}): {rest}the tool then "
+                "records the migration in a transaction of its own (its COMMIT warns 'there is no transaction in "
+                "progress'), so a failure in between leaves the migration applied but not recorded",
                 help="Remove the COMMIT (and any BEGIN) and let the tool commit the migration.",
             )
         elif not in_block:
@@ -69,12 +81,38 @@ def check(ctx, node):
                 "migration half applied",
                 help="Add BEGIN; where the transaction should start, or remove this statement.",
             )
-    elif kind in _SAVEPOINT and not in_block:
+    elif kind in _SAVEPOINT and (not in_block or info.kind == ONE_QUERY):
         report(ctx,
             f"{word} outside a transaction block fails with '{word} can only be used in transaction blocks': "
             "the migration stops here",
             help="Put it between BEGIN and COMMIT, or remove it.",
         )
+
+
+def _work_after(ctx, index: int) -> bool:
+    """Whether a statement other than COMMIT/ROLLBACK follows ``index`` in its section."""
+    section = ctx.stmt.section
+    return any(s.index > index and s.section == section and s.type != "TransactionStmt"
+               for s in ctx.parsed.statements)
+
+
+def _after_commit(ctx) -> str:
+    """What the file's own COMMIT does to the tool's transaction (for a BEGIN inside it)."""
+    stmt = ctx.stmt
+    end = next((s for s in ctx.parsed.statements if s.index > stmt.index and s.section == stmt.section
+                and s.type == "TransactionStmt" and s.node.get("kind") in _END), None)
+    if end is None:
+        return "nothing in the file ends it"
+    where = f"the {_word_at(ctx, end)} at line {ctx.line_of(end.start)}"
+    if _work_after(ctx, end.index):
+        return f"{where} ends the tool's transaction early: the statements after it run outside any transaction"
+    return (f"{where} ends the tool's transaction, so the tool records the migration in a transaction of its own: "
+            "a failure in between leaves the migration applied but not recorded")
+
+
+def _word_at(ctx, stmt) -> str:
+    words = ctx.sql[stmt.start:stmt.end].split(None, 1)
+    return words[0].rstrip(";").upper() if words else "COMMIT"
 
 
 _FIXED = {"TRANS_STMT_START": "START TRANSACTION", "TRANS_STMT_SAVEPOINT": "SAVEPOINT",

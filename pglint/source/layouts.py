@@ -13,6 +13,9 @@ Recognised (each ordered as its tool orders it):
 - versioned directories: ``v1.2/*.sql``, ``delta/54/*.sql`` by directory version, then file;
 - numbered: ``<n>[_-.]<name>.sql`` by number.
 
+Each entry also says how its tool runs the file (in a transaction, as one query string, or
+statement by statement): tool_transactions.py.
+
 Rollback files (down, undo, revert) are linted but never replayed into the forward
 history; each is paired with the migration it undoes. Everything else is a standalone file.
 """
@@ -23,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from . import tool_transactions as tool_tx
 from .files import Input, natural_key
 
 FORWARD = "forward"
@@ -44,6 +48,7 @@ class Entry:
     kind: str = FORWARD
     pair: int | None = None  # for a rollback: index of the forward entry it undoes
     version: str = ""
+    tx: tool_tx.ToolTransaction | None = None  # how the tool runs the file (None: not known)
 
 
 @dataclass
@@ -141,9 +146,10 @@ def _flyway(d: str, items: list[Input]) -> History | None:
     for i, m in matched:
         k = m.group("kind").upper()
         if k == "R":
-            repeatable.append(Entry(i, REPEATABLE, version=m.group("desc")))
+            repeatable.append(Entry(i, REPEATABLE, version=m.group("desc"), tx=tool_tx.flyway(i.real)))
         else:
-            versioned.append(Entry(i, FORWARD if k == "V" else ROLLBACK, version=m.group("ver")))
+            versioned.append(Entry(i, FORWARD if k == "V" else ROLLBACK, version=m.group("ver"),
+                                   tx=tool_tx.flyway(i.real)))
     versioned.sort(key=lambda e: (_flyway_version(e.version), e.kind != FORWARD))
     repeatable.sort(key=lambda e: e.version)
     h = History(d, "flyway", versioned)
@@ -163,7 +169,7 @@ def _updown(d: str, items: list[Input]) -> History | None:
         if dialect in _OTHER_DIALECT:
             continue
         kind = FORWARD if m.group("dir").lower() == "up" else ROLLBACK
-        entries.append(Entry(i, kind, version=m.group("ver")))
+        entries.append(Entry(i, kind, version=m.group("ver"), tx=tool_tx.golang_migrate(i.path)))
     entries.sort(key=lambda e: (int(e.version), e.kind != FORWARD, natural_key(e.input.path)))
     layout = "golang-migrate"
     h = History(d, layout, entries)
@@ -203,10 +209,11 @@ def _per_directory(parent: str, items: list[Input]) -> History | None:
             continue
         base = os.path.basename(i.path)
         if base == "migration.sql":
-            entries.append(Entry(i, FORWARD, version=m.group("ver")))
+            entries.append(Entry(i, FORWARD, version=m.group("ver"), tx=tool_tx.PRISMA))
             kinds.add("prisma")
         elif base in ("up.sql", "down.sql"):
-            entries.append(Entry(i, FORWARD if base == "up.sql" else ROLLBACK, version=m.group("ver")))
+            entries.append(Entry(i, FORWARD if base == "up.sql" else ROLLBACK, version=m.group("ver"),
+                                 tx=tool_tx.diesel(i.real)))
             kinds.add("diesel")
     if not entries:
         return None

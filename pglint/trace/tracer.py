@@ -30,10 +30,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..engine.checker import _section_transactions, parse_source, replay
+from ..engine.checker import _section_transactions, file_transaction, parse_source, replay
 from ..model.locks import Lock, LockEffect
 from ..model.nodes import has_option, relation_name
 from ..model.schema import SchemaModel, object_names
+from ..model.transactions import ONE_QUERY
 from ..source.files import read_input
 from ..source.layouts import FORWARD, REPEATABLE
 from ..source.text import SourceText
@@ -240,7 +241,7 @@ class Tracer:
 
                 self.seed_notes.extend(seed_tables(self.conn, self.seed_rows, self.seeded))
                 self.rels = None
-            self._run_file(ft, src, pf, effects if traced else None)
+            self._run_file(ft, src, pf, effects if traced else None, e.tx)
             if self.progress is not None:
                 self.progress(ft)
         return out
@@ -259,10 +260,12 @@ class Tracer:
         items.sort(key=lambda i: i.start)
         return items
 
-    def _run_file(self, ft: FileTrace, src: SourceText, pf, effects) -> None:
+    def _run_file(self, ft: FileTrace, src: SourceText, pf, effects, tool=None) -> None:
         traced = effects is not None
         self._reset_session(ft)
-        assume = self.settings.assume_in_transaction and not _no_transaction_directive(pf)
+        # as the linter reads the file: how its migration tool runs it
+        how = file_transaction(self.settings, pf, tool, _no_transaction_directive(pf))
+        assume = how.mode if how is not None else None
         section_tx = _section_transactions(pf, assume)
         if traced:
             self.rels = catalog.relations(self.conn)
@@ -278,22 +281,29 @@ class Tracer:
                 top = top.parent
             if top is not None:
                 embedded.setdefault(id(top), []).append(st)
-        # as the linter reads it (concurrently-in-transaction): a section or file of one
-        # statement is sent alone, without the tool's transaction block
         per_section: dict[int, int] = {}
         for st in pf.statements:
             per_section[st.section] = per_section.get(st.section, 0) + 1
         section = None
-        tool_tx = False
+        tool_tx = one_query = False
         for n, item in enumerate(items):
             if item.section != section:
                 if tool_tx and self.in_transaction:
                     self.conn.execute("COMMIT")
                 section = item.section
-                tool_tx = bool(section_tx.get(section, assume)) and per_section.get(section, 0) > 1
+                mode = section_tx.get(section, assume)
+                # as the linter reads it (concurrently-in-transaction): a query string of one
+                # statement runs outside a transaction block; BEGIN ... COMMIT wraps even one
+                lone_outside = how is not None and how.lone_outside and not pf.markers
+                tool_tx = mode is not None and (per_section.get(section, 0) > 1 or not lone_outside)
+                one_query = tool_tx and mode == ONE_QUERY
                 if tool_tx:
                     self.conn.execute("BEGIN")
                     self.held = {}
+            elif one_query and not self.in_transaction:
+                # a query string goes on after a COMMIT in a new implicit transaction block
+                self.conn.execute("BEGIN")
+                self.held = {}
             text = pf.sql[item.start:item.end]
             typ = item.stmt.type if item.stmt is not None else ""
             why = sandbox.refusal(item.stmt, embedded.get(id(item.stmt), ()), not self.server_wide_ok) \
