@@ -16,7 +16,8 @@ from test_rule_docs import FENCE, _options
 LT = "SET lock_timeout = '2s';\n"
 
 
-def fix(tmp_path, sql, *args, name="V1__m.sql", isolated=True):
+def fix(tmp_path, sql, *args, name="m.sql", isolated=True):
+    """--fix on one file; by default a file of no migration layout (statement by statement)."""
     f = tmp_path / name
     f.write_bytes(sql.encode())
     iso = ["--isolated"] if isolated else []
@@ -202,7 +203,7 @@ def test_add_ignore_silences_current_findings(tmp_path):
                        cwd=tmp_path)
     assert p.returncode == 0 and "Added suppressions" in p.stderr
     v3 = (tmp_path / "demo" / "V3__add_plan_and_public_id.sql").read_text()
-    assert "-- pglint: ignore[add-column-required, lock-timeout-missing, non-idempotent-ddl] TODO: give the reason\n" \
+    assert "-- pglint: ignore[add-column-required, lock-timeout-missing] TODO: give the reason\n" \
            "ALTER TABLE users ADD COLUMN plan text NOT NULL;" in v3
     p = subprocess.run([pglint_path(), "--no-cache", "--format", "concise", "demo"], capture_output=True, text=True,
                        cwd=tmp_path)

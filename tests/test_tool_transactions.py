@@ -143,23 +143,38 @@ def test_begin_and_commit_in_a_query_string(tmp_path):
     assert "one query string" in commit and "new transaction" in commit
 
 
-def test_fix_does_not_add_concurrently_inside_a_tools_transaction(tmp_path):
-    files = {
-        "2024-01-01-000000_a/up.sql": "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n",
-        "2024-01-02-000000_b/up.sql": LT + "CREATE INDEX t_a ON t (a);\n",
-    }
-    for tool, root in (("diesel", tmp_path / "diesel"), ("plain", tmp_path / "plain")):
-        write_tree(root, files if tool == "diesel" else {"001_a.sql": files["2024-01-01-000000_a/up.sql"],
-                                                        "002_b.sql": files["2024-01-02-000000_b/up.sql"]})
-        p = subprocess.run([pglint_path(), "--no-cache", "--fix", "--format", "concise", str(root)],
-                           capture_output=True, text=True)
-        assert "Traceback" not in p.stderr, p.stderr
-    # diesel runs the file in a transaction: CONCURRENTLY there would make it fail
-    diesel = (tmp_path / "diesel" / "2024-01-02-000000_b" / "up.sql").read_text()
-    assert "CONCURRENTLY" not in diesel
-    # the same file with no known tool runs statement by statement: the fix applies
-    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a" in (tmp_path / "plain" / "002_b.sql").read_text()
-    res = run_paths([str(tmp_path / "diesel")], Settings(jobs=1))
+CREATE_T = "CREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
+INDEX = "CREATE INDEX t_a ON t (a);\n"
+
+
+@pytest.mark.parametrize("files,target,concurrently", [
+    # diesel wraps the migration, even of one statement: CONCURRENTLY would make it fail
+    ({"2024-01-01-000000_a/up.sql": CREATE_T, "2024-01-02-000000_b/up.sql": INDEX}, "2024-01-02-000000_b/up.sql", False),
+    # alone in a query string (golang-migrate) or in a Flyway migration: it then runs outside a block
+    ({"001_a.up.sql": CREATE_T, "002_b.up.sql": INDEX}, "002_b.up.sql", True),
+    ({"V1__a.sql": CREATE_T, "V2__b.sql": INDEX}, "V2__b.sql", True),
+    # with another statement beside it: inside the string's implicit block, or a mixed Flyway migration
+    ({"001_a.up.sql": CREATE_T, "002_b.up.sql": LT + INDEX}, "002_b.up.sql", False),
+    ({"V1__a.sql": CREATE_T, "V2__b.sql": LT + INDEX}, "V2__b.sql", False),
+    # no known tool: statement by statement
+    ({"001_a.sql": CREATE_T, "002_b.sql": LT + INDEX}, "002_b.sql", True),
+])
+def test_fix_adds_concurrently_only_where_it_can_run(tmp_path, files, target, concurrently):
+    root = write_tree(tmp_path / "m", files)
+    p = subprocess.run([pglint_path(), "--no-cache", "--isolated", "--fix", "--format", "concise", str(root)],
+                       capture_output=True, text=True)
+    assert "Traceback" not in p.stderr, p.stderr
+    text = (root / target).read_text()
+    assert ("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a" in text) is concurrently, text
+    after = findings(root)
+    assert not [f for f in after if f[2] == "concurrently-in-transaction"], after  # the fix never breaks a file
+    if not concurrently:
+        assert any(f[0] == target and f[2] == "index-not-concurrent" for f in after), after
+
+
+def test_help_names_the_tools_way_out(tmp_path):
+    root = write_tree(tmp_path, {"2024-01-01-000000_a/up.sql": CREATE_T, "2024-01-02-000000_b/up.sql": INDEX})
+    res = run_paths([str(root)], Settings(jobs=1))
     (d,) = [d for d in res.diagnostics if d.rule == "index-not-concurrent"]
     assert "run_in_transaction = false" in (d.help or "")
 

@@ -410,3 +410,25 @@ def test_missing_psycopg_names_what_to_install(history):
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "pip install 'pglint[live]'" in p.stderr
+
+
+def test_each_tool_runs_a_file_as_the_linter_reads_it(tmp_path, pg_cluster):
+    """diesel wraps a migration in a transaction (even one statement); golang-migrate sends a
+    file as one query string, whose statements after a COMMIT run in a new implicit block."""
+    from pglint.config.settings import Settings
+    from pglint.engine.runner import run_paths
+    from pglint.trace.tracer import IN_TRANSACTION
+
+    diesel = tmp_path / "diesel"
+    write(diesel / "2024-01-01-000000_a", {"up.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n"})
+    write(diesel / "2024-01-02-000000_b", {"up.sql": "CREATE INDEX CONCURRENTLY t_a ON t (a);\n"})
+    gm = write(tmp_path / "gm", {
+        "001_a.up.sql": "CREATE TABLE u (id int PRIMARY KEY);\nCOMMIT;\nALTER TABLE u ADD COLUMN b int;\n",
+    })
+    r = trace([diesel, gm], pg_cluster.dsn)
+    (err,) = [x for x in r.diagnostics if x.rule == "traced-statement-error"]
+    assert err.path.endswith("2024-01-02-000000_b/up.sql") and "cannot run inside a transaction block" in err.message
+    assert find(r, "ALTER TABLE u ADD COLUMN b").run == IN_TRANSACTION
+    static = run_paths([str(diesel), str(gm)], Settings())
+    assert [(x.path.rsplit("/", 2)[-2], x.line) for x in static.diagnostics
+            if x.rule == "concurrently-in-transaction"] == [("2024-01-02-000000_b", 1)]

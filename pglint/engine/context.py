@@ -11,7 +11,7 @@ from ..model.locks import Lock, LockEffect, statement_effects
 from ..model.nodes import relation_name
 from ..model.schema import Key, Origin, SchemaModel
 from ..model.session import SessionState
-from ..model.transactions import TransactionTracker, TxInfo
+from ..model.transactions import ASSUMED, ONE_QUERY, TransactionTracker, TxInfo
 from ..source.lexer import IDENT_CONT_DOLLAR
 from ..source.parsing import ParsedFile
 from ..source.statement import Statement
@@ -158,6 +158,24 @@ class FileContext(SchemaFacts):
     @property
     def in_transaction(self) -> bool:
         return bool(self.txinfo and self.txinfo.in_block)
+
+    def concurrently_can_run(self) -> bool:
+        """Whether this statement, made CONCURRENTLY, would run outside a transaction block
+        as the file runs (so a fix may add CONCURRENTLY): outside any block; or the file's
+        only statement where the tool then sends it alone (a query string of one statement,
+        golang-migrate, Prisma, assume-in-transaction) or runs such a migration without a
+        transaction (Flyway)."""
+        s = self.stmt
+        if s is None or s.origin != "top":
+            return False
+        if not self.in_transaction:
+            return True
+        tool, info = self.tool_tx, self.txinfo
+        if tool is None or info.kind not in (ASSUMED, ONE_QUERY) or self.parsed.markers:
+            return False
+        if not (tool.lone_outside or tool.outside_if_refused):
+            return False
+        return sum(1 for x in self.parsed.statements if x.section == s.section) == 1
 
     # -- spans -----------------------------------------------------------------------
     def token_span(self, offset: int) -> tuple[int, int]:

@@ -36,7 +36,7 @@ def check(ctx, node):
         if t is None or t.default_partition is None:
             edit = insert_before(ctx.cmd_span(i)[1], " CONCURRENTLY")
             fix = (Fix("Add CONCURRENTLY (outside a transaction block)", (edit,), DISPLAY_ONLY)
-                   if ctx.in_transaction or ctx.stmt.origin != "top" or len(alter_table_cmds(node)) != 1
+                   if not ctx.concurrently_can_run() or len(alter_table_cmds(node)) != 1
                    else Fix("Add CONCURRENTLY", (edit,), SAFE))
         ctx.report(f"DETACH PARTITION {part} takes an ACCESS EXCLUSIVE lock on {parent}: every read and write of the "
                    "whole partitioned table is blocked while it waits and runs", at=ctx.cmd_span(i), help=help,

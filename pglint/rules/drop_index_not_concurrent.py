@@ -47,7 +47,7 @@ def _fix(ctx, node):
     if tok is None:
         return None
     text = " CONCURRENTLY" + ("" if node.get("missing_ok") else " IF EXISTS")
-    if ctx.in_transaction or ctx.stmt.origin != "top":
+    if not ctx.concurrently_can_run():
         return Fix("Add CONCURRENTLY (and move the statement to its own migration, outside a transaction)",
                    (insert_after(tok, text),), DISPLAY_ONLY)
     return Fix("Add CONCURRENTLY", (insert_after(tok, text),), SAFE)

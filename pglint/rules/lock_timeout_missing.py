@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
-from ..model.locks import Lock
-from ._fixes import SAFE, Fix, indent_at, insert_before, newline
+from ..model.locks import Lock, alter_table_cmds
+from ._fixes import DISPLAY_ONLY, SAFE, Fix, indent_at, insert_before, newline
 
 RULE = Rule(
     "PG113", "lock-timeout-missing",
@@ -23,8 +23,25 @@ def set_timeout_fix(ctx, name: str, value: str, applicability: str) -> tuple[str
     statement (LOCAL inside a transaction block)."""
     local = f"SET LOCAL {name} = '{value}';" if ctx.in_transaction else f"SET {name} = '{value}';"
     top = ctx.stmt.top
+    if ctx.in_transaction and ctx.concurrently_can_run() and _has_concurrent_form(top):
+        # the file's only statement, which its tool runs outside a transaction block only
+        # while it is alone: another fix makes it CONCURRENTLY, and a SET beside it would put
+        # that in a transaction block (a query string of two statements, a mixed Flyway file)
+        applicability = DISPLAY_ONLY
     return local, Fix(f"Set {name} before the first locking statement ({local})",
                       (insert_before(top.start, local + newline(ctx) + indent_at(ctx, top.start)),), applicability)
+
+
+def _has_concurrent_form(stmt) -> bool:
+    """Whether a CONCURRENTLY form of the statement exists (the concurrent-index rules fix it so)."""
+    t, node = stmt.type, stmt.node
+    if t in ("IndexStmt", "ReindexStmt"):
+        return True
+    if t == "DropStmt":
+        return node.get("removeType") == "OBJECT_INDEX"
+    if t == "AlterTableStmt":
+        return any(c.get("subtype") == "AT_DetachPartition" for c in alter_table_cmds(node))
+    return False
 
 
 def unbounded_lock(ctx, setting: str):

@@ -51,6 +51,6 @@ def check(ctx, node):
     if tok is not None:
         edit = insert_after(tok, " CONCURRENTLY")
         fix = (Fix("Add CONCURRENTLY (and move the statement outside the transaction)", (edit,), DISPLAY_ONLY)
-               if ctx.in_transaction or ctx.stmt.origin != "top" else Fix("Add CONCURRENTLY", (edit,), SAFE))
+               if not ctx.concurrently_can_run() else Fix("Add CONCURRENTLY", (edit,), SAFE))
     ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".",
                relation=rv if kind == "TABLE" else None, fix=fix)
