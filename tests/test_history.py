@@ -75,7 +75,7 @@ def test_sqitch_follows_the_plan():
 def test_explain_order_cli():
     p = subprocess.run([pglint_path(), "--explain-order", str(LAYOUTS / "flyway")], capture_output=True, text=True)
     assert p.returncode == 0
-    assert "flyway, 7 files" in p.stdout and "U2__users.sql  [rollback of #4]" in p.stdout
+    assert "flyway, 7 files" in p.stdout and "U2__users.sql  [rollback of #4, in a transaction]" in p.stdout
 
 
 # -- the schema model across files ------------------------------------------------------------

@@ -221,11 +221,12 @@ LINE2 = "SELECT 'naïve 😀 façade'; CREATE INDEX i ON t (a);"  # an astral ch
 
 @pytest.fixture
 def mig(tmp_path) -> Path:
-    """A Flyway folder: V1 creates t, V2 (the one edited) indexes it after non-ASCII text."""
+    """A folder of numbered migrations (run statement by statement): 001 creates t, 002 (the
+    one edited) indexes it after non-ASCII text."""
     d = tmp_path / "db" / "migrations"
     d.mkdir(parents=True)
-    (d / "V1__create.sql").write_text("CREATE TABLE t (a int, b varchar(50));\n", encoding="utf-8")
-    (d / "V2__index.sql").write_text(f"-- índice für t ✓\n{LINE2}\n", encoding="utf-8")
+    (d / "001_create.sql").write_text("CREATE TABLE t (a int, b varchar(50));\n", encoding="utf-8")
+    (d / "002_index.sql").write_text(f"-- índice für t ✓\n{LINE2}\n", encoding="utf-8")
     return d
 
 
@@ -260,7 +261,7 @@ def test_exit_without_shutdown_is_exit_code_1(tmp_path):
 
 
 def test_diagnostics_with_utf16_ranges_rule_link_and_help(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
     text = v2.read_text(encoding="utf-8")
 
     async def body(s: Session):
@@ -358,7 +359,7 @@ def test_readme_editor_snippets_start_pglint_server():
 
 
 def test_fix_action_applied_then_didchange_clears_the_diagnostic(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -380,7 +381,7 @@ def test_fix_action_applied_then_didchange_clears_the_diagnostic(mig):
 
 
 def test_versioned_workspace_edit_when_the_client_supports_it(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -393,7 +394,7 @@ def test_versioned_workspace_edit_when_the_client_supports_it(mig):
 
 
 def test_ignore_statement_action(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -451,7 +452,7 @@ def test_ignore_statement_goes_where_add_ignore_puts_it(tmp_path):
 
 
 def test_ignore_file_action_inserts_then_extends_the_comment(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -518,7 +519,7 @@ def test_unsafe_fix_is_labelled_and_display_only_fix_is_not_an_edit(tmp_path):
 
 
 def test_fix_all_source_action(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -535,7 +536,7 @@ def test_fix_all_source_action(mig):
 
 
 def test_hover_shows_the_rule_page(mig):
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
     page_title = (ROOT / "rules" / "index-not-concurrent.md").read_text(encoding="utf-8").splitlines()[0]
 
     async def body(s: Session):
@@ -564,7 +565,7 @@ def test_config_is_found_from_the_files_directory(mig, tmp_path):
     elsewhere.mkdir()
 
     async def body(s: Session):
-        uri = s.open(mig / "V2__index.sql")
+        uri = s.open(mig / "002_index.sql")
         rules = {d.code for d in await s.diagnostics(uri, 1)}
         assert "index-not-concurrent" in rules and "lock-timeout-missing" not in rules
         uri2 = s.open(bad / "x.sql")
@@ -601,7 +602,7 @@ def test_syntax_error_is_a_diagnostic_and_the_server_goes_on(tmp_path):
 def test_debounced_changes_publish_in_version_order(mig):
     """Changes in quick succession: results are published for the latest version, and an
     older result never follows a newer one."""
-    v2 = mig / "V2__index.sql"
+    v2 = mig / "002_index.sql"
 
     async def body(s: Session):
         uri = s.open(v2)
@@ -640,7 +641,7 @@ def test_untitled_document_and_utf8_encoding(tmp_path):
 
 def test_closing_a_document_clears_its_diagnostics(mig):
     async def body(s: Session):
-        uri = s.open(mig / "V2__index.sql")
+        uri = s.open(mig / "002_index.sql")
         assert await s.diagnostics(uri, 1)
         s.client.text_document_did_close(T.DidCloseTextDocumentParams(T.TextDocumentIdentifier(uri)))
 
