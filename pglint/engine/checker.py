@@ -136,7 +136,7 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
     takes it in (trace mode reads the static lock prediction there)."""
     if parsed is None:
         parsed = parse_source(source, opts)
-    ctx = FileContext(opts, source, parsed, source.path, file_index, schema, False)
+    ctx = FileContext(opts, source, parsed, source.path, file_index, schema, None)
     ctx.section_tx = _section_transactions(parsed, None)
     if parsed.errors:
         _broken_creations(parsed, ctx.schema)
