@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import pglint_path
+from test_history import write_tree
 
 from pglint.config.settings import ConfigError, Settings, load_settings
 from pglint.engine.runner import run_paths
@@ -19,14 +20,6 @@ from pglint.source.layouts import detect
 LT = "SET lock_timeout = '2s';\n"
 TWO_TABLES = "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY);\n"
 CIC = "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\n"
-
-
-def write_tree(root: Path, files: dict) -> Path:
-    for name, text in files.items():
-        p = root / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
 
 
 def modes(root: Path) -> dict:

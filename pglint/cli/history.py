@@ -7,6 +7,8 @@ import subprocess
 
 import click
 
+from ..model.transactions import ASSUMED, ONE_QUERY
+
 
 def changed_since(rev: str) -> set[str]:
     """Real paths of files added or modified since git revision ``rev`` (committed or not),
@@ -33,7 +35,7 @@ def changed_since(rev: str) -> set[str]:
 
 
 # how the file's migration tool runs it (source/tool_transactions.py)
-_RUNS = {"assumed": "in a transaction", "one-query": "as one query string", None: "statement by statement"}
+_RUNS = {ASSUMED: "in a transaction", ONE_QUERY: "as one query string", None: "statement by statement"}
 
 
 def explain_order(paths, settings) -> int:
@@ -56,7 +58,7 @@ def explain_order(paths, settings) -> int:
             if e.pair is not None and e.kind != "forward":
                 note += f" of #{e.pair + 1}"
             if settings.assume_in_transaction is not None:
-                note += ", " + _RUNS["assumed" if settings.assume_in_transaction else None] + " (assume-in-transaction)"
+                note += ", " + _RUNS[ASSUMED if settings.assume_in_transaction else None] + " (assume-in-transaction)"
             elif e.tx is not None:
                 note += ", " + _RUNS.get(e.tx.mode, "")
             click.echo(f"  {n:>{width}}  {rel}  [{note}]")

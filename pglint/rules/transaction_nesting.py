@@ -103,25 +103,22 @@ def _after_commit(ctx) -> str:
                 and s.type == "TransactionStmt" and s.node.get("kind") in _END), None)
     if end is None:
         return "nothing in the file ends it"
-    where = f"the {_word_at(ctx, end)} at line {ctx.line_of(end.start)}"
+    where = f"the {_word(ctx, end.node.get('kind', ''), end)} at line {ctx.line_of(end.start)}"
     if _work_after(ctx, end.index):
         return f"{where} ends the tool's transaction early: the statements after it run outside any transaction"
     return (f"{where} ends the tool's transaction, so the tool records the migration in a transaction of its own: "
             "a failure in between leaves the migration applied but not recorded")
 
 
-def _word_at(ctx, stmt) -> str:
-    words = ctx.sql[stmt.start:stmt.end].split(None, 1)
-    return words[0].rstrip(";").upper() if words else "COMMIT"
-
-
 _FIXED = {"TRANS_STMT_START": "START TRANSACTION", "TRANS_STMT_SAVEPOINT": "SAVEPOINT",
           "TRANS_STMT_RELEASE": "RELEASE SAVEPOINT", "TRANS_STMT_ROLLBACK_TO": "ROLLBACK TO SAVEPOINT"}
 
 
-def _word(ctx, kind: str) -> str:
-    """The statement's keyword as written (BEGIN, COMMIT, END, ABORT, ...)."""
+def _word(ctx, kind: str, stmt=None) -> str:
+    """The keyword of ``stmt`` (default: the current statement) as written (BEGIN, COMMIT,
+    END, ABORT, ...)."""
     if kind in _FIXED:
         return _FIXED[kind]
-    words = ctx.sql[ctx.stmt.start:ctx.stmt.end].split(None, 1)
+    stmt = stmt or ctx.stmt
+    words = ctx.sql[stmt.start:stmt.end].split(None, 1)
     return words[0].rstrip(";").upper() if words else "This statement"

@@ -144,6 +144,16 @@ def decode(data: bytes, path: str) -> tuple[SourceText | None, str | None]:
     return SourceText(path, text, had_bom), None
 
 
+def head_text(path: str, n: int = 4096) -> str | None:
+    """The first ``n`` bytes of a file as text (undecodable bytes replaced), or None when it
+    cannot be read: for peeking at a migration or a tool's file beside it."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(n).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
 def read_input(item: Input, stdin_bytes: bytes | None = None,
                overlay: dict[str, str] | None = None) -> tuple[SourceText | None, str | None]:
     """The file's text, or why it cannot be linted. ``overlay``: texts (by real path) that

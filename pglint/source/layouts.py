@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import tool_transactions as tool_tx
-from .files import Input, natural_key
+from .files import Input, head_text, natural_key
 
 FORWARD = "forward"
 ROLLBACK = "rollback"
@@ -67,14 +67,6 @@ def _flyway_version(v: str) -> tuple:
 
 def _version_tuple(v: str) -> tuple:
     return tuple(int(p) for p in re.findall(r"\d+", v))
-
-
-def _head(path: str, n: int = 4096) -> str:
-    try:
-        with open(path, "rb") as f:
-            return f.read(n).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def detect(inputs: list[Input]) -> tuple[list[History], list[Input]]:
@@ -188,7 +180,7 @@ def _numbered(d: str, items: list[Input]) -> History | None:
         return None
     entries = [Entry(i, FORWARD, version=m.group("ver")) for i, m in matched]
     entries.sort(key=lambda e: (int(e.version), natural_key(e.input.path)))
-    heads = [_head(e.input.real) for e in entries[:20]]
+    heads = [head_text(e.input.real) or "" for e in entries[:20]]
     if any("+goose" in t for t in heads):
         layout = "goose"
     elif any("migrate:up" in t for t in heads):

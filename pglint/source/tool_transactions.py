@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from ..model.transactions import ASSUMED, ONE_QUERY
+from .files import head_text
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,9 @@ _CONF_OFF = re.compile(r"(?im)^\s*executeInTransaction\s*=\s*false\s*$")
 _DIESEL_OFF = re.compile(r"(?im)^\s*run_in_transaction\s*=\s*false\s*(#.*)?$")
 
 
-def _small_text(path: str) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read(65536).decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
 def flyway(real: str | None) -> ToolTransaction:
     if real is not None:
-        conf = _small_text(real + ".conf")
+        conf = head_text(real + ".conf", 65536)
         if conf is not None and _CONF_OFF.search(conf):
             return FLYWAY_CONF_OFF
     return FLYWAY
@@ -96,7 +89,7 @@ def flyway(real: str | None) -> ToolTransaction:
 
 def diesel(real: str | None) -> ToolTransaction:
     if real is not None:
-        meta = _small_text(os.path.join(os.path.dirname(real), "metadata.toml"))
+        meta = head_text(os.path.join(os.path.dirname(real), "metadata.toml"), 65536)
         if meta is not None and _DIESEL_OFF.search(meta):
             return DIESEL_NO_TX
     return DIESEL
