@@ -6,7 +6,10 @@ import os
 import subprocess
 
 import pytest
+from corpus_digest import summarize
 from pglast import parser
+
+from conftest import ROOT
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -18,6 +21,15 @@ def test_whole_corpus(corpus, pglint_exe, tmp_path):
     assert p.returncode in (0, 1), p.stderr
     assert "Traceback" not in p.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
+
+    # no finding changed: the same findings, in the same order, as the stored run
+    # (tests/data/corpus_findings.json; tests/corpus_digest.py says how to regenerate it
+    # after a change that is meant to change findings)
+    expected = json.loads((ROOT / "tests" / "data" / "corpus_findings.json").read_text(encoding="utf-8"))
+    got = summarize(doc, str(corpus))
+    assert got["summary"] == expected["summary"]
+    assert got["by_rule"] == expected["by_rule"]
+    assert got["digest"] == expected["digest"]
 
     sql_files = []
     for root, dirs, files in os.walk(corpus):

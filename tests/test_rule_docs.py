@@ -112,3 +112,33 @@ def test_rules_whose_examples_get_fixes_declare_them():
                 options["extend-select"] = [rule.name]
             if any(d.fix is not None for d in lint(m.group(3), "example.sql", **options) if d.rule == rule.name):
                 assert rule.fix != "never", rule.name
+
+
+def test_rule_index_is_current():
+    """pglint/rules/_index.py (the registry's source, so that no rule module is imported
+    until a statement needs it) matches the rule modules."""
+    from pglint.engine.registry import imported_rules, index_text
+
+    text = (ROOT / "pglint" / "rules" / "_index.py").read_text(encoding="utf-8")
+    assert text == index_text(), "run: python -m pglint.engine.registry --write-index"
+    indexed = all_rules()
+    for rule in imported_rules():
+        r = indexed[rule.name]
+        assert (r.code, r.summary, r.severity, r.category, r.default, r.scope, r.fix, r.engine) == \
+            (rule.code, rule.summary, rule.severity, rule.category, rule.default, rule.scope, rule.fix, rule.engine)
+
+
+def test_rules_are_imported_only_when_a_statement_needs_them():
+    """Linting an ALTER TABLE imports the rules that handle ALTER TABLE (and those that see
+    every statement), not the rules of statements the file does not hold."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from conftest import lint; lint('ALTER TABLE t ADD COLUMN c int;'); "
+            "print(' '.join(m for m in sys.modules if m.startswith('pglint.rules.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "tests",
+                         check=True).stdout.split()
+    assert "pglint.rules.add_column_required" in out  # handles AlterTableStmt
+    assert "pglint.rules.identifier_too_long" in out  # sees every statement
+    assert "pglint.rules.index_not_concurrent" not in out  # IndexStmt only
+    assert "pglint.rules.dynamic_sql_injection" not in out  # function bodies only

@@ -25,21 +25,30 @@ MAX_IDLE_SECONDS = 30 * 24 * 3600
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """pglint's version plus the sizes and mtimes of its source files (so a development
-    checkout never reads results computed by older code)."""
-    import pglast
+    checkout never reads results computed by older code), and the same of pglast's files
+    (its grammar and its parser: found, not imported, so that a run answered from the
+    cache never loads the parser)."""
+    from importlib.util import find_spec
 
     from .. import __version__
 
     pkg = Path(__file__).resolve().parent.parent
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{SCHEMA_VERSION}|{__version__}|{pglast.__version__}".encode())
-    for root, dirs, files in os.walk(pkg):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    h.update(f"{SCHEMA_VERSION}|{__version__}".encode())
+    _stat_tree(h, str(pkg), (".py", ".j2", ".md"))
+    spec = find_spec("pglast")
+    for where in (spec.submodule_search_locations or ()) if spec is not None else ():
+        _stat_tree(h, where, (".py", ".so", ".pyd"), top_only=True)
+    return h.hexdigest()
+
+
+def _stat_tree(h, top: str, suffixes: tuple, top_only: bool = False) -> None:
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [] if top_only else sorted(d for d in dirs if d != "__pycache__")
         for f in sorted(files):
-            if f.endswith((".py", ".j2", ".md")):
+            if f.endswith(suffixes):
                 st = os.stat(os.path.join(root, f))
                 h.update(f"{f}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()
 
 
 def settings_fingerprint(opts) -> str:
@@ -63,7 +72,8 @@ def unit_key(prefix: str, unit) -> str | None:
         return s.encode("utf-8", "surrogateescape")
 
     h = hashlib.blake2b(enc(prefix), digest_size=20)
-    h.update(enc(repr(sorted(unit.report) if unit.report is not None else None)))
+    # which of the unit's files are reported (the others only give context)
+    h.update(enc(repr(None if unit.report is None else [it.path for it in unit.inputs if it.path in unit.report])))
     if unit.history is not None:
         h.update(enc(f"{unit.history.layout}|{unit.history.root}"))
         # how the tool runs each file follows files beside it (.sql.conf, metadata.toml)

@@ -4,7 +4,6 @@ apply suppressions, compute positions."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ..model.nodes import field_types
 from ..model.schema import SchemaModel
@@ -18,40 +17,42 @@ from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
 from .registry import Rule
+from .results import FileResult  # noqa: F401  (re-exported)
 from .suppression import Directive, Target, attach, is_suppressed, parse_directives
 
 
-@dataclass
-class FileResult:
-    path: str
-    statements: int = 0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # things pglint could not analyse
-    unreadable: str | None = None
-    rollback: bool = False
-
-
 class Dispatch:
-    """Handlers of the enabled rules, indexed by the node type they want."""
+    """Handlers of the enabled rules, indexed by the node type they want. The rules come
+    from the index (registry.py): a rule's module is imported the first time a statement of
+    a type it handles is met, so a run imports only the rules its statements concern."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
-        self.stmt: dict[str, list[tuple[Rule, object]]] = {}
+        self.stmt: dict[str, list[tuple[Rule, object]]] = {}  # resolved on first use
+        self._stmt_rules: dict[str, list[Rule]] = {}
         self.node: dict[str, list[tuple[Rule, object]]] = {}
         self.end: list[tuple[Rule, object]] = []
         self.any: list[tuple[Rule, object]] = []  # called with every statement
         for r in rules:
-            for t, fn in r.statement_handlers.items():
+            stmt_types, node_types, has_end = r.declared if not r.loaded else r.handled()
+            for t in stmt_types:
                 if t == "*":
-                    self.any.append((r, fn))
+                    self.any.append((r, r.load().statement_handlers[t]))
                 else:
-                    self.stmt.setdefault(t, []).append((r, fn))
-            for t, fn in r.node_handlers.items():
-                self.node.setdefault(t, []).append((r, fn))
-            for fn in r.end_handlers:
-                self.end.append((r, fn))
+                    self._stmt_rules.setdefault(t, []).append(r)
+            for t in node_types:
+                self.node.setdefault(t, []).append((r, r.load().node_handlers[t]))
+            if has_end:
+                self.end.extend((r, fn) for fn in r.load().end_handlers)
         # JSON keys whose presence makes a statement worth decoding for node handlers
         self.node_keys = tuple('"' + t + '"' for t in self.node)
+
+    def statement(self, t: str) -> list[tuple[Rule, object]]:
+        """The handlers of statements of type ``t`` (their rules loaded now if need be)."""
+        hs = self.stmt.get(t)
+        if hs is None:
+            hs = self.stmt[t] = [(r, r.load().statement_handlers[t]) for r in self._stmt_rules.get(t, ())]
+        return hs
 
 
 def file_transaction(settings, parsed: ParsedFile, tool: ToolTransaction | None,
@@ -186,6 +187,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     node_handlers = dispatch.node
     node_keys = dispatch.node_keys
     stmt_handlers = dispatch.stmt
+    stmt_handlers_of = dispatch.statement
     any_handlers = dispatch.any
     for s in statements:
         if s.parent is None and s.section != ctx.section:
@@ -194,6 +196,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         _begin(ctx, s)
         origin = s.origin
         hs = stmt_handlers.get(s.type)
+        if hs is None:
+            hs = stmt_handlers_of(s.type)
         if hs:
             for rule, fn in hs:
                 if origin in rule.scope:

@@ -17,6 +17,7 @@ from ..source.parsing import ParsedFile
 from ..source.statement import Statement
 from ..source.text import SourceText
 from .diagnostics import Diagnostic, Fix
+from .options import RunOptions  # noqa: F401  (re-exported)
 from .registry import Rule
 
 _TOKEN = re.compile(rf'"(?:[^"]|"")*"(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*|{IDENT_CONT_DOLLAR}+(?:\.(?:"(?:[^"]|"")*"|{IDENT_CONT_DOLLAR}+))*|\S')
@@ -24,18 +25,6 @@ _TOKEN = re.compile(rf'"(?:[^"]|"")*"(?:\.(?:"(?:[^"]|"")*"|[\w$]+))*|{IDENT_CON
 # statement types whose locks never exceed ROW EXCLUSIVE: not tracked as held locks
 _LIGHT = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt",
                     "VariableSetStmt", "VariableShowStmt", "TransactionStmt"})
-
-
-class RunOptions:
-    """What is fixed for a whole run: version, enabled rules, severity overrides."""
-
-    def __init__(self, settings, enabled: set[str], rules: dict[str, Rule]) -> None:
-        self.settings = settings
-        self.pg_version = settings.pg_version
-        self.enabled = enabled
-        self.rules = rules
-        # set by the CLI when the output format shows or fingerprints statements
-        self.statement_text = False
 
 
 class FileContext(SchemaFacts):

@@ -22,6 +22,9 @@ class Edit:
     end: int
     text: str
 
+    def __reduce__(self):  # pickled by position: the cache reads many (dataclass state is slower)
+        return (Edit, (self.start, self.end, self.text))
+
     def to_json(self, pos=None) -> dict:
         d = {"start": self.start, "end": self.end, "text": self.text}
         if pos is not None:
@@ -35,6 +38,9 @@ class Fix:
     title: str
     edits: tuple[Edit, ...]
     applicability: str = SAFE
+
+    def __reduce__(self):
+        return (Fix, (self.title, self.edits, self.applicability))
 
     def to_json(self, pos=None) -> dict:
         return {
@@ -76,6 +82,9 @@ class Diagnostic:
     def sort_key(self):
         return (self.start, self.end, self.code, self.message)
 
+    def __reduce__(self):
+        return (Diagnostic, tuple(getattr(self, f) for f in _DIAGNOSTIC_FIELDS))
+
     def to_json(self, pos=None) -> dict:
         d = {
             "code": self.code,
@@ -93,3 +102,6 @@ class Diagnostic:
         if self.extra:
             d["extra"] = self.extra
         return d
+
+
+_DIAGNOSTIC_FIELDS = tuple(Diagnostic.__dataclass_fields__)  # in the order __init__ takes them

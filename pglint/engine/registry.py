@@ -18,6 +18,14 @@ A rule module defines ``RULE = Rule(...)`` and registers plain functions on it:
 
 Handlers report through ``ctx.report(...)``; the engine walks each statement once and
 calls only the handlers of enabled rules that declared interest in a node type.
+
+Each rule's metadata and the node types it handles are also written down in
+``pglint/rules/_index.py`` (generated: ``python -m pglint.engine.registry --write-index``;
+a test checks it is current). The registry is built from that index without importing a
+single rule module; a rule's module is imported only when the engine first meets a
+statement the rule handles (``Rule.load``). So `pglint rules`, the reporters and a run
+answered from the cache import no rule, and linting a small file imports only the rules
+its statements can concern.
 """
 
 from __future__ import annotations
@@ -61,6 +69,11 @@ class Rule:
     end_handlers: list = field(default_factory=list)
     # rules that run outside the statement engine (live, trace) have no handlers
     engine: bool = True
+    # where the handlers live (pglint.rules.<module>), and the node types they handle as
+    # the index declares them (statement types, "*" included; node types; at-end)
+    module: str = ""
+    declared: tuple = ((), (), False)
+    loaded: bool = True  # False for a rule built from the index until load() runs
 
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.severity
@@ -90,32 +103,89 @@ class Rule:
     def url(self) -> str:
         return f"{DOCS_URL}/{self.name}.md"
 
+    def handled(self) -> tuple:
+        """(statement types, node types, has at-end handlers) of the loaded handlers."""
+        return (tuple(sorted(self.statement_handlers)), tuple(sorted(self.node_handlers)),
+                bool(self.end_handlers))
+
+    def load(self) -> "Rule":
+        """Import the rule's module and take its handlers (once)."""
+        if not self.loaded:
+            mod = importlib.import_module(f"{_PACKAGE}.{self.module}")
+            real = getattr(mod, "RULE", None)
+            if not isinstance(real, Rule) or real.name != self.name or real.handled() != self.declared:
+                raise RuntimeError(f"pglint/rules/_index.py is out of date for {self.name}: run "
+                                   "python -m pglint.engine.registry --write-index")
+            self.statement_handlers = real.statement_handlers
+            self.node_handlers = real.node_handlers
+            self.end_handlers = real.end_handlers
+            self.loaded = True
+        return self
+
 
 DOCS_URL = "https://github.com/pglint/pglint/blob/main/rules"
+_PACKAGE = "pglint.rules"
 
 _RULES: dict[str, Rule] | None = None
 
 
 def all_rules() -> dict[str, Rule]:
-    """Every rule by name, in code order."""
+    """Every rule by name, in code order (built from the index; no rule module imported)."""
     global _RULES
     if _RULES is None:
-        import pglint.rules as pkg
-
-        found: list[Rule] = []
-        for info in pkgutil.iter_modules(pkg.__path__):
-            if info.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-            rule = getattr(mod, "RULE", None)
-            if isinstance(rule, Rule):
-                found.append(rule)
+        try:
+            from ..rules._index import RULES as index
+        except ImportError:  # a checkout without the generated index: import every module
+            index = None
+        found = [_from_index(e) for e in index] if index is not None else imported_rules()
         found.sort(key=lambda r: r.code)
-        rules = {r.name: r for r in found}
         codes = [r.code for r in found]
         assert len(set(codes)) == len(codes), "duplicate rule code"
-        _RULES = rules
+        _RULES = {r.name: r for r in found}
     return _RULES
+
+
+def imported_rules() -> list[Rule]:
+    """Every rule, by importing every module of pglint.rules (the source of the index)."""
+    import pglint.rules as pkg
+
+    found: list[Rule] = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        rule = getattr(mod, "RULE", None)
+        if isinstance(rule, Rule):
+            rule.module = info.name
+            rule.declared = rule.handled()
+            found.append(rule)
+    return sorted(found, key=lambda r: r.code)
+
+
+_INDEX_FIELDS = ("code", "name", "summary", "severity", "category", "default", "scope", "fix", "engine",
+                 "module", "declared")
+
+
+def _from_index(entry: tuple) -> Rule:
+    kw = dict(zip(_INDEX_FIELDS, entry))
+    kw["scope"] = frozenset(kw["scope"])
+    r = Rule(**kw)
+    r.loaded = not r.engine  # live and trace rules have no handlers to load
+    return r
+
+
+def index_text() -> str:
+    """The text of pglint/rules/_index.py, from the rule modules."""
+    lines = ['"""Generated by `python -m pglint.engine.registry --write-index`: every rule\'s metadata and',
+             "the node types its handlers take, so that the registry needs no rule module imported.",
+             'Do not edit; tests/test_rule_docs.py checks it is current."""', "",
+             f"# fields: {', '.join(_INDEX_FIELDS)}", "RULES = ("]
+    for r in imported_rules():
+        entry = (r.code, r.name, r.summary, r.severity, r.category, r.default, tuple(sorted(r.scope)), r.fix,
+                 r.engine, r.module, r.handled())
+        lines.append(f"    {entry!r},")
+    lines.append(")")
+    return "\n".join(lines) + "\n"
 
 
 def by_code() -> dict[str, Rule]:
@@ -178,3 +248,19 @@ def select_rules(select=None, ignore=None, extend_select=None) -> set[str]:
         for r in resolve(s):
             chosen.discard(r.name)
     return chosen
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    from pglint.engine.registry import index_text  # noqa: F811 (this file runs as __main__)
+
+    target = Path(__file__).resolve().parent.parent / "rules" / "_index.py"
+    if sys.argv[1:] == ["--write-index"]:
+        target.write_text(index_text(), encoding="utf-8")
+        print(f"wrote {target}")
+    elif sys.argv[1:] == ["--check-index"]:
+        sys.exit(0 if target.read_text(encoding="utf-8") == index_text() else 1)
+    else:
+        sys.exit("usage: python -m pglint.engine.registry --write-index | --check-index")

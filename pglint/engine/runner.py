@@ -14,14 +14,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from ..model.schema import SchemaModel
+from typing import TYPE_CHECKING
+
 from ..source.files import Input, discover, path_key, read_input
 from ..source.layouts import FORWARD, History, detect
-from ..source.text import SourceText
-from .checker import Dispatch, FileResult, lint_source, parse_source, replay
-from .context import RunOptions
 from .diagnostics import Diagnostic
+from .options import RunOptions
 from .registry import all_rules, select_rules
+from .results import FileResult
+
+if TYPE_CHECKING:  # the engine proper (parser, model, rules) is imported only to lint:
+    # a run answered from the cache never imports it
+    from ..model.schema import SchemaModel
+    from .checker import Dispatch
 
 # below this many files (or bytes) a single process is faster than starting workers
 PARALLEL_MIN_FILES = 16
@@ -74,6 +79,8 @@ def make_options(settings) -> RunOptions:
 
 
 def make_dispatch(opts: RunOptions) -> Dispatch:
+    from .checker import Dispatch
+
     return Dispatch([r for name, r in opts.rules.items() if name in opts.enabled and r.engine])
 
 
@@ -94,6 +101,8 @@ def lint_text(text: str, path: str = "<string>", settings=None, opts: RunOptions
               schema: SchemaModel | None = None) -> FileResult:
     """Lint SQL given as a string (the library entry point used by the tests and the LSP)."""
     from ..config.settings import Settings
+    from ..source.text import SourceText
+    from .checker import lint_source
 
     if opts is None:
         opts = make_options(settings or Settings())
@@ -126,9 +135,10 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
 def context_inputs(inputs: list[Input], include, is_excluded) -> list[Input]:
     """For files named one by one (pre-commit, an editor), the other files of their
     migration directory: they give the history that came before."""
-    from ..source.files import _walk
+    from ..source.files import realpath_cached, _walk
 
-    seen = {os.path.realpath(i.real) for i in inputs if i.real}
+    real_dirs: dict[str, str] = {}
+    seen = {realpath_cached(i.real, real_dirs) for i in inputs if i.real}
     extra: list[Input] = []
     dirs: set[str] = set()
     for i in inputs:
@@ -156,7 +166,7 @@ def context_inputs(inputs: list[Input], include, is_excluded) -> list[Input]:
                 if any(fnmatch.fnmatchcase(n, pat) for pat in include) and not (is_excluded and is_excluded(p)):
                     cands.append(p)
         for p in cands:
-            rp = os.path.realpath(p)
+            rp = realpath_cached(p, real_dirs)
             if rp not in seen:
                 seen.add(rp)
                 extra.append(Input(p, p))
@@ -201,6 +211,8 @@ def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> Fil
     src, problem = _read(item, stdin_bytes)
     if src is None:
         return unreadable_result(item.path, problem or "unreadable", opts)
+    from .checker import lint_source, parse_source
+
     rollback = _is_rollback_name(item.path)
     base = _start_model()
     try:
@@ -217,6 +229,9 @@ def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> Fil
 def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]:
     if unit.history is None:
         return [_lint_file(unit.inputs[0], 0, stdin_bytes)]
+    from ..model.schema import SchemaModel
+    from .checker import lint_source, parse_source, replay
+
     opts: RunOptions = _W["opts"]
     dispatch = _W["dispatch"]
     entries = unit.history.entries
@@ -333,7 +348,6 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
     database) is what every unit starts from: its tables count as existing. ``cache``: a
     Cache whose hits replace linting (units are keyed by content and settings)."""
     started = time.perf_counter()
-    _init_worker(opts, base_model, overlay)
     results: list[list[FileResult] | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
     if progress is not None and hasattr(progress, "start"):
@@ -351,6 +365,8 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
                     for r in hits[k]:
                         progress(r)
     todo = [i for i in range(len(units)) if results[i] is None]
+    if todo:
+        _init_worker(opts, base_model, overlay)
     _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay)
     if cache is not None:
         cache.put_many({keys[i]: results[i] for i in todo if keys[i] and results[i] is not None})

@@ -1370,11 +1370,9 @@ _KEYWORDS = ("EXECUTE",)
 @RULE.on("CreateFunctionStmt", "DoStmt")
 def check(ctx, node):
     stmt = ctx.stmt
-    if stmt.plpgsql is None:
-        return
+    if stmt.plpgsql is None or not stmt.dynamic_sql:
+        return  # no dynamic SQL statement in the body: nothing to flag
     body = Body.of(stmt)
-    if body is not None and "execute" not in body.text.lower():
-        return  # no dynamic SQL at all
     try:
         findings = Analysis(stmt).run()
     except RecursionError:  # pathological nesting: not analysed

@@ -30,7 +30,12 @@ def _long_identifiers_possible(ctx) -> bool:
     v = st.get("possible")
     if v is None:
         sql = ctx.sql
-        v = any(_over(m.group()) for w in sql.split() if _over(w) for m in _WORD.finditer(w)) or \
+        # the longest whitespace-separated run of bytes bounds every unquoted name (all in C)
+        longest = max(map(len, sql.split()), default=0)
+        if longest <= MAX and not sql.isascii():
+            longest = max(map(len, sql.encode("utf-8", "surrogatepass").split()), default=0)
+        v = (longest > MAX and any(_over(m.group()) for w in sql.split() if len(w) > MAX // 4 and _over(w)
+                                   for m in _WORD.finditer(w))) or \
             ('"' in sql and any(_over(m.group()) for m in _QUOTED.finditer(sql)))
         st["possible"] = v
     return v

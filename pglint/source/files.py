@@ -8,6 +8,7 @@ natural sort, so ``V2__x.sql`` comes before ``V10__x.sql``.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import os
 import re
@@ -19,20 +20,19 @@ from .text import SourceText
 _DIGITS = re.compile(r"(\d+)")
 
 
-def natural_key(s: str):
-    """Sort key comparing digit runs as numbers: V2 < V10, 2_x < 10_x."""
+@functools.lru_cache(maxsize=1 << 16)
+def natural_key(s: str) -> tuple:
+    """Sort key comparing digit runs as numbers: V2 < V10, 2_x < 10_x (cached: the
+    directory names of a tree repeat in every path)."""
     parts = _DIGITS.split(s)
-    key = []
-    for i, p in enumerate(parts):
-        if i % 2:
-            key.append((1, int(p), p))
-        else:
-            key.append((0, p.lower(), p))
-    return key
+    return tuple((1, int(p), p) if i % 2 else (0, p.lower(), p) for i, p in enumerate(parts))
+
+
+_SEPARATORS = re.compile(r"[\\/]")
 
 
 def path_key(path: str):
-    return [natural_key(p) for p in re.split(r"[\\/]", path)]
+    return [natural_key(p) for p in _SEPARATORS.split(path)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,10 @@ def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name:
     seen: set[str] = set()
     missing: list[str] = []
 
+    real_dirs: dict[str, str] = {}
+
     def add(display: str, real: str | None) -> None:
-        key = os.path.realpath(real) if real is not None else "<stdin>"
+        key = realpath_cached(real, real_dirs) if real is not None else "<stdin>"
         if key in seen:
             return
         seen.add(key)
@@ -85,6 +87,19 @@ def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name:
     # migration order across everything given (stdin first); the sort is stable
     found.sort(key=lambda i: path_key(i.path) if i.real is not None else [])
     return found
+
+
+def realpath_cached(path: str, real_dirs: dict[str, str]) -> str:
+    """os.path.realpath, with the directories' resolved once: a file that is not a symlink
+    is its resolved directory plus its name (a tree of thousands of files costs one lstat
+    per file instead of one per path component)."""
+    head, tail = os.path.split(path)
+    if not tail or tail in (".", "..") or os.path.islink(path):
+        return os.path.realpath(path)
+    d = real_dirs.get(head)
+    if d is None:
+        d = real_dirs[head] = os.path.realpath(head or ".")
+    return os.path.join(d, tail)
 
 
 def _walk(top: str, include, is_excluded):

@@ -403,6 +403,11 @@ def _body_start(pf: ParsedFile, s: Statement, body: str, d: dict) -> tuple[int, 
     return None
 
 
+# PL/pgSQL statements that run a query string built at run time (dynquery: RETURN QUERY
+# EXECUTE and OPEN ... FOR EXECUTE)
+_DYNAMIC_KEYS = ('"PLpgSQL_stmt_dynexecute"', '"PLpgSQL_stmt_dynfors"', '"dynquery"')
+
+
 def _embed(pf: ParsedFile, s: Statement) -> None:
     origin = DO if s.type == "DoStmt" else FUNCTION
     lang, body, d = _body(s)
@@ -420,7 +425,8 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
         _embed_sql(pf, s, body, body_start, quoted, origin)
         return
     try:
-        tree = _loads(_pg.parse_plpgsql_json(pf.sql[s.start : s.end]))
+        raw = _pg.parse_plpgsql_json(pf.sql[s.start : s.end])
+        tree = _loads(raw)
     except (_pg.ParseError, _Deep) as exc:
         msg = _message(exc)
         pos = body_start
@@ -432,6 +438,7 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
         pf.errors.append(SyntaxProblem(s.start, s.end, pos, f"in the PL/pgSQL body: {msg}", s.rollback, s))
         return
     s.plpgsql = tree
+    s.dynamic_sql = any(k in raw for k in _DYNAMIC_KEYS)
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", body)]
     for lineno, expr in _plpgsql_statements(tree):
         query = expr.get("query", "")

@@ -49,7 +49,7 @@ class Statement:
 
     __slots__ = (
         "index", "start", "end", "type", "_node", "_json", "unit", "origin", "parent",
-        "rollback", "section", "embedded", "plpgsql", "body",
+        "rollback", "section", "embedded", "plpgsql", "body", "dynamic_sql",
     )
 
     def __init__(
@@ -79,6 +79,9 @@ class Statement:
         self.section = section  # goose/dbmate section number (0 when the file has none)
         self.embedded: list[Statement] = []
         self.plpgsql: list | None = None  # PL/pgSQL parse tree of a function / DO body
+        # that body holds a dynamic SQL statement (EXECUTE, FOR ... IN EXECUTE,
+        # OPEN ... FOR EXECUTE, RETURN QUERY EXECUTE): read off the parser's JSON
+        self.dynamic_sql = False
         self.body: tuple[int, int, bool] | None = None  # (start, end, single-quoted) of that body
 
     @property

@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..model.transactions import ASSUMED, ONE_QUERY
+from ..model.txmodes import ASSUMED, ONE_QUERY
 from .files import head_text
 
 
