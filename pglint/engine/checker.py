@@ -16,6 +16,7 @@ from ..source.text import SourceText
 from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
+from .prefilter import FileFacts
 from .registry import Rule
 from .results import FileResult  # noqa: F401  (re-exported)
 from .suppression import Directive, Target, attach, is_suppressed, parse_directives
@@ -23,8 +24,9 @@ from .suppression import Directive, Target, attach, is_suppressed, parse_directi
 
 class Dispatch:
     """Handlers of the enabled rules, indexed by the node type they want. The rules come
-    from the index (registry.py): a rule's module is imported the first time a statement of
-    a type it handles is met, so a run imports only the rules its statements concern."""
+    from the index (registry.py): a rule's module is imported the first time a file needs
+    it (for_file: the rules that see every statement or the file's end) or a statement of
+    a type it handles is met, so a run imports only the rules its files concern."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.rules = rules
@@ -33,19 +35,34 @@ class Dispatch:
         self.node: dict[str, list[tuple[Rule, object]]] = {}
         self.end: list[tuple[Rule, object]] = []
         self.any: list[tuple[Rule, object]] = []  # called with every statement
+        self.node_keys: tuple[str, ...] = ()
+        self._ready = False
         for r in rules:
-            stmt_types, node_types, has_end = r.declared if not r.loaded else r.handled()
-            for t in stmt_types:
-                if t == "*":
-                    self.any.append((r, r.load().statement_handlers[t]))
-                else:
+            for t in self._declared(r)[0]:
+                if t != "*":
                     self._stmt_rules.setdefault(t, []).append(r)
-            for t in node_types:
-                self.node.setdefault(t, []).append((r, r.load().node_handlers[t]))
-            if has_end:
-                self.end.extend((r, fn) for fn in r.load().end_handlers)
-        # JSON keys whose presence makes a statement worth decoding for node handlers
-        self.node_keys = tuple('"' + t + '"' for t in self.node)
+        self.conditional = [r for r in rules if r.needs]  # rules a file may not concern
+        self._variants: dict[frozenset, Dispatch] = {}
+
+    @staticmethod
+    def _declared(r: Rule) -> tuple:
+        return r.declared if not r.loaded else r.handled()
+
+    def ready(self) -> "Dispatch":
+        """Load the rules that see every statement, every node of a type, or the end."""
+        if not self._ready:
+            for r in self.rules:
+                stmt_types, node_types, has_end = self._declared(r)
+                if "*" in stmt_types:
+                    self.any.append((r, r.load().statement_handlers["*"]))
+                for t in node_types:
+                    self.node.setdefault(t, []).append((r, r.load().node_handlers[t]))
+                if has_end:
+                    self.end.extend((r, fn) for fn in r.load().end_handlers)
+            # JSON keys whose presence makes a statement worth decoding for node handlers
+            self.node_keys = tuple('"' + t + '"' for t in self.node)
+            self._ready = True
+        return self
 
     def statement(self, t: str) -> list[tuple[Rule, object]]:
         """The handlers of statements of type ``t`` (their rules loaded now if need be)."""
@@ -53,6 +70,20 @@ class Dispatch:
         if hs is None:
             hs = self.stmt[t] = [(r, r.load().statement_handlers[t]) for r in self._stmt_rules.get(t, ())]
         return hs
+
+    def for_file(self, parsed: ParsedFile) -> "Dispatch":
+        """The dispatch without the rules whose needs the file does not meet, ready."""
+        if not self.conditional:
+            return self.ready()
+        facts = FileFacts(parsed)
+        skip = frozenset(r.name for r in self.conditional if not facts.meets(r.needs))
+        if not skip:
+            return self.ready()
+        d = self._variants.get(skip)
+        if d is None:
+            d = self._variants[skip] = Dispatch([r for r in self.rules if r.name not in skip])
+            d.conditional = []
+        return d.ready()
 
 
 def file_transaction(settings, parsed: ParsedFile, tool: ToolTransaction | None,
@@ -179,6 +210,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     if parsed.errors:
         _broken_creations(parsed, ctx.schema)
 
+    dispatch = dispatch.for_file(parsed)
     statements = list(parsed.all_statements())
     for i, s in enumerate(statements):
         s.index = i

@@ -71,6 +71,9 @@ class Rule:
     engine: bool = True
     # where the handlers live (pglint.rules.<module>), and the node types they handle as
     # the index declares them (statement types, "*" included; node types; at-end)
+    # requirements a file must meet for the rule to have anything to flag in it (see
+    # engine/prefilter.py): the engine skips the rule in other files
+    needs: tuple = ()
     module: str = ""
     declared: tuple = ((), (), False)
     loaded: bool = True  # False for a rule built from the index until load() runs
@@ -78,6 +81,10 @@ class Rule:
     def __post_init__(self) -> None:
         assert self.severity in SEVERITIES, self.severity
         assert self.category in CATEGORIES, self.category
+        if self.needs:
+            from .prefilter import check_needs
+
+            check_needs(self.needs)
 
     def on(self, *types: str):
         def deco(fn):
@@ -113,7 +120,8 @@ class Rule:
         if not self.loaded:
             mod = importlib.import_module(f"{_PACKAGE}.{self.module}")
             real = getattr(mod, "RULE", None)
-            if not isinstance(real, Rule) or real.name != self.name or real.handled() != self.declared:
+            if (not isinstance(real, Rule) or real.name != self.name or real.handled() != self.declared
+                    or tuple(real.needs) != tuple(self.needs)):
                 raise RuntimeError(f"pglint/rules/_index.py is out of date for {self.name}: run "
                                    "python -m pglint.engine.registry --write-index")
             self.statement_handlers = real.statement_handlers
@@ -163,7 +171,7 @@ def imported_rules() -> list[Rule]:
 
 
 _INDEX_FIELDS = ("code", "name", "summary", "severity", "category", "default", "scope", "fix", "engine",
-                 "module", "declared")
+                 "needs", "module", "declared")
 
 
 def _from_index(entry: tuple) -> Rule:
@@ -182,7 +190,7 @@ def index_text() -> str:
              f"# fields: {', '.join(_INDEX_FIELDS)}", "RULES = ("]
     for r in imported_rules():
         entry = (r.code, r.name, r.summary, r.severity, r.category, r.default, tuple(sorted(r.scope)), r.fix,
-                 r.engine, r.module, r.handled())
+                 r.engine, tuple(r.needs), r.module, r.handled())
         lines.append(f"    {entry!r},")
     lines.append(")")
     return "\n".join(lines) + "\n"

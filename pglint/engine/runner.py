@@ -321,15 +321,26 @@ _GC_DUE = 200_000
 def _collect_if_due() -> None:
     if not gc.isenabled() and gc.get_count()[0] > _GC_DUE:
         gc.collect()
+        # what survives between units (results, caches) stays: freeze it, so that the next
+        # collection traverses only what the next units allocate
+        gc.freeze()
 
 
 class _GcPaused:
+    """The collector off while linting; what exists before (modules, the rule registry, a
+    baseline model: long-lived, never garbage) is frozen out of its sight, and so is what
+    survives each collection between units, so that a collection traverses only what the
+    units since the last one allocated (full collections over everything cost 1.1 s of a
+    corpus run)."""
+
     def __enter__(self):
         self.was = gc.isenabled()
         gc.disable()
+        gc.freeze()
         return self
 
     def __exit__(self, *exc):
+        gc.unfreeze()
         if self.was:
             gc.enable()
 

@@ -27,6 +27,7 @@ RULE = Rule(
     "PG501", "dynamic-sql-injection",
     summary="EXECUTE of SQL built from parameters, variables or query results without quoting (SQL injection)",
     category="security", severity="error",
+    needs=("@dynamic-sql",),  # a body that runs a query string built at run time
 )
 
 # Types whose text form cannot carry SQL: spliced unquoted they may be wrong, never injected.

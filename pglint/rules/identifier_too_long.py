@@ -1,44 +1,17 @@
-import re
-
 from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
-from ..source.lexer import IDENT_CONT_DOLLAR, IDENT_START
 from ._common import report, substituted_spans
 
 RULE = Rule(
     "PG309", "identifier-too-long",
     summary="Identifier longer than 63 bytes, which PostgreSQL silently truncates",
     category="design", scope=EVERYWHERE,
+    needs=("@long-identifier",),  # the engine skips the files where no name can be that long
 )
 
 MAX = 63  # NAMEDATALEN - 1
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-# cheap pre-filter: a name over 63 bytes lies inside a whitespace-separated word of as many
-# bytes (str.split runs at C speed; a regex over the whole file costs 40 ns a character),
-# unless it is a quoted name with spaces, which starts with '"' (a fast literal search)
-_WORD = re.compile(IDENT_START + IDENT_CONT_DOLLAR + "*")
-_QUOTED = re.compile(r'"(?:[^"\n]|""){21,}"')
-
-
-def _over(text: str) -> bool:
-    return len(text) > MAX if text.isascii() else len(text.encode("utf-8")) > MAX
-
-
-def _long_identifiers_possible(ctx) -> bool:
-    st = ctx.rule_state()
-    v = st.get("possible")
-    if v is None:
-        sql = ctx.sql
-        # the longest whitespace-separated run of bytes bounds every unquoted name (all in C)
-        longest = max(map(len, sql.split()), default=0)
-        if longest <= MAX and not sql.isascii():
-            longest = max(map(len, sql.encode("utf-8", "surrogatepass").split()), default=0)
-        v = (longest > MAX and any(_over(m.group()) for w in sql.split() if len(w) > MAX // 4 and _over(w)
-                                   for m in _WORD.finditer(w))) or \
-            ('"' in sql and any(_over(m.group()) for m in _QUOTED.finditer(sql)))
-        st["possible"] = v
-    return v
 
 
 def _tokens(ctx, unit):
@@ -74,8 +47,6 @@ def _tokens(ctx, unit):
 
 @RULE.on("*")
 def check(ctx, stmt):
-    if not _long_identifiers_possible(ctx):
-        return
     seen = ctx.rule_state().setdefault("seen", set())
     holes = substituted_spans(ctx)
     for start, end, ident in _tokens(ctx, stmt.unit):

@@ -6,6 +6,7 @@ RULE = Rule(
     "PG404", "not-in-subquery",
     summary="x NOT IN (SELECT ...) is never true once the subquery returns a NULL, and cannot use an anti-join",
     category="queries", scope=EVERYWHERE,
+    needs=("select", "not|all"),
 )
 
 _MSG = ("{what} returns no row at all as soon as the subquery yields one NULL (x NOT IN (..., NULL) is never "

@@ -6,6 +6,7 @@ RULE = Rule(
     "PG405", "null-comparison",
     summary="= NULL / <> NULL is never true (it is NULL): use IS [NOT] NULL",
     category="queries", scope=EVERYWHERE,
+    needs=("null",),
 )
 
 

@@ -20,7 +20,8 @@ from ._fixes import DISPLAY_ONLY, UNSAFE, Fix, iter_tokens, quote_ident, replace
 RULE = Rule(
     "PG401", "select-star",
     summary="SELECT * / t.* in a view, a function, INSERT ... SELECT or a query: its columns follow the table",
-    category="queries", scope=EVERYWHERE, fix="sometimes",
+    category="queries",
+    needs=("*",), scope=EVERYWHERE, fix="sometimes",
 )
 
 # parents under which a SELECT's column list does not matter

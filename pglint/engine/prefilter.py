@@ -1,0 +1,100 @@
+"""What a file holds that decides, before any rule runs, which rules can flag it.
+
+A rule declares ``needs``: requirements that must all hold for the rule to have anything to
+report in a file. Each requirement is one or more alternatives separated by ``|``; an
+alternative is a word the file's text must contain (compared in lower case: SQL keywords
+have no other spelling), or a fact the engine computes once per file, written ``@name``:
+
+- ``@long-identifier``: a name over 63 bytes may be written in the file (an unquoted word
+  or a quoted name that long);
+- ``@dynamic-sql``: a PL/pgSQL body of the file runs a query string built at run time
+  (EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN QUERY EXECUTE).
+
+The engine skips a rule whose needs a file does not meet: its handlers are never called for
+that file, and its module is not even imported. A requirement must be a necessary
+condition of every finding the rule can make; tests/test_prefilter.py checks each rule's
+examples still raise it with the requirement checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
+
+# a word made of identifier characters (lexer.py's classes; ASCII ranges negated, see there)
+_WORD = None
+_QUOTED = re.compile(r'"(?:[^"\n]|""){21,}"')  # a quoted name of 21+ characters may be 64+ bytes
+
+
+def _word_re():
+    global _WORD
+    if _WORD is None:
+        from ..source.lexer import IDENT_CONT_DOLLAR, IDENT_START
+
+        _WORD = re.compile(IDENT_START + IDENT_CONT_DOLLAR + "*")
+    return _WORD
+
+
+def _over(text: str) -> bool:
+    return len(text) > MAX_IDENTIFIER if text.isascii() else len(text.encode("utf-8")) > MAX_IDENTIFIER
+
+
+def long_identifier_possible(sql: str) -> bool:
+    """Whether the text may hold a name over 63 bytes (a necessary condition, cheap: the
+    longest whitespace-free run is measured in C before any per-word work)."""
+    longest = max(map(len, sql.split()), default=0)
+    if longest <= MAX_IDENTIFIER and not sql.isascii():
+        longest = max(map(len, sql.encode("utf-8", "surrogatepass").split()), default=0)
+    if longest > MAX_IDENTIFIER:
+        word = _word_re()
+        # a word of more than 63 bytes has more than 15 characters (4 bytes at most each)
+        if any(_over(m.group()) for w in sql.split() if len(w) > MAX_IDENTIFIER // 4 and _over(w)
+               for m in word.finditer(w)):
+            return True
+    return '"' in sql and any(_over(m.group()) for m in _QUOTED.finditer(sql))
+
+
+def _dynamic_sql(parsed) -> bool:
+    return any(s.dynamic_sql for s in parsed.all_statements())
+
+
+_FACTS = {
+    "long-identifier": lambda parsed: long_identifier_possible(parsed.sql),
+    "dynamic-sql": _dynamic_sql,
+}
+
+
+def check_needs(needs: tuple[str, ...]) -> None:
+    """Raise ValueError for a requirement the engine cannot check (at rule definition)."""
+    for need in needs:
+        for alt in need.split("|"):
+            if not alt or (alt.startswith("@") and alt[1:] not in _FACTS) or (
+                    not alt.startswith("@") and alt != alt.lower()):
+                raise ValueError(f"unknown or malformed requirement {alt!r} in needs={needs!r}")
+
+
+class FileFacts:
+    """The facts of one file, each computed when first asked."""
+
+    __slots__ = ("parsed", "_lower", "_facts")
+
+    def __init__(self, parsed) -> None:
+        self.parsed = parsed
+        self._lower: str | None = None
+        self._facts: dict[str, bool] = {}
+
+    def meets(self, needs: tuple[str, ...]) -> bool:
+        return all(any(self._holds(alt) for alt in need.split("|")) for need in needs)
+
+    def _holds(self, alt: str) -> bool:
+        v = self._facts.get(alt)
+        if v is None:
+            if alt.startswith("@"):
+                v = bool(_FACTS[alt[1:]](self.parsed))
+            else:
+                if self._lower is None:
+                    self._lower = self.parsed.sql.lower()
+                v = alt in self._lower
+            self._facts[alt] = v
+        return v
