@@ -29,6 +29,7 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # things pglint could not analyse
     unreadable: str | None = None
     rollback: bool = False
+    digest: str | None = None  # fingerprint of the text linted (source.files.text_digest)
 
 
 class Dispatch:
