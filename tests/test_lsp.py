@@ -765,6 +765,93 @@ def test_junk_from_the_client_gets_errors_not_a_dead_server(tmp_path):
     assert pubs[-1]["version"] == 4 and [d["code"] for d in pubs[-1]["diagnostics"]] == ["delete-without-where"]
 
 
+def test_fix_all_edit_carries_the_version_it_was_computed_for(mig):
+    """Fix all on a later version of the document: its edit names that version (a client
+    rejects it for any other) and applies cleanly to that version's text."""
+    v2 = mig / "002_index.sql"
+
+    async def body(s: Session):
+        uri = s.open(v2)
+        await s.diagnostics(uri, 1)
+        end = T.Position(2, 0)
+        v = s.change(uri, [T.TextEdit(range=T.Range(end, end), new_text="CREATE INDEX j ON t (b);\n")])
+        assert len(by_rule(await s.diagnostics(uri, v), "index-not-concurrent")) == 2
+        (a,) = await s.actions(uri, T.Range(T.Position(0, 0), T.Position(3, 0)), only=["source.fixAll"])
+        (dc,) = a.edit.document_changes
+        assert dc.text_document.uri == uri and dc.text_document.version == v == 2
+        v = s.change(uri, list(dc.edits))
+        assert s.texts[uri].count("CONCURRENTLY") == 2 and await s.diagnostics(uri, v) == []
+
+    run(body, mig.parent.parent, document_changes=True)
+
+
+def _frames_of(frames, uri: str) -> list[dict]:
+    return [f["params"] for f in frames if f.get("method") == "textDocument/publishDiagnostics"
+            and f["params"]["uri"] == uri]
+
+
+@pytest.mark.parametrize("document_changes", [False, True])
+def test_code_actions_of_a_version_edited_meanwhile_are_refused(tmp_path, document_changes):
+    """The document is edited while its code actions are being computed: the answer is
+    ContentModified (-32801), never edits of the old version (a client without versioned
+    edits would apply them to the new text). Made deterministic with real messages: the
+    server computes on one lint thread, which a big untitled document opened just before
+    keeps busy; the reply to a hover sent after the code action request proves the request
+    has started (it took the lint of version 1 and waits for the thread), the reply to a
+    second hover that the edit has been applied."""
+    a = tmp_path / "a.sql"
+    a.write_text("CREATE INDEX i ON t (a);\n", encoding="utf-8")
+    uri = a.as_uri()
+    busy = "untitled:busy.sql"  # no file: no relation to a.sql's folder
+    whole = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
+    srv = RawServer(tmp_path)
+
+    def hover(i):
+        return {"id": i, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": "file:///not/open.sql"}, "position": {"line": 0, "character": 0}}}
+
+    def code_action(i):
+        return {"id": i, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": []}}}
+
+    srv.send({"id": 1, "method": "initialize", "params": {"processId": None, "rootUri": tmp_path.as_uri(),
+              "capabilities": {"workspace": {"workspaceEdit": {"documentChanges": document_changes}}}}})
+    srv.until(lambda f: f.get("id") == 1)
+    srv.send({"method": "initialized", "params": {}})
+    srv.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "sql", "version": 1, "text": a.read_text(encoding="utf-8")}}})
+    srv.until(lambda f: any(p["version"] == 1 for p in _frames_of([f], uri)))
+    big = "".join(f"CREATE INDEX i{k} ON t (a);\n" for k in range(2000))
+    srv.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": busy, "languageId": "sql", "version": 1, "text": big}}})
+    srv.send(code_action(2))
+    srv.send(hover(3))
+    frames = srv.until(lambda f: f.get("id") == 3)
+    srv.send({"method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": 2},
+              "contentChanges": [{"text": "SELECT 1;\nCREATE INDEX i ON t (a);\n"}]}})
+    srv.send(hover(4))
+    frames += srv.until(lambda f: f.get("id") == 4)
+    assert not [f for f in frames if f.get("id") == 2], "answered before the edit: the busy document linted too fast"
+    frames += srv.until(lambda f: f.get("id") == 2)
+    reply = frames[-1]
+    assert "result" not in reply and reply["error"]["code"] == -32801, reply
+    # asked again, the server lints version 2 and offers its fixes, for version 2
+    srv.send(code_action(5))
+    reply = srv.until(lambda f: f.get("id") == 5)[-1]
+    (fix_all,) = [x for x in reply["result"] if x["kind"] == "source.fixAll.pglint"]
+    if document_changes:
+        (dc,) = fix_all["edit"]["documentChanges"]
+        assert dc["textDocument"] == {"uri": uri, "version": 2}
+    else:
+        assert fix_all["edit"]["changes"][uri][0]["range"]["start"]["line"] == 1  # the text of version 2
+    srv.send({"id": 9, "method": "shutdown"})
+    srv.until(lambda f: f.get("id") == 9)
+    srv.send({"method": "exit"})
+    assert srv.proc.wait(timeout=TIMEOUT) == 0
+    err = srv.proc.stderr.read().decode()
+    assert "Traceback" not in err and "error" not in err, err  # a routine ContentModified is not logged
+
+
 def test_missing_pygls_is_a_clear_message_not_a_traceback(tmp_path):
     code = ("import sys; sys.modules['pygls'] = None; sys.modules['pygls.lsp.server'] = None\n"
             "from pglint.cli import main\nsys.exit(main(['server']))\n")

@@ -9,6 +9,7 @@ import click
 
 from .. import __version__
 from ..config.settings import ConfigError
+from ..source.writing import WriteError
 
 COMMANDS_NEEDING_NO_CHECK = {"--help", "-h", "--version"}
 
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 2
-    except ConfigError as exc:
+    except (ConfigError, WriteError) as exc:
         click.echo(f"pglint: error: {exc}", err=True)
         return 2
     except BrokenPipeError:

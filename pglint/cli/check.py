@@ -141,17 +141,13 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
 
 
 def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, output_file, exit_zero, kw) -> int:
-    """--fix / --diff / --add-ignore: lint, edit, write (or show), report what remains."""
-    from ..engine.runner import run_paths
-    from .fix import add_ignores, diffs, run_fix, write_files
+    """--fix / --diff / --add-ignore: lint, edit, write (or show), report what remains.
 
-    def lint(overlay, only=None):
-        args = dict(kw)
-        if only is not None:
-            args["changed"] = only if kw["changed"] is None else kw["changed"] & only
-        return run_paths(paths, settings, overlay={os.path.realpath(p): t for p, t in overlay.items()},
-                         use_cache=False, **args)
+    A file that cannot be written is left as it was (exit 2); one edited while pglint ran
+    is left as the editor saved it (exit 1); the other files are written either way."""
+    from .fix import CHANGED_MEANWHILE, add_ignores, diffs, linter, run_fix, write_files
 
+    lint = linter(paths, settings, kw)
     if add_ignore:
         rep = add_ignores(lint({}))
     else:
@@ -162,20 +158,36 @@ def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, out
         text = diffs(rep)
         sys.stdout.write(text)
         sys.stdout.flush()
+        for path in rep.stale:
+            click.echo(f"{path}: {CHANGED_MEANWHILE}", err=True)
         n = len(rep.changed)
         click.echo(f"{rep.applied} fix{'es' if rep.applied != 1 else ''} would change {n} file{'s' if n != 1 else ''}.",
                    err=True)
+        if rep.stale:
+            return 1
         return 0 if exit_zero or not rep.changed else 1
-    write_files(rep)
+    done = write_files(rep)
+    for message in done.messages():
+        click.echo(message, err=True)
+    n = len(done.written)
+    applied = sum(rep.counts.get(p, 0) for p in done.written)
     if add_ignore:
-        n = len(rep.changed)
-        click.echo(f"Added suppressions for {rep.applied} finding{'s' if rep.applied != 1 else ''} in {n} "
+        click.echo(f"Added suppressions for {applied} finding{'s' if applied != 1 else ''} in {n} "
                    f"file{'s' if n != 1 else ''}.", err=True)
-        return 0
-    n = len(rep.changed)
-    click.echo(f"Fixed {rep.applied} problem{'s' if rep.applied != 1 else ''} in {n} file{'s' if n != 1 else ''}.",
+        return done.exit_code() or 0
+    click.echo(f"Fixed {applied} problem{'s' if applied != 1 else ''} in {n} file{'s' if n != 1 else ''}.",
                err=True)
+    if done.unwritten:  # report what those files hold, not the fixes they did not get
+        _relint(result, lint, done.unwritten)
     output.write(result, output_file)
+    if done.exit_code() is not None:
+        return done.exit_code()
     if exit_zero:
         return 0
     return 1 if result.diagnostics else 0
+
+
+def _relint(result, lint, paths) -> None:
+    """Replace the results of ``paths`` in ``result`` by a lint of what is on disk now."""
+    fresh = {fr.path: fr for fr in lint({}, {os.path.realpath(p) for p in paths}).files}
+    result.files = [fresh.get(fr.path, fr) for fr in result.files]

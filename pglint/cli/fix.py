@@ -5,6 +5,11 @@ applicable fix that does not overlap another, and checks that the file still par
 that would leave a statement unparsable is dropped and reported. Rounds repeat until
 nothing changes (bounded). Files are written once, at the end, keeping their BOM and line
 endings; ``--diff`` writes nothing and prints what would change.
+
+Nothing is lost on the way: a file is fixed only if it still holds the text the lint saw,
+and written (atomically, :func:`pglint.source.writing.write_atomic`) only if it still holds
+the bytes read to fix it; a file edited meanwhile is left as the editor saved it and
+reported. A write that fails leaves the file as it was.
 """
 
 from __future__ import annotations
@@ -15,22 +20,64 @@ from dataclasses import dataclass, field
 
 from ..engine.diagnostics import Diagnostic
 from ..engine.fixes import MAX_ROUNDS, apply_edits, choose, unified_diff
-from ..source.files import Input, read_input
+from ..source.files import decode, read_bytes, text_digest
 from ..source.parsing import parse_file
 from ..source.text import SourceText, line_start
+from ..source.writing import ChangedMeanwhile, WriteError, write_atomic
+
+CHANGED_MEANWHILE = "changed while pglint was fixing it; run again"
 
 
 @dataclass
 class FixReport:
-    original: dict[str, str] = field(default_factory=dict)  # real path -> text before
-    fixed: dict[str, str] = field(default_factory=dict)  # real path -> text after
+    original: dict[str, str] = field(default_factory=dict)  # path -> text before
+    fixed: dict[str, str] = field(default_factory=dict)  # path -> text after
     bom: dict[str, bool] = field(default_factory=dict)
-    applied: int = 0
+    snapshot: dict[str, bytes] = field(default_factory=dict)  # path -> the bytes read to edit it
+    counts: dict[str, int] = field(default_factory=dict)  # path -> fixes (or suppressions) applied
+    stale: list[str] = field(default_factory=list)  # edited after the lint read them: left alone
     rejected: list[tuple[str, Diagnostic, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> list[str]:
         return [p for p, t in self.fixed.items() if t != self.original[p]]
+
+    @property
+    def applied(self) -> int:
+        return sum(self.counts.values())
+
+
+def read_to_edit(rep: FixReport, fr) -> SourceText | None:
+    """The text of ``fr``'s file, read to be edited; its bytes are kept in ``rep.snapshot``
+    (the file is written only if it still holds them). None when it cannot be read, or when
+    it no longer holds the text the lint saw: the findings' offsets are those of another
+    text, so it is left alone and reported (``rep.stale``)."""
+    data, _ = read_bytes(fr.path)
+    src = decode(data, fr.path)[0] if data is not None else None
+    if src is None:
+        return None
+    if fr.digest is not None and text_digest(src.text) != fr.digest:
+        rep.stale.append(fr.path)
+        return None
+    rep.snapshot[fr.path] = data
+    rep.bom[fr.path] = src.had_bom
+    return src
+
+
+def linter(paths, settings, kw: dict):
+    """The ``lint(overlay, only)`` that :func:`run_fix` calls: pglint over ``paths`` with the
+    texts of ``overlay`` (path -> text) in place of the files, reporting only the real paths
+    in ``only`` (all when None). ``kw``: run_paths's other arguments."""
+    from ..engine.runner import run_paths
+
+    def lint(overlay, only=None):
+        args = dict(kw)
+        if only is not None:
+            args["changed"] = only if kw["changed"] is None else kw["changed"] & only
+        return run_paths(paths, settings, overlay={os.path.realpath(p): t for p, t in overlay.items()},
+                         use_cache=False, **args)
+
+    return lint
 
 
 def _broken(text: str) -> int:
@@ -54,7 +101,6 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
     rep = FixReport()
     skip: dict[str, set] = {}
     seen: dict[str, set[str]] = {}  # path -> every text the file had so far
-    applied: dict[str, int] = {}
     last: dict[str, list[Diagnostic]] = {}  # path -> the fixes of its latest round
     started = time.perf_counter()
     result = lint(rep.fixed, None)
@@ -72,11 +118,10 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
             if not chosen:
                 continue
             if path not in rep.fixed:
-                src, _ = read_input(Input(path, path))
+                src = read_to_edit(rep, fr)
                 if src is None:
                     continue
                 rep.original[path] = rep.fixed[path] = src.text
-                rep.bom[path] = src.had_bom
                 seen[path] = {src.text}
             text = rep.fixed[path]
             before = _broken(text)
@@ -95,11 +140,11 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
             if new == text:
                 continue
             if new in seen[path]:
-                _give_up(rep, path, chosen, applied, done, "the fixes undo each other")
+                _give_up(rep, path, chosen, done, "the fixes undo each other")
                 continue
             seen[path].add(new)
             rep.fixed[path] = new
-            applied[path] = applied.get(path, 0) + len(chosen)
+            rep.counts[path] = rep.counts.get(path, 0) + len(chosen)
             last[path] = chosen
             touched.add(path)
         if not touched:
@@ -108,32 +153,63 @@ def run_fix(lint, unsafe: bool) -> tuple[object, FixReport]:
         latest.update({fr.path: fr for fr in result.files})
     else:
         for path in touched:
-            _give_up(rep, path, last[path], applied, done, f"the file still changes after {MAX_ROUNDS} rounds")
+            _give_up(rep, path, last[path], done, f"the file still changes after {MAX_ROUNDS} rounds")
     if done:  # report what the files given up on really contain
         result = lint(rep.fixed, {os.path.realpath(p) for p in done})
         latest.update({fr.path: fr for fr in result.files})
-    rep.applied = sum(applied.values())
     result.files = [latest[p] for p in order if p in latest]
     result.elapsed = time.perf_counter() - started  # every round, not only the last lint
     return result, rep
 
 
-def _give_up(rep: FixReport, path: str, chosen, applied, done: set, why: str) -> None:
+def _give_up(rep: FixReport, path: str, chosen, done: set, why: str) -> None:
     """Leave ``path`` as it was and report the fixes that would not settle."""
     rep.fixed[path] = rep.original[path]
-    applied.pop(path, None)
+    rep.counts.pop(path, None)
     done.add(path)
     for d in chosen:
         rep.rejected.append((path, d, why))
 
 
-def write_files(rep: FixReport) -> None:
+@dataclass
+class Written:
+    """What became of the files to write."""
+
+    written: list[str] = field(default_factory=list)
+    failed: list[WriteError] = field(default_factory=list)  # each: the file is unchanged
+    changed: list[str] = field(default_factory=list)  # edited meanwhile: left as they are
+
+    @property
+    def unwritten(self) -> list[str]:
+        return [e.path for e in self.failed] + self.changed
+
+    def messages(self) -> list[str]:
+        return [f"pglint: error: {e}" for e in self.failed] + [f"{p}: {CHANGED_MEANWHILE}" for p in self.changed]
+
+    def exit_code(self) -> int | None:
+        """2 when a write failed, 1 when a file was edited meanwhile, else None."""
+        return 2 if self.failed else 1 if self.changed else None
+
+
+def write_files(rep: FixReport) -> Written:
+    """Write every changed file, each on its own: a failure or a file edited since it was
+    read does not stop the others."""
+    out = Written(changed=list(rep.stale))
     for path in rep.changed:
-        data = rep.fixed[path].encode("utf-8")
-        if rep.bom.get(path):
-            data = b"\xef\xbb\xbf" + data
-        with open(path, "wb") as f:
-            f.write(data)
+        try:
+            write_atomic(path, _encoded(rep, path), expect=rep.snapshot.get(path))
+        except WriteError as exc:
+            out.failed.append(exc)
+        except ChangedMeanwhile:
+            out.changed.append(path)
+        else:
+            out.written.append(path)
+    return out
+
+
+def _encoded(rep: FixReport, path: str) -> bytes:
+    data = rep.fixed[path].encode("utf-8")
+    return b"\xef\xbb\xbf" + data if rep.bom.get(path) else data
 
 
 def diffs(rep: FixReport) -> str:
@@ -159,7 +235,7 @@ def add_ignores(result) -> FixReport:
             if d.rule in NOT_SUPPRESSIBLE or d.statement_start is None:
                 continue
             if src is None:
-                src, _ = read_input(Input(path, path))
+                src = read_to_edit(rep, fr)
                 if src is None:
                     break
                 pf = parse_file(src)
@@ -183,8 +259,7 @@ def add_ignores(result) -> FixReport:
                 out = out[:ls] + line + out[ls:]
         rep.original[path] = text
         rep.fixed[path] = out
-        rep.bom[path] = src.had_bom
-        rep.applied += sum(len(v) for v in by_start.values())
+        rep.counts[path] = sum(len(v) for v in by_start.values())
     return rep
 
 

@@ -67,8 +67,9 @@ def health(dsn, select, ignore, fmt, output_file, exit_zero, config_path, isolat
     reporter = get(fmt or "full")
     options = {"color": color, "quiet": quiet}
     if output_file:
-        with open(output_file, "w", encoding="utf-8") as out:
-            reporter.render(result, out, options)
+        from ..source.writing import write_report
+
+        write_report(output_file, lambda out: reporter.render(result, out, options))
     else:
         out = sys.stdout
         try:

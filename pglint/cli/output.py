@@ -41,9 +41,10 @@ class Output:
     def write(self, result, output_file: str | None) -> None:
         options = {"color": self.color, "quiet": self.quiet}
         if output_file:
-            # errors="replace": a file name that is not UTF-8 must not stop the report
-            with open(output_file, "w", encoding="utf-8", errors="replace") as out:
-                self._render(result, out, options)
+            from ..source.writing import write_report
+
+            # atomically; a file name that is not UTF-8 is replaced, never stops the report
+            write_report(output_file, lambda out: self._render(result, out, options))
         else:
             out = _stdout()
             self._render(result, out, options)

@@ -17,6 +17,8 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+from ..source.writing import WriteError, write_atomic
+
 SCHEMA_VERSION = 2
 # entries nobody has read for this long are dropped when the cache is written
 MAX_IDLE_SECONDS = 30 * 24 * 3600
@@ -105,10 +107,9 @@ class Cache:
             os.makedirs(directory, exist_ok=True)
             gi = os.path.join(directory, ".gitignore")
             if not os.path.exists(gi):
-                with open(gi, "w") as f:
-                    f.write("*\n")
+                write_atomic(gi, b"*\n")
             self.db = self._open(os.path.join(directory, "results.sqlite"))
-        except (OSError, sqlite3.Error):
+        except (OSError, WriteError, sqlite3.Error):
             self.db = None
 
     @staticmethod

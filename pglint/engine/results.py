@@ -16,7 +16,8 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # things pglint could not analyse
     unreadable: str | None = None
     rollback: bool = False
+    digest: str | None = None  # fingerprint of the text linted (source.files.text_digest)
 
     def __reduce__(self):
         return (FileResult, (self.path, self.statements, self.diagnostics, self.notes, self.unreadable,
-                             self.rollback))
+                             self.rollback, self.digest))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from ..source.files import Input, discover, path_key, read_input
+from ..source.files import Input, discover, path_key, read_input, text_digest
 from ..source.layouts import FORWARD, History, detect
 from .diagnostics import Diagnostic
 from .options import RunOptions
@@ -223,6 +223,7 @@ def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> Fil
     except RecursionError:
         return _internal_error(item.path, "input nested too deeply", opts)
     res.rollback = rollback
+    res.digest = text_digest(src.text)
     return res
 
 
@@ -284,6 +285,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
         except RecursionError:
             res = _internal_error(e.input.path, "input nested too deeply", opts)
         res.rollback = not forward
+        res.digest = text_digest(src.text)
         out.append(res)
     for _, _, pf in loaded:
         if pf is not None:

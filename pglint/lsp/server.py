@@ -10,7 +10,11 @@
   ranges in the position encoding agreed at initialize (UTF-16 unless the client prefers
   UTF-8 or UTF-32).
 - Code actions (:mod:`pglint.lsp.actions`): the rule's fix, ignore for this statement,
-  ignore in this file, fix all safe problems. Hover over a finding: the rule's page.
+  ignore in this file, fix all safe problems. They are computed from a lint of the
+  document's current version (linted first if need be), their edits carry that version
+  when the client takes versioned edits (so it rejects them for any other), and a request
+  during which the document changed is answered ContentModified, never with stale edits.
+  Hover over a finding: the rule's page.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from lsprotocol import types as T
+from pygls.exceptions import JsonRpcContentModified
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -145,6 +150,11 @@ class PglintServer(LanguageServer):
         self.publish(uri, linted)
         return linted
 
+    def still_current(self, uri: str, linted: Linted) -> bool:
+        """Whether the document is still the version (and text) ``linted`` was computed for."""
+        doc = self.docs.get(uri)
+        return doc is not None and doc.version == linted.version and doc.text == linted.text
+
     async def current(self, uri: str) -> Linted | None:
         """The result for the document as it is now (linting it if need be)."""
         for _ in range(5):
@@ -152,7 +162,7 @@ class PglintServer(LanguageServer):
             if doc is None or not self.wanted(doc):
                 return None
             res = self.results.get(uri)
-            if res is not None and res.version == doc.version and res.text == doc.text:
+            if res is not None and self.still_current(uri, res):
                 return res
             task = self.pending.pop(uri, None)
             if task is not None:
@@ -288,6 +298,10 @@ def create_server(debounce: float = DEBOUNCE) -> PglintServer:
 
         loop = asyncio.get_running_loop()
         actions = await loop.run_in_executor(ls.linter, code_actions, linted, start, end, wanted)
+        if not ls.still_current(uri, linted):
+            # edited while the actions were computed: their edits are for a text the editor no
+            # longer holds (a client without versioned edits would apply them to the new one)
+            raise JsonRpcContentModified(f"{uri} changed while its code actions were computed")
         disabled_ok = bool(ls.capability("text_document", "code_action", "disabled_support"))
         versioned = bool(ls.capability("workspace", "workspace_edit", "document_changes"))
         out = []
@@ -352,10 +366,18 @@ class _Formatter(logging.Formatter):
         return f"pglint server: {record.levelname.lower()}: {line}"
 
 
+def _not_content_modified(record: logging.LogRecord) -> bool:
+    """pygls logs every error answer as an exception; ContentModified is routine (the
+    document was edited during a request), not an error of the server."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, JsonRpcContentModified)
+
+
 def serve() -> int:
     """Run the server on stdin/stdout until the client says exit (or goes away)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter("pglint server: %(levelname)s: %(message)s"))  # the format: PGLINT_DEBUG
+    handler.addFilter(_not_content_modified)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if os.environ.get("PGLINT_DEBUG") else logging.WARNING)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import glob
+import hashlib
 import os
 import re
 import stat
@@ -179,13 +180,21 @@ def read_input(item: Input, stdin_bytes: bytes | None = None,
         text = overlay.get(os.path.realpath(item.real))  # keys are real paths
         if text is not None:
             return SourceText(item.path, text), None
+    data, problem = read_bytes(item.real)
+    if data is None:
+        return None, problem
+    return decode(data, item.path)
+
+
+def read_bytes(path: str) -> tuple[bytes | None, str | None]:
+    """A regular file's bytes, or why they cannot be read."""
     try:
-        st = os.stat(item.real)
+        st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
             # a FIFO would block forever; a device or socket is not a migration
             return None, "not a regular file"
-        with open(item.real, "rb") as f:
-            data = f.read()
+        with open(path, "rb") as f:
+            return f.read(), None
     except IsADirectoryError:
         return None, "is a directory"
     except PermissionError:
@@ -194,4 +203,8 @@ def read_input(item: Input, stdin_bytes: bytes | None = None,
         return None, "file disappeared before it could be read"
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
-    return decode(data, item.path)
+
+
+def text_digest(text: str) -> str:
+    """A short fingerprint of a text: tells whether a file still holds what was linted."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
