@@ -8,10 +8,14 @@ Measures, with alternating runs and medians over repetitions:
   1. cold: the corpus's UTF-8 .sql files (the same list for both tools), pglint --no-cache;
   2. warm: the same pglint run again with its cache;
   3. one small migration file (process start to exit);
-  4. scaling: the corpus concatenated 1x, 2x, 4x into single files, time and peak memory.
+  4. scaling: the corpus concatenated 1x, 2x, 4x into single files, time, peak memory and
+     peak memory per input byte;
+  5. a profile breakdown of one uncached single-process run (benchmarks/breakdown.py: read,
+     parse, decode, rules, model, output, and the costliest rules).
 Peak memory is the largest sum of RSS over the process tree (pglint's workers included),
 sampled from /proc every 5 ms. squawk comes from the squawk-cli package (pip install
-'pglint[bench]').
+'pglint[bench]'). pglint's own modules are byte-compiled first (as `pip install` does), so
+that no run pays for compiling them (this environment may set PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
@@ -198,6 +202,9 @@ def main() -> int:
         sys.exit(f"corpus not found: {corpus}")
     reps = 1 if args.quick else args.reps
     cmds = tools(args)
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "pglint"), quiet=1)
     info = versions(cmds)
     print("machine:", json.dumps(info))
     files = utf8_sql_files(corpus, args.quick)
@@ -229,6 +236,14 @@ def main() -> int:
             path = concatenated(base, k, tmp)
             results["scaling"][k] = alternate(f"scaling {k}x ({os.path.getsize(path) / 1e6:.1f} MB)",
                                               cmds["pglint"] + ["--no-cache", path], cmds["squawk"] + [path], reps)
+        for k in factors:
+            r = results["scaling"][k]
+            size_mb = os.path.getsize(os.path.join(tmp, f"corpus_x{k}.sql")) / 1e6
+            r["input_mb"] = size_mb
+            r["pglint_bytes_per_input_byte"] = r["pglint_peak_mib"] * 1.048576 / size_mb
+            r["squawk_bytes_per_input_byte"] = r["squawk_peak_mib"] * 1.048576 / size_mb
+            print(f"memory per input byte at {k}x: pglint {r['pglint_bytes_per_input_byte']:.0f}, "
+                  f"squawk {r['squawk_bytes_per_input_byte']:.0f}")
         first, last = factors[0], factors[-1]
         for tool in ("pglint", "squawk"):
             t1 = results["scaling"][first][f"{tool}_wall"]
@@ -236,6 +251,12 @@ def main() -> int:
             exp = math.log(tn / t1) / math.log(last / first) if t1 > 0 and tn > 0 else float("nan")
             results[f"{tool}_scaling_exponent"] = exp
             print(f"{tool} scaling exponent {first}x->{last}x: {exp:.2f}")
+    # where pglint's time goes (one uncached process over the same inputs)
+    sample = [str(corpus / t) for t in QUICK_TREES] if args.quick else [str(corpus)]
+    prof = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), *sample],
+                          capture_output=True, text=True)
+    print(prof.stdout, end="", flush=True)
+    results["breakdown"] = prof.stdout
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

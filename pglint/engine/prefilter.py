@@ -77,11 +77,10 @@ def check_needs(needs: tuple[str, ...]) -> None:
 class FileFacts:
     """The facts of one file, each computed when first asked."""
 
-    __slots__ = ("parsed", "_lower", "_facts")
+    __slots__ = ("parsed", "_facts")
 
     def __init__(self, parsed) -> None:
         self.parsed = parsed
-        self._lower: str | None = None
         self._facts: dict[str, bool] = {}
 
     def meets(self, needs: tuple[str, ...]) -> bool:
@@ -93,8 +92,6 @@ class FileFacts:
             if alt.startswith("@"):
                 v = bool(_FACTS[alt[1:]](self.parsed))
             else:
-                if self._lower is None:
-                    self._lower = self.parsed.sql.lower()
-                v = alt in self._lower
+                v = alt in self.parsed.lower()
             self._facts[alt] = v
         return v

@@ -33,10 +33,10 @@ _INNER_PARENTS = frozenset({"RangeSubselect", "CommonTableExpr", "SelectStmt"})
 @RULE.on("*")
 def check(ctx, stmt):
     # only statements with a * can have one: skip decoding the others
-    js = stmt.json_text  # undecoded yet: a star shows as "A_Star"
-    if stmt.type == "CreateFunctionStmt" or (js is not None and '"A_Star"' not in js):
+    if stmt.type == "CreateFunctionStmt" or ctx.sql.find("*", stmt.start, stmt.end) < 0:
         return
-    if "*" not in ctx.sql[stmt.start:stmt.end]:
+    js = stmt.json_text  # undecoded yet: a star shows as "A_Star"
+    if js is not None and '"A_Star"' not in js:
         return
     for node, ancestors in _selects(stmt.type, stmt.node):
         parent = ancestors[-1][0] if ancestors else None

@@ -72,6 +72,18 @@ class ParsedFile:
     comments: list[tuple[int, int]] | None  # None: file was not lexed (no directives)
     markers: list[Marker] = field(default_factory=list)
     placeholders: list[tuple[int, int]] = field(default_factory=list)
+    _lower: str | None = None
+
+    def lower(self) -> str:
+        """The text in lower case, offset for offset (a character whose lower case is longer,
+        such as U+0130, keeps its case: keywords are ASCII), computed once."""
+        low = self._lower
+        if low is None:
+            low = self.sql.lower()
+            if len(low) != len(self.sql):
+                low = self.sql.translate(_ASCII_LOWER)
+            self._lower = low
+        return low
 
     def all_comments(self) -> list[tuple[int, int]]:
         """Comments of the file, including those inside dollar-quoted function bodies
@@ -98,6 +110,9 @@ class ParsedFile:
             yield s
             if s.embedded:
                 yield from _embedded_walk(s)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _embedded_walk(s: Statement):
