@@ -221,10 +221,17 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     stmt_handlers = dispatch.stmt
     stmt_handlers_of = dispatch.statement
     any_handlers = dispatch.any
+    body_owner: Statement | None = None
     for s in statements:
-        if s.parent is None and s.section != ctx.section:
-            _end_session(ctx, dispatch)
-            _new_session(ctx, s.section)
+        if s.parent is None:
+            if body_owner is not None:  # done with a function or DO and its statements
+                body_owner.plpgsql = None
+                body_owner = None
+            if s.section != ctx.section:
+                _end_session(ctx, dispatch)
+                _new_session(ctx, s.section)
+        if s.plpgsql is not None and s.parent is None:
+            body_owner = s
         _begin(ctx, s)
         origin = s.origin
         hs = stmt_handlers.get(s.type)
@@ -244,6 +251,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
             if js is None or any(k in js for k in node_keys):
                 _walk(ctx, s, node_handlers)
         _end(ctx, s)
+        s.compact()
     _end_session(ctx, dispatch)
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)

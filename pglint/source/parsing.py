@@ -160,24 +160,26 @@ def _loads(js: str):
     return r
 
 
-_PIECE_HEAD = re.compile(r'\{"stmt":\{"(\w+)":')
+_PIECE_HEAD = re.compile(r'\{"(\w+)":')
 _STMT_SEP = ',{"stmt":'
 
 
 def split_statements_json(js: str) -> list[str]:
-    """Cut libpg_query's JSON into one '{"stmt": ...}' text per statement.
+    """Cut libpg_query's JSON into one text per statement: what follows its '{"stmt":'
+    (the statement's node, then its location and length, then the RawStmt's closing '}').
 
     ``{"stmt":`` occurs once per statement (only RawStmt has that key, and inside JSON
-    strings quotes are escaped), so the pieces can be found without decoding.
+    strings quotes are escaped), so the pieces can be found without decoding. The whole
+    text is split once, with no intermediate copy (a large file's JSON is hundreds of MB).
     """
-    i = js.find('"stmts":[')
+    i = js.find('"stmts":[{"stmt":')
     if i < 0:
         return []
-    body = js[i + 9 : js.rindex("]")]
-    if not body:
-        return []
-    parts = body.split(_STMT_SEP)
-    return [parts[0]] + ['{"stmt":' + p for p in parts[1:]]
+    parts = js.split(_STMT_SEP)
+    parts[0] = parts[0][i + 17:]
+    last = parts[-1]
+    parts[-1] = last[: last.rindex("]")]
+    return parts
 
 
 def _piece_span(piece: str) -> tuple[int, int]:
@@ -196,7 +198,7 @@ def _piece_span(piece: str) -> tuple[int, int]:
 
 def decode_statement(piece: str, typ: str) -> dict:
     try:
-        return _loads(piece)["stmt"][typ]
+        return _loads('{"stmt":' + piece)["stmt"][typ]
     except _Deep:
         return {}
 
@@ -244,10 +246,11 @@ class _Builder:
         self.errors: list[SyntaxProblem] = []
         self.index = 0
 
-    def _add_all(self, unit: ParseUnit, js: str) -> None:
-        """Add the statements of a parser JSON result, leaving their trees undecoded."""
+    def _add_all(self, unit: ParseUnit, pieces: list[str]) -> None:
+        """Add the statements of a parser JSON result (split_statements_json), leaving
+        their trees undecoded."""
         sql = self.sql
-        for piece in split_statements_json(js):
+        for piece in pieces:
             m = _PIECE_HEAD.match(piece)
             if m is None:
                 continue
@@ -263,10 +266,11 @@ class _Builder:
     def parse_whole(self) -> bool:
         """Parse the whole file at once; False if it has a syntax error."""
         try:
-            js = _pg.parse_sql_json(self.sql)
+            # split at once, so that the whole JSON text is freed before the pieces are used
+            pieces = split_statements_json(_pg.parse_sql_json(self.sql))
         except _pg.ParseError:
             return False
-        self._add_all(ParseUnit(self.sql, 0), js)
+        self._add_all(ParseUnit(self.sql, 0), pieces)
         return True
 
     def parse_chunk(self, start: int, end: int, inner: list[int]) -> None:
@@ -303,7 +307,7 @@ class _Builder:
             end = base + len(text)
             pos = end if off is None else base + min(off, len(text))
             return SyntaxProblem(base, end, pos, _message(exc))
-        self._add_all(ParseUnit(text, base), js)
+        self._add_all(ParseUnit(text, base), split_statements_json(js))
         return None
 
 

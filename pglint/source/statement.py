@@ -44,7 +44,11 @@ class Statement:
 
     The tree (``node``, the fields of the libpg_query JSON node named ``type``) is
     decoded from the parser's JSON only when something asks for it: most statements
-    of a large file interest no rule and are never turned into Python objects.
+    of a large file interest no rule and are never turned into Python objects. Once the
+    engine is done with a statement it drops the tree (``compact``) and keeps the JSON,
+    several times smaller: what outlives the statement is what the schema model and the
+    findings took from it, so memory follows the statement, not the file; a rule that
+    looks back at an earlier statement gets its tree decoded again.
     """
 
     __slots__ = (
@@ -91,13 +95,17 @@ class Statement:
             from .parsing import decode_statement
 
             n = self._node = decode_statement(self._json, self.type)
-            self._json = None
         return n
 
     @property
     def json_text(self) -> str | None:
-        """The undecoded JSON of the statement, if it has not been decoded yet."""
+        """The parser's JSON of the statement (None for a statement built from a tree)."""
         return self._json
+
+    def compact(self) -> None:
+        """Drop the decoded tree when the JSON can give it back."""
+        if self._json is not None:
+            self._node = None
 
     def offset(self, byte_location: int) -> int:
         return self.unit.offset(byte_location)
