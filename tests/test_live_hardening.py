@@ -22,6 +22,8 @@ from live_faults import LOG_LINE_PREFIX, CuttingProxy, ServerLog, Standby
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "Hx7-" + unique("pw")
+# a password with an @ (libpq ends a URL's user info at the first one), for a role of its own
+AT_USER, AT_PASSWORD = "pglint_at", "Leak@Pw"
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,13 @@ def srv():
     c.owner = "pglint_owner"
     with psycopg.connect(c.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {c.owner} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+        conn.execute(f"CREATE ROLE {AT_USER} LOGIN CREATEDB PASSWORD '{AT_PASSWORD}'")
     hba = os.path.join(c.tmp, "data", "pg_hba.conf")
     with open(hba) as f:
         original = f.read()
     with open(hba, "w") as f:
-        f.write(f"host all {c.owner} 127.0.0.1/32 scram-sha-256\n" + original)
+        f.write(f"host all {c.owner} 127.0.0.1/32 scram-sha-256\n"
+                f"host all {AT_USER} 127.0.0.1/32 scram-sha-256\n" + original)
     with psycopg.connect(c.dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_reload_conf()")
     time.sleep(0.3)
@@ -436,6 +440,32 @@ def test_wrong_password_for_every_command(srv, slowdb, tmp_path):
         p = sh(*args)
         assert p.returncode == 2, (args[0], p.stdout, p.stderr)
         assert "password authentication failed" in p.stderr and wrong not in p.stdout + p.stderr, p.stderr
+
+
+def test_password_with_an_unencoded_at_is_never_shown(srv, slowdb, tmp_path):
+    """libpq reads postgresql://u:Leak@Pw@127.0.0.1/db as password 'Leak' and host
+    'Pw@127.0.0.1' (the user info ends at the first @); pglint used to split at the last @,
+    showed 127.0.0.1 (not the host libpq tried) and passed on 'Pw' in libpq's message."""
+    (tmp_path / "V1__a.sql").write_text("CREATE TABLE t (a int);\n")
+    raw = f"postgresql://{AT_USER}:{AT_PASSWORD}@127.0.0.1:{srv.port}/{slowdb.name}"
+    for args in (["check", "--isolated", "--dsn", raw, str(tmp_path)],
+                 ["health", "--isolated", "--dsn", raw],
+                 ["trace", "--isolated", "--dsn", raw, str(tmp_path)]):
+        p = sh(*args)
+        assert p.returncode == 2, (args[0], p.stdout, p.stderr)
+        for part in ("Leak", "Pw"):
+            assert part not in p.stdout + p.stderr, (args[0], p.stderr)
+        assert "'***@127.0.0.1'" in p.stderr and "%40" in p.stderr, p.stderr  # the host tried, and the fix
+        if args[0] != "trace":
+            assert f"cannot connect to postgresql://***@127.0.0.1:{srv.port}/" in p.stderr, p.stderr
+    # percent-encoded, the same password logs in (and is not shown either)
+    encoded = raw.replace(AT_PASSWORD, AT_PASSWORD.replace("@", "%40"))
+    p = sh("check", "--isolated", "--dsn", encoded, str(tmp_path))
+    assert p.returncode in (0, 1), p.stderr
+    p = sh("trace", "--isolated", "--dsn", encoded, str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    for part in ("Leak", "Pw"):
+        assert part not in p.stdout + p.stderr
 
 
 def test_trace_without_createdb_is_a_clear_message(srv, slowdb, tmp_path):
