@@ -159,9 +159,30 @@ def test_vet_reads_queries():
 def test_analyze_refused_for_writes_and_volatile_calls():
     with pytest.raises(Refused, match="not run with ANALYZE"):
         explain_sql(vet("DELETE FROM t"), analyze=True)
-    q = vet("SELECT bump(), random(), lower(x) FROM t")
-    assert volatile_calls(q, {"bump": "v", "random": "v", "lower": "i"}) == ["bump"]
+    q = vet("SELECT bump(), random(), lower(x), now() FROM t")
+    # only IMMUTABLE and STABLE functions may run: random() is volatile too (it used to be let through)
+    assert volatile_calls(q, {"bump": "v", "random": "v", "lower": "i", "now": "s"}) == ["bump", "random"]
     assert volatile_calls(vet("SELECT unknown_fn()"), {}) == ["unknown_fn"]
+    # declared STABLE in the catalog, but assigns a transaction ID
+    assert volatile_calls(vet("SELECT txid_current(), pg_current_xact_id()"),
+                          {"txid_current": "s", "pg_current_xact_id": "s"}) == ["txid_current", "pg_current_xact_id"]
+
+
+@pytest.mark.parametrize("text,planned", [
+    ("SELECT txid_current()", []),                                       # the select list: never evaluated by the planner
+    ("SELECT coalesce(txid_current(), 0) AS x FROM t ORDER BY 1", []),
+    ("SELECT * FROM t WHERE id = txid_current()", ["txid_current"]),     # estimated: the planner runs it
+    ("SELECT txid_current() FROM t LIMIT pg_current_xact_id()::text::int", ["pg_current_xact_id"]),
+    ("SELECT (SELECT txid_current())", ["txid_current"]),
+    ("SELECT x FROM (SELECT txid_current() AS x) s WHERE x > 1", ["txid_current"]),  # pulled up into the WHERE
+    ("SELECT txid_current() UNION SELECT 1", ["txid_current"]),
+    ("SELECT table_to_xml('t', true, true, '')", []),
+    ("SELECT 1 FROM t WHERE table_to_xml('t', true, true, '') IS NOT NULL", ["table_to_xml"]),
+])
+def test_where_the_planner_may_run_a_function(text, planned):
+    from pglint.live.safety import planned_calls_not_as_declared
+
+    assert planned_calls_not_as_declared(vet(text)) == planned
 
 
 def test_wrappers_are_checked():
