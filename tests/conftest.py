@@ -50,6 +50,36 @@ def pglint_exe() -> str:
     return pglint_path()
 
 
+# Server extensions the suite uses that PostgreSQL's own packages (server and contrib) do not
+# ship, and the Debian package that installs each ({major}: the server's major version).
+# .ci/run installs them (tests/test_project.py checks it); outside CI a test that needs one
+# skips and names the package, under CI it fails.
+EXTENSION_PACKAGES = {"hypopg": "postgresql-{major}-hypopg"}
+# contrib modules the suite uses: part of the server package on Debian (postgresql-contrib
+# elsewhere), which .ci/run installs with the server
+CONTRIB_EXTENSIONS = frozenset({"pg_stat_statements", "dblink", "postgres_fdw", "hstore", "pgcrypto"})
+
+
+def extension_available(cluster, name: str) -> bool:
+    """Whether the extension ``name`` can be created on this server (its files are installed)."""
+    import psycopg
+
+    with psycopg.connect(cluster.dsn, autocommit=True) as c:
+        return c.execute("SELECT 1 FROM pg_available_extensions WHERE name = %s", [name]).fetchone() is not None
+
+
+def require_extension(cluster, name: str) -> None:
+    """Skip the test (outside CI) or fail it (under CI) unless the server has the extension
+    ``name`` available; the reason names the package to install."""
+    if extension_available(cluster, name):
+        return
+    package = EXTENSION_PACKAGES[name].format(major=cluster.version)
+    reason = f"{name} is not installed: apt-get install {package}"
+    if IN_CI:
+        pytest.fail(f"{reason} (under CI every test must run; .ci/run installs it)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL for the whole session (pg_stat_statements preloaded). Under CI

@@ -6,6 +6,7 @@ import time
 import psycopg
 import pytest
 
+from conftest import extension_available, require_extension
 from live_db import LiveDB, rules, run_cli, run_json, write_config
 from pglint.live.config import LiveConfig
 from pglint.live.safety import vet
@@ -16,7 +17,6 @@ pytestmark = pytest.mark.postgres
 ORDERS = 200_000
 SCHEMA = f"""
 CREATE EXTENSION pg_stat_statements;
-CREATE EXTENSION hypopg;
 CREATE TABLE customers (id int PRIMARY KEY, region text NOT NULL, name text);
 INSERT INTO customers SELECT i, 'r' || (i % 50), 'name ' || i FROM generate_series(1, 20000) i;
 CREATE TABLE orders (
@@ -54,10 +54,19 @@ ANALYZE;
 def db(pg_cluster):
     d = LiveDB(pg_cluster, "pglint_check")
     t = time.perf_counter()
+    if extension_available(pg_cluster, "hypopg"):  # optional: the tests that need it ask for `hypopg`
+        d.execute("CREATE EXTENSION hypopg")
     d.execute(SCHEMA)
     d.setup_seconds = time.perf_counter() - t
     yield d
     d.drop()
+
+
+@pytest.fixture
+def hypopg(db):
+    """The test needs hypopg (plan-missing-index): skipped outside CI when it is not installed."""
+    require_extension(db.cluster, "hypopg")
+    return db
 
 
 def sql_file(tmp_path, text, name="q.sql"):
@@ -163,7 +172,7 @@ def test_large_table_lock(db, tmp_path):
 
 # -- plans -------------------------------------------------------------------------------------------
 
-def test_plan_seq_scan_and_missing_index(db, tmp_path):
+def test_plan_seq_scan_and_missing_index(db, hypopg, tmp_path):
     text = ("SELECT * FROM orders WHERE customer_id = 42;\n"
             "SELECT * FROM orders WHERE id = 42;\n"              # primary key
             "SELECT count(*) FROM orders WHERE amount >= 0;\n"   # not selective: a Seq Scan is right
@@ -177,7 +186,7 @@ def test_plan_seq_scan_and_missing_index(db, tmp_path):
     assert idx["extra"]["cost_before"] > 1000
 
 
-def test_missing_index_skips_columns_hypopg_cannot_index(db, tmp_path):
+def test_missing_index_skips_columns_hypopg_cannot_index(db, hypopg, tmp_path):
     # box has no btree operator class: that hypothetical index fails, the other one is tried
     _, diags = check(db, tmp_path, "SELECT * FROM shapes WHERE b && box '((0,0),(1,1))' AND k = 5;\n")
     idx = [d for d in diags if d["rule"] == "plan-missing-index"]
@@ -185,12 +194,12 @@ def test_missing_index_skips_columns_hypopg_cannot_index(db, tmp_path):
     assert "live-skipped" not in rules(diags)
 
 
-def test_missing_index_needs_hypopg_setting(db, tmp_path):
+def test_missing_index_needs_hypopg_setting(db, hypopg, tmp_path):
     _, diags = check(db, tmp_path, "SELECT * FROM orders WHERE customer_id = 42;\n", hypopg=False)
     assert rules(diags) == ["plan-seq-scan"]
 
 
-def test_parameters_use_prepare_and_a_generic_plan_before_pg16(db, tmp_path):
+def test_parameters_use_prepare_and_a_generic_plan_before_pg16(db, hypopg, tmp_path):
     with Session.connect(db.url, LiveConfig()) as s:
         assert s.server_version_num < 160000  # the local server: the PREPARE path runs for real
         with s.transaction():
@@ -442,7 +451,7 @@ def test_dsn_from_environment(db, tmp_path, monkeypatch):
     assert "plan-seq-scan" in rules(diags)
 
 
-def test_live_rules_follow_select_ignore_and_suppressions(db, tmp_path):
+def test_live_rules_follow_select_ignore_and_suppressions(db, hypopg, tmp_path):
     text = ("-- pglint: ignore[plan-missing-index] known, the index is in the next release\n"
             "SELECT * FROM orders WHERE customer_id = 42;\n")
     _, diags = check(db, tmp_path, text)
@@ -451,14 +460,14 @@ def test_live_rules_follow_select_ignore_and_suppressions(db, tmp_path):
     assert diags == []
 
 
-def test_full_format_shows_live_findings(db, tmp_path):
+def test_full_format_shows_live_findings(db, hypopg, tmp_path):
     rc, out, err = run_cli("check", "--isolated", "--dsn", db.url, "--no-color",
                            sql_file(tmp_path, "SELECT * FROM orders WHERE customer_id = 42;\n"))
     assert rc == 1
     assert "plan-missing-index (PG707)" in out and "CREATE INDEX CONCURRENTLY orders_customer_id_idx" in out
 
 
-def test_timing_of_a_live_run(db, tmp_path):
+def test_timing_of_a_live_run(db, hypopg, tmp_path):
     """Not a benchmark: records what a live run costs next to the static one (printed with -s)."""
     text = "".join(f"SELECT * FROM orders WHERE customer_id = {i};\n" for i in range(20))
     f = sql_file(tmp_path, text)

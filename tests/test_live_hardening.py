@@ -22,6 +22,8 @@ from live_faults import LOG_LINE_PREFIX, CuttingProxy, ServerLog, Standby
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "Hx7-" + unique("pw")
+# a password with an @ (libpq ends a URL's user info at the first one), for a role of its own
+AT_USER, AT_PASSWORD = "pglint_at", "Leak@Pw"
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,13 @@ def srv():
     c.owner = "pglint_owner"
     with psycopg.connect(c.dsn, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {c.owner} LOGIN SUPERUSER PASSWORD '{PASSWORD}'")
+        conn.execute(f"CREATE ROLE {AT_USER} LOGIN CREATEDB PASSWORD '{AT_PASSWORD}'")
     hba = os.path.join(c.tmp, "data", "pg_hba.conf")
     with open(hba) as f:
         original = f.read()
     with open(hba, "w") as f:
-        f.write(f"host all {c.owner} 127.0.0.1/32 scram-sha-256\n" + original)
+        f.write(f"host all {c.owner} 127.0.0.1/32 scram-sha-256\n"
+                f"host all {AT_USER} 127.0.0.1/32 scram-sha-256\n" + original)
     with psycopg.connect(c.dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_reload_conf()")
     time.sleep(0.3)
@@ -279,6 +283,75 @@ def test_user_functions_planning_would_run_are_named(srv, app, tmp_path):
     assert app.scalar("SELECT count(*) FROM audit") == 0
 
 
+ANALYZE_ONLY_WHAT_IS_DECLARED = """\
+SELECT txid_current();
+SELECT pg_current_xact_id();
+SELECT * FROM t WHERE id = txid_current();
+SELECT * FROM counted;
+SELECT * FROM stamped;
+SELECT random();
+SELECT count(*) FROM t WHERE v > 10;
+"""
+
+
+def test_analyze_runs_only_functions_the_catalog_marks_immutable_or_stable(srv, tmp_path):
+    """txid_current() is declared STABLE but assigns a transaction ID: --analyze executed it
+    (and every volatile built-in a view calls, such as nextval()). Now a query is run with
+    ANALYZE only when every function it may call, built-ins included, directly or through a
+    view, is IMMUTABLE or STABLE in pg_proc and not one of those; txid_current() is planned
+    only where the planner never evaluates it (the select list), else not EXPLAINed at all."""
+    import json
+
+    d = LiveDB(srv, "pglint_xid")
+    try:
+        d.execute("CREATE TABLE t (id int PRIMARY KEY, v int);\n"
+                  "INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;\n"
+                  "CREATE SEQUENCE s;\n"
+                  "CREATE VIEW counted AS SELECT id, nextval('s') AS n FROM t;\n"
+                  "CREATE VIEW stamped AS SELECT id FROM t WHERE v < txid_current();\n"
+                  "ANALYZE t;")
+        f = tmp_path / "q.sql"
+        f.write_text(ANALYZE_ONLY_WHAT_IS_DECLARED)
+
+        def next_xid() -> str:  # read-only: assigns no transaction ID itself
+            return d.scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+
+        counter_kept = False
+        for _attempt in range(3):  # autovacuum, elsewhere in the cluster, may take an ID meanwhile
+            srv.log.mark()
+            before = next_xid()
+            rc, out, err = run_cli("check", "--isolated", "--format", "json", "--ignore", "select-star",
+                                   "--dsn", d.url, "--analyze", str(f))
+            assert rc in (0, 1), err
+            if next_xid() == before:
+                counter_kept = True
+                break
+        assert counter_kept, "--analyze advanced the server's transaction counter"
+        assert d.scalar("SELECT last_value::text || is_called::text FROM s") == "1false"
+        sent = srv.log.statements("pglint")
+        explains = [x for x in sent if x.startswith("EXPLAIN")]
+        analyzed = [x for x in explains if "ANALYZE" in x]
+        assert any("count(*)" in x for x in analyzed), explains  # ANALYZE still runs where it may
+        assert not [x for x in analyzed if "count(*)" not in x], analyzed
+        assert not [x for x in explains if "WHERE id = txid_current()" in x or "stamped" in x], explains
+        assert [x for x in explains if "SELECT txid_current()" in x]  # planned only
+
+        doc = json.loads(out)
+        skipped = {x["line"]: x for x in doc["diagnostics"] if x["rule"] == "live-skipped" and x["path"] == str(f)}
+        assert sorted(skipped) == [1, 2, 4, 6], skipped
+        for line, name, why in ((1, "txid_current()", "assigns a transaction ID"),
+                                (2, "pg_current_xact_id()", "assigns a transaction ID"),
+                                (4, "nextval()", "volatile"), (6, "random()", "volatile")):
+            msg = skipped[line]["message"]
+            assert msg.startswith("Not run with EXPLAIN ANALYZE") and name in msg and why in msg, msg
+            assert "only planned (plain EXPLAIN)" in msg and skipped[line]["extra"]["planned_only"] is True
+        notes = {int(re.search(r"line (\d+)", n["note"]).group(1)): n["note"] for n in doc.get("notes", [])}
+        assert sorted(notes) == [3, 5], notes
+        assert all("not EXPLAINed" in n and "txid_current()" in n and "while planning" in n for n in notes.values())
+    finally:
+        d.drop()
+
+
 # -- the server goes away mid-run ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -436,6 +509,32 @@ def test_wrong_password_for_every_command(srv, slowdb, tmp_path):
         p = sh(*args)
         assert p.returncode == 2, (args[0], p.stdout, p.stderr)
         assert "password authentication failed" in p.stderr and wrong not in p.stdout + p.stderr, p.stderr
+
+
+def test_password_with_an_unencoded_at_is_never_shown(srv, slowdb, tmp_path):
+    """libpq reads postgresql://u:Leak@Pw@127.0.0.1/db as password 'Leak' and host
+    'Pw@127.0.0.1' (the user info ends at the first @); pglint used to split at the last @,
+    showed 127.0.0.1 (not the host libpq tried) and passed on 'Pw' in libpq's message."""
+    (tmp_path / "V1__a.sql").write_text("CREATE TABLE t (a int);\n")
+    raw = f"postgresql://{AT_USER}:{AT_PASSWORD}@127.0.0.1:{srv.port}/{slowdb.name}"
+    for args in (["check", "--isolated", "--dsn", raw, str(tmp_path)],
+                 ["health", "--isolated", "--dsn", raw],
+                 ["trace", "--isolated", "--dsn", raw, str(tmp_path)]):
+        p = sh(*args)
+        assert p.returncode == 2, (args[0], p.stdout, p.stderr)
+        for part in ("Leak", "Pw"):
+            assert part not in p.stdout + p.stderr, (args[0], p.stderr)
+        assert "'***@127.0.0.1'" in p.stderr and "%40" in p.stderr, p.stderr  # the host tried, and the fix
+        if args[0] != "trace":
+            assert f"cannot connect to postgresql://***@127.0.0.1:{srv.port}/" in p.stderr, p.stderr
+    # percent-encoded, the same password logs in (and is not shown either)
+    encoded = raw.replace(AT_PASSWORD, AT_PASSWORD.replace("@", "%40"))
+    p = sh("check", "--isolated", "--dsn", encoded, str(tmp_path))
+    assert p.returncode in (0, 1), p.stderr
+    p = sh("trace", "--isolated", "--dsn", encoded, str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    for part in ("Leak", "Pw"):
+        assert part not in p.stdout + p.stderr
 
 
 def test_trace_without_createdb_is_a_clear_message(srv, slowdb, tmp_path):

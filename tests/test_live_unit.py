@@ -78,16 +78,46 @@ def test_display_never_shows_user_or_password(dsn, shown):
     assert dsnmod.display(dsn, env=env) == shown
 
 
-def test_mask_and_scrub():
+def test_scrub_hides_every_known_password():
     url = "postgresql://app:s3cr3t!@db:5432/prod?password=other1"
-    assert dsnmod.mask(url) == "postgresql://app:***@db:5432/prod?password=***"
-    kv = "host=db password='s3 cr3t' dbname=prod"
-    assert dsnmod.mask(kv) == "host=db password=*** dbname=prod"
     hidden = dsnmod.secrets(url, {"PGPASSWORD": "envpass"})
-    msg = 'missing "=" after "s3cr3t!" and other1 and envpass'
+    assert hidden == ["envpass", "other1"]  # libpq: the query parameter wins over the user info
+    msg = 'missing "=" after "other1" and envpass'
     out = dsnmod.scrub(msg, hidden)
-    assert "s3cr3t" not in out and "other1" not in out and "envpass" not in out
+    assert "other1" not in out and "envpass" not in out
     assert dsnmod.scrub("user ab failed for ab", ["ab"]) == "user *** failed for ***"
+
+
+@pytest.mark.parametrize("dsn,shown,hidden", [
+    # libpq ends the user info at the first @: the rest of the password is the host it tries
+    ("postgresql://u:Leak@Pw@127.0.0.1:5432/db", "postgresql://***@127.0.0.1:5432/db", ["Leak", "Pw"]),
+    ("postgresql://u:Leak@Pw@h1:5,h2:6/db", "postgresql://***@h1:5,h2:6/db", ["Leak", "Pw"]),
+    # a '/' ends the authority: host 'u', port 'pa', the rest is the database name
+    ("postgresql://u:pa/ssword@db.example.com/x", "postgresql://u:***/***%40db.example.com%2Fx", ["ssword", "pa"]),
+    # Azure's user@server, not encoded: libpq reads 'corp.com' as the host and 'Pass@db' as the port
+    ("postgresql://me@corp.com:Pass@db/x", "postgresql://corp.com:***/x", ["Pass@db", "Pass"]),
+    ("postgresql://u:Leak%40Pw@db/x", "postgresql://db:5432/x", ["Leak@Pw"]),
+    ("host=h user=me@corp password=pw", "postgresql://h:5432/me%40corp", ["pw"]),  # key=value: nothing spills
+    ("host=@abstract dbname=x", "postgresql://%40abstract:5432/x", []),
+])
+def test_passwords_libpq_reads_as_host_port_or_database_are_hidden(dsn, shown, hidden):
+    assert dsnmod.display(dsn, env={}) == shown
+    assert dsnmod.secrets(dsn, env={}) == hidden
+    assert dsnmod.spilled(dsn) == (hidden not in ([], ["pw"], ["Leak@Pw"]))
+
+
+@pytest.mark.parametrize("dsn", [
+    "host=127.0.0.1 password=Leak Pw",            # libpq: missing "=" after "Pw"
+    "postgresql://u:Leak@[Pw/db",                 # libpq quotes the whole URL
+    "postgresql://u:Leak%zzPw@h/db",
+    "postgresql://u:Leak Pw@h/db",
+])
+def test_a_string_libpq_cannot_read_is_reported_without_quoting_it(dsn):
+    with pytest.raises(dsnmod.BadDsn) as exc:
+        dsnmod.parse(dsn)
+    assert "invalid connection string" in str(exc.value)
+    assert "Leak" not in str(exc.value) and "Pw" not in str(exc.value)
+    assert dsnmod.params(dsn) == {} and dsnmod.secrets(dsn, env={}) == []
 
 
 # -- what may be sent ---------------------------------------------------------------------------
@@ -129,9 +159,30 @@ def test_vet_reads_queries():
 def test_analyze_refused_for_writes_and_volatile_calls():
     with pytest.raises(Refused, match="not run with ANALYZE"):
         explain_sql(vet("DELETE FROM t"), analyze=True)
-    q = vet("SELECT bump(), random(), lower(x) FROM t")
-    assert volatile_calls(q, {"bump": "v", "random": "v", "lower": "i"}) == ["bump"]
+    q = vet("SELECT bump(), random(), lower(x), now() FROM t")
+    # only IMMUTABLE and STABLE functions may run: random() is volatile too (it used to be let through)
+    assert volatile_calls(q, {"bump": "v", "random": "v", "lower": "i", "now": "s"}) == ["bump", "random"]
     assert volatile_calls(vet("SELECT unknown_fn()"), {}) == ["unknown_fn"]
+    # declared STABLE in the catalog, but assigns a transaction ID
+    assert volatile_calls(vet("SELECT txid_current(), pg_current_xact_id()"),
+                          {"txid_current": "s", "pg_current_xact_id": "s"}) == ["txid_current", "pg_current_xact_id"]
+
+
+@pytest.mark.parametrize("text,planned", [
+    ("SELECT txid_current()", []),                                       # the select list: never evaluated by the planner
+    ("SELECT coalesce(txid_current(), 0) AS x FROM t ORDER BY 1", []),
+    ("SELECT * FROM t WHERE id = txid_current()", ["txid_current"]),     # estimated: the planner runs it
+    ("SELECT txid_current() FROM t LIMIT pg_current_xact_id()::text::int", ["pg_current_xact_id"]),
+    ("SELECT (SELECT txid_current())", ["txid_current"]),
+    ("SELECT x FROM (SELECT txid_current() AS x) s WHERE x > 1", ["txid_current"]),  # pulled up into the WHERE
+    ("SELECT txid_current() UNION SELECT 1", ["txid_current"]),
+    ("SELECT table_to_xml('t', true, true, '')", []),
+    ("SELECT 1 FROM t WHERE table_to_xml('t', true, true, '') IS NOT NULL", ["table_to_xml"]),
+])
+def test_where_the_planner_may_run_a_function(text, planned):
+    from pglint.live.safety import planned_calls_not_as_declared
+
+    assert planned_calls_not_as_declared(vet(text)) == planned
 
 
 def test_wrappers_are_checked():

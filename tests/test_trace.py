@@ -359,7 +359,8 @@ def test_ctrl_c_removes_the_temporary_cluster(history, pglint_exe, pg_cluster, w
         assert p.poll() is None, "trace finished before it could be interrupted"
         p.send_signal(signal.SIGINT)
         _out, err = p.communicate(timeout=120)
-        assert p.returncode in (2, 130) and "Traceback" not in err, err
+        assert p.returncode == 130 and "Traceback" not in err and "Aborted" not in err, err
+        assert err.strip().splitlines()[-1] == "pglint: interrupted", err
         assert os.listdir(tmp) == []
     finally:
         subprocess.run(["rm", "-rf", tmp])

@@ -47,7 +47,10 @@ def main(argv=None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort when it does not exit itself
+        if isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt):
+            return _interrupted()
         click.echo("Aborted.", err=True)
         return 2
     except (ConfigError, WriteError) as exc:
@@ -57,8 +60,7 @@ def main(argv=None) -> int:
         _silence_broken_pipe()
         return 1
     except KeyboardInterrupt:
-        click.echo("pglint: interrupted", err=True)
-        return 130
+        return _interrupted()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("PGLINT_DEBUG"):
             raise
@@ -66,6 +68,17 @@ def main(argv=None) -> int:
                    "(please report it; PGLINT_DEBUG=1 shows the traceback)", err=True)
         return 2
     return rv if isinstance(rv, int) else 0
+
+
+def _interrupted() -> int:
+    """Ctrl-C (or SIGTERM during trace): the shell's convention, 128 + SIGINT. Whatever was
+    started has been cleaned up on the way out (temporary cluster, scratch databases, live
+    connections: context managers and finally blocks)."""
+    try:
+        click.echo("pglint: interrupted", err=True)
+    except (OSError, ValueError):  # stderr closed
+        pass
+    return 130
 
 
 def _silence_broken_pipe() -> None:

@@ -35,7 +35,8 @@ def _multi(values) -> list[str]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: nearest pglint.toml or pyproject.toml).")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), default=None, help="Parallel workers (0: one per CPU).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0, max=1024), default=None,
+              help="Parallel workers (0: one per CPU, at most 1024).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary line.")
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of each diagnostic.")

@@ -125,8 +125,9 @@ _KEYS = {
     "cache": "cache",
     "cache-dir": "cache_dir",
 }
-# keys other components read from the same table (live mode, trace, fix)
-EXTRA_TABLES = ("live", "trace", "fix", "rules")
+# sub-tables: [live] (live mode, validated by live/config.py) and [fix]
+EXTRA_TABLES = ("live", "fix")
+MAX_JOBS = 1024  # --jobs / jobs: worker processes (0: one per CPU)
 
 
 def find_config(start: str | os.PathLike = ".") -> Path | None:
@@ -144,7 +145,8 @@ def find_config(start: str | os.PathLike = ".") -> Path | None:
                 data = _read_toml(pp)
             except ConfigError:
                 return pp  # report the broken file rather than skipping it
-            if "pglint" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "pglint" in tool:
                 return pp
         if d.parent == d:
             return None
@@ -156,9 +158,17 @@ def _read_toml(path: Path) -> dict:
 
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data = f.read()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); TOML files "
+                          "must be UTF-8: save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
@@ -166,16 +176,68 @@ def _read_toml(path: Path) -> dict:
 def load_table(path: Path) -> dict:
     data = _read_toml(path)
     if path.name == "pyproject.toml":
-        return data.get("tool", {}).get("pglint", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table")
+        return tool.get("pglint", {})
     return data
 
 
-def _str_list(key: str, v) -> list[str]:
-    if isinstance(v, str):
-        return [p.strip() for p in v.split(",") if p.strip()]
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
-        return list(v)
-    raise ConfigError(f"'{key}' must be a list of strings")
+def _show(value) -> str:
+    """A config value as TOML writes it (for messages), cut short."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _bad(key: str, expected: str, value) -> ConfigError:
+    return ConfigError(f"'{key}' must be {expected}, not {_show(value)}")
+
+
+def _str_list(key: str, v, expected: str) -> list[str]:
+    """A TOML array of non-empty strings (a bare string is an error: it is not a list)."""
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise _bad(key, expected, v)
+    return [x.strip() for x in v]
+
+
+_SELECTORS = 'a list of rule names, codes or code prefixes such as ["PG1", "table-rewrite"]'
+
+
+def _selectors(key: str, v) -> list[str]:
+    from ..engine.registry import UnknownRule, resolve
+
+    out = _str_list(key, v, _SELECTORS)
+    for token in out:
+        try:
+            resolve(token)
+        except UnknownRule as exc:
+            raise ConfigError(f"'{key}': {exc}") from None
+    return out
+
+
+# PostgreSQL's time units for lock_timeout and statement_timeout
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)")
+_DURATION_TEXT = 'a duration string with a unit, such as "2s", "500ms" or "5min" ("0": no timeout)'
+
+
+def _duration(key: str, v, allow_zero: bool = True) -> str:
+    """A timeout as PostgreSQL reads it, with its unit: a bare number would be milliseconds,
+    which nobody means by lock-timeout = 5."""
+    expected = _DURATION_TEXT if allow_zero else _DURATION_TEXT.replace(' ("0": no timeout)', "")
+    if not isinstance(v, str):
+        raise _bad(key, expected, v)
+    t = v.strip()
+    if allow_zero and t == "0":
+        return t
+    m = _DURATION.fullmatch(t)
+    if not m or (not allow_zero and float(m.group(1)) == 0):
+        raise _bad(key, expected, v)
+    return t
 
 
 def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, dict]:
@@ -185,10 +247,14 @@ def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, 
     for key, value in table.items():
         if key in EXTRA_TABLES:
             if not isinstance(value, dict):
-                raise ConfigError(f"{source}: '{key}' must be a table")
+                raise ConfigError(f"{source}: '{key}' must be a table, not {_show(value)}")
             extras[key] = value
             if key == "fix":
                 _fix_table(s, value, source)
+            elif key == "live":
+                from ..live.config import live_config
+
+                live_config(value, source)  # every command validates it, not only the live ones
             continue
         attr = _KEYS.get(key)
         if attr is None:
@@ -209,55 +275,71 @@ def _fix_table(s: Settings, table: dict, source: str) -> None:
     for k, v in table.items():
         if k not in _FIX_KEYS:
             raise ConfigError(f"{source}: unknown key 'fix.{k}' (known: {', '.join(_FIX_KEYS)})")
-        if not isinstance(v, str) or not re.fullmatch(r"\d+\s*(ms|s|min|h)?", v.strip()):
-            raise ConfigError(f"{source}: 'fix.{k}' must be a duration such as \"2s\" or \"500ms\"")
-        setattr(s, _FIX_KEYS[k], v.strip())
+        try:
+            setattr(s, _FIX_KEYS[k], _duration(f"fix.{k}", v, allow_zero=False))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
 
 def _convert(key: str, attr: str, value, root: str):
     if attr == "pg_version":
-        return parse_pg_version(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise _bad(key, "a PostgreSQL version such as 15, \"15.4\" or 9.6", value)
+        try:
+            return parse_pg_version(value)
+        except ConfigError as exc:
+            raise ConfigError(f"'{key}': {exc}") from None
     if attr == "assume_in_transaction":
         if value == "auto":
             return None
         if not isinstance(value, bool):
-            raise ConfigError(f"'{key}' must be true, false or \"auto\"")
+            raise _bad(key, 'true, false or "auto"', value)
         return value
     if attr in ("squawk_compat", "timezone_utc", "cache"):
         if not isinstance(value, bool):
-            raise ConfigError(f"'{key}' must be true or false")
+            raise _bad(key, "true or false", value)
         return value
-    if attr in ("select", "ignore", "extend_select", "exclude", "include", "placeholders"):
-        v = _str_list(key, value)
-        if attr == "placeholders":
-            for p in v:
-                try:
-                    re.compile(p)
-                except re.error as exc:
-                    raise ConfigError(f"'{key}': invalid regular expression {p!r}: {exc}") from None
+    if attr in ("select", "ignore", "extend_select"):
+        return _selectors(key, value)
+    if attr in ("exclude", "include"):
+        return _str_list(key, value, 'a list of glob patterns such as ["db/seeds/**"]')
+    if attr == "placeholders":
+        v = _str_list(key, value, "a list of regular expressions such as ['<<[a-z_]+>>']")
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ConfigError(f"'{key}': invalid regular expression {p!r}: {exc}") from None
         return v
     if attr == "per_file_ignores":
         if not isinstance(value, dict):
-            raise ConfigError(f"'{key}' must be a table of glob = [rules]")
-        return {g: _str_list(f"{key}.{g}", r) for g, r in value.items()}
+            raise _bad(key, 'a table of glob = [rules], such as { "db/legacy/*.sql" = ["PG1"] }', value)
+        return {g: _selectors(f"{key}.{g}", r) for g, r in value.items()}
     if attr == "severity":
         if not isinstance(value, dict):
-            raise ConfigError(f"'{key}' must be a table of rule = \"error\" | \"warning\" | \"info\"")
+            raise _bad(key, 'a table of rule = "error" | "warning" | "info"', value)
+        from ..engine.registry import UnknownRule, all_rules, by_code
+
+        rules, codes = all_rules(), by_code()
+        out = {}
         for r, lvl in value.items():
             if lvl not in SEVERITIES:
-                raise ConfigError(f"'{key}.{r}' must be one of {', '.join(SEVERITIES)}, not {lvl!r}")
-        return dict(value)
+                raise _bad(f"{key}.{r}", f"one of {', '.join(SEVERITIES)}", lvl)
+            rule = rules.get(r) or codes.get(r.upper())
+            if rule is None:  # severity is looked up by rule name: anything else would do nothing
+                near = difflib.get_close_matches(r, list(rules) + list(codes), n=3, cutoff=0.5)
+                raise ConfigError(f"'{key}': {UnknownRule(r, near)} (a rule name or code)")
+            out[rule.name] = lvl
+        return out
     if attr in ("lock_timeout", "statement_timeout"):
-        if not isinstance(value, (str, int)):
-            raise ConfigError(f"'{key}' must be a duration such as \"2s\"")
-        return str(value)
+        return _duration(key, value)
     if attr in ("baseline", "cache_dir"):
-        if not isinstance(value, str):
-            raise ConfigError(f"'{key}' must be a path")
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(key, "a path (a string)", value)
         return value if os.path.isabs(value) else os.path.join(root, value)
     if attr == "jobs":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"'{key}' must be a non-negative integer")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_JOBS:
+            raise _bad(key, f"a number of worker processes from 0 (one per CPU) to {MAX_JOBS}", value)
         return value
     raise ConfigError(f"unsupported key '{key}'")  # pragma: no cover
 

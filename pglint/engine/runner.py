@@ -189,6 +189,16 @@ def _init_worker(opts: RunOptions, base_model=None, overlay=None) -> None:
     _W["overlay"] = overlay
 
 
+def _init_pool_worker(opts: RunOptions, base_model=None, overlay=None) -> None:
+    """A worker process ignores Ctrl-C: the terminal sends SIGINT to the whole process group,
+    and the main process alone handles it (it stops the pool on its way out); a worker
+    interrupted in the middle of a task would print its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(opts, base_model, overlay)
+
+
 def _read(item: Input, stdin_bytes: bytes | None = None):
     return read_input(item, stdin_bytes, _W.get("overlay"))
 
@@ -409,7 +419,7 @@ def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progre
         order = sorted(range(n), key=lambda i: -sizes[i])
         tasks = [(i, units[i]) for i in order]
         chunk = max(1, min(8, n // (jobs * 8)))
-        with ctx.Pool(min(jobs, n), initializer=_init_worker, initargs=(opts, base_model, overlay)) as pool:
+        with ctx.Pool(min(jobs, n), initializer=_init_pool_worker, initargs=(opts, base_model, overlay)) as pool:
             for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
                 results[todo[i]] = res
                 if progress is not None:

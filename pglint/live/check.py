@@ -314,22 +314,43 @@ class LivePass:
                 "user-defined and declared IMMUTABLE or STABLE, which PostgreSQL may execute while planning; what "
                 "such a function does outside the read-only transaction (dblink, advisory locks ...) is not undone")
             return
+        # built-ins declared STABLE that change something (txid_current() assigns a transaction
+        # ID): the planner may run them too, unless the query calls them only in its select list
+        builtin = uc.reached_builtins(refs, written, q.casts)
+        planned = safety.planned_calls_not_as_declared(q)
+        planned += [n for n, _ in builtin if n in safety.NOT_AS_DECLARED and n not in planned]
+        if planned:
+            self.notes.append(
+                f"statement at line {line} not EXPLAINed: it may run "
+                + "; ".join(f"{n}(), which {safety.NOT_AS_DECLARED[n]}" for n in planned)
+                + ", and PostgreSQL may execute it while planning (it is declared STABLE)")
+            return
         self.queries += 1
         if self.pss is None and "hot-query" in self.enabled:
             self.pss = pss_mod.load(self.session)  # before any EXPLAIN ANALYZE changes the statistics
         match = self.pss.match(q.fingerprint) if self.pss is not None and self.pss.available else None
         analyze = self.analyze and q.read_only and not q.params
         if self.analyze and q.read_only and not q.params:
-            vol = safety.volatile_calls(q, self.snap.volatility)
-            vol += [n for n in dict.fromkeys(n for n, _ in user) if n not in vol]
-            if vol:
+            # only functions the catalog marks IMMUTABLE or STABLE (built-ins included) may be
+            # run: the ones the query calls by name, and those its views, policies and domains
+            # call; no user-defined function at all
+            reasons = {n: safety.why_not_run(n, self.snap.volatility)
+                       for n in safety.volatile_calls(q, self.snap.volatility)}
+            for n, v in builtin:
+                reasons.setdefault(n, safety.NOT_AS_DECLARED.get(n) or "volatile")
+            for n, _ in user:
+                reasons.setdefault(n, "user-defined")
+            if reasons:
                 analyze = False
+                vol = list(reasons)
                 self._report(ctx, "live-skipped",
-                             f"Not run with EXPLAIN ANALYZE: it calls {', '.join(v + '()' for v in vol)}, which may "
-                             "change something when executed; plain EXPLAIN was used",
-                             "The plan rules that need ANALYZE (plan-sort-disk, plan-hash-batches, "
+                             "Not run with EXPLAIN ANALYZE: it calls "
+                             + ", ".join(f"{n}() ({why})" for n, why in reasons.items())
+                             + ": executing it may change something; only planned (plain EXPLAIN)",
+                             "--analyze executes only queries whose functions are all marked IMMUTABLE or STABLE "
+                             "in the catalog. The plan rules that need ANALYZE (plan-sort-disk, plan-hash-batches, "
                              "plan-estimate-mismatch) did not see this query.",
-                             extra={"volatile_functions": vol})
+                             extra={"volatile_functions": vol, "planned_only": True})
         try:
             with self.session.transaction(f"EXPLAIN of the statement at line {line}"):
                 doc = self.session.explain(q, analyze=analyze)

@@ -5,7 +5,12 @@ are SELECTs, or carry their DML) is ever sent, and only wrapped in EXPLAIN (or P
 statements with $n parameters). The final text, wrapper included, is parsed again and must
 be exactly the one statement pglint built. ANALYZE (which executes the query) is allowed
 only for read-only queries: no INSERT/UPDATE/DELETE at any level, no SELECT INTO, no
-FOR UPDATE/SHARE, no volatile function other than a few harmless built-ins.
+FOR UPDATE/SHARE, and only functions the server's catalog marks IMMUTABLE or STABLE
+(pg_proc.provolatile of every function of that name, built-ins included: a name the catalog
+does not know counts as volatile), minus the built-ins in NOT_AS_DECLARED, which are STABLE
+but change something or run other queries. Those are not even planned where the planner may
+call them (anywhere but the outermost select list): it evaluates STABLE functions while it
+estimates a condition.
 
 The session adds its own guarantees (session.py): BEGIN READ ONLY, statement and lock
 timeouts, ROLLBACK, the extended protocol (one statement per message).
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..model.nodes import strings, walk
@@ -22,11 +28,16 @@ from ..model.nodes import strings, walk
 ALLOWED = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt"})
 _DML = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
 
-# Volatile built-ins that change nothing outside the query (safe under EXPLAIN ANALYZE).
-HARMLESS_VOLATILE = frozenset({
-    "random", "random_normal", "clock_timestamp", "timeofday", "gen_random_uuid",
-    "uuid_generate_v4", "uuidv4", "uuidv7",
-})
+# Built-ins the catalog marks STABLE that must not run all the same (name -> what they do).
+# txid_current() in a read-only transaction still assigns a transaction ID: a write to the
+# cluster's state that ROLLBACK does not undo (the counter moves on, and the ID is logged).
+_ASSIGNS_XID = "assigns a transaction ID, a write that ROLLBACK does not undo"
+_RUNS_QUERIES = "runs queries of its own, which may call other functions"
+NOT_AS_DECLARED = {
+    "txid_current": _ASSIGNS_XID, "pg_current_xact_id": _ASSIGNS_XID,
+    **{f"{what}_to_{form}": _RUNS_QUERIES for what in ("table", "schema", "database")
+       for form in ("xml", "xmlschema", "xml_and_xmlschema")},
+}
 
 
 class Refused(ValueError):
@@ -42,6 +53,9 @@ class Query:
     read_only: bool = True  # nothing in it writes or locks rows
     not_read_only: str | None = None  # why not
     functions: tuple[str, ...] = ()  # names of the functions it calls (lower case, unqualified)
+    # the ones it calls anywhere but directly in the outermost SELECT's select list, where the
+    # planner may evaluate them (STABLE ones, to estimate a condition, a LIMIT, a row count)
+    planned_functions: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()  # operators it uses (BETWEEN as >= and <=, IN and DISTINCT as =)
     casts: tuple[str, ...] = ()  # type names it casts to (lower case, unqualified)
 
@@ -123,6 +137,8 @@ def vet(text: str) -> Query:
                 casts.append(parts[-1].lower())
     q.params = max_param
     q.functions = tuple(dict.fromkeys(funcs))
+    in_select_list = _select_list_calls(node) if typ == "SelectStmt" else Counter()
+    q.planned_functions = tuple(n for n, k in Counter(funcs).items() if k > in_select_list.get(n, 0))
     q.operators = tuple(dict.fromkeys(ops))
     q.casts = tuple(dict.fromkeys(casts))
     q.read_only = why is None
@@ -130,17 +146,50 @@ def vet(text: str) -> Query:
     return q
 
 
-def volatile_calls(q: Query, volatility: dict[str, str]) -> list[str]:
-    """Functions the query calls that may change something when executed: volatile in the
-    catalog (any overload) or unknown to it, except a few harmless built-ins."""
-    out = []
-    for name in q.functions:
-        if name in HARMLESS_VOLATILE:
-            continue
-        v = volatility.get(name)
-        if v is None or v == "v":
-            out.append(name)
+def _select_list_calls(node: dict) -> Counter:
+    """Function names called directly in the outermost select list (not inside a subquery):
+    expressions the planner does not evaluate."""
+    out: Counter = Counter()
+    if node.get("op") not in (None, "SETOP_NONE"):
+        return out
+    stack = list(node.get("targetList") or ())
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            if "SubLink" in x or "SelectStmt" in x:
+                continue
+            fc = x.get("FuncCall")
+            if isinstance(fc, dict):
+                parts = strings(fc.get("funcname"))
+                if parts:
+                    out[parts[-1].lower()] += 1
+            stack.extend(v for v in x.values() if isinstance(v, (dict, list)))
     return out
+
+
+def volatile_calls(q: Query, volatility: dict[str, str]) -> list[str]:
+    """Functions the query calls that ANALYZE must not run: marked neither IMMUTABLE nor
+    STABLE in the catalog (the most volatile overload of the name counts), unknown to it, or
+    in NOT_AS_DECLARED."""
+    return [name for name in q.functions
+            if name in NOT_AS_DECLARED or volatility.get(name) not in ("i", "s")]
+
+
+def why_not_run(name: str, volatility: dict[str, str]) -> str:
+    """Why ANALYZE does not run a function (for messages)."""
+    if name in NOT_AS_DECLARED:
+        return NOT_AS_DECLARED[name]
+    v = volatility.get(name)
+    if v is None:
+        return "unknown to the catalog"
+    return "volatile" if v == "v" else f"volatility {v!r}"
+
+
+def planned_calls_not_as_declared(q: Query) -> list[str]:
+    """NOT_AS_DECLARED functions the planner itself may run for this query."""
+    return [n for n in q.planned_functions if n in NOT_AS_DECLARED]
 
 
 _OPTION_NAMES = {"format", "verbose", "analyze", "buffers", "generic_plan", "costs", "settings"}

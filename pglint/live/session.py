@@ -86,21 +86,27 @@ class Session:
         import os
 
         env = os.environ if env is None else env
-        hidden = dsnmod.secrets(dsn, env)
-        shown = dsnmod.display(dsn, env=env)
         try:
             import psycopg
         except ImportError:
             raise LiveError("live mode needs psycopg 3: pip install 'pglint[live]'") from None
+        try:
+            given = dsnmod.parse(dsn)  # libpq's own reading: what it will connect with
+        except dsnmod.BadDsn as exc:
+            raise LiveError(f"cannot connect: {exc}") from None
+        hidden = dsnmod.secrets(dsn, env)
+        shown = dsnmod.display(dsn, env=env)
+        hint = f" ({dsnmod.HINT})" if dsnmod.spilled(dsn) else ""
         kwargs = {"autocommit": True, "application_name": "pglint"}
-        if "connect_timeout" not in dsnmod.params(dsn) and not env.get("PGCONNECT_TIMEOUT"):
+        if "connect_timeout" not in given and not env.get("PGCONNECT_TIMEOUT"):
             kwargs["connect_timeout"] = max(1, int(round(cfg.connect_timeout)))
         try:
             conn = psycopg.connect(dsn, **kwargs)
         except psycopg.Error as exc:
-            raise LiveError(f"cannot connect to {shown}: {_reason(exc, hidden)}") from None
+            raise LiveError(f"cannot connect to {shown}: {_reason(exc, hidden)}{hint}") from None
         except (ValueError, TypeError, UnicodeError) as exc:
-            raise LiveError(f"cannot connect to {shown}: invalid connection string ({dsnmod.scrub(str(exc), hidden)})") from None
+            raise LiveError(f"cannot connect to {shown}: invalid connection string "
+                            f"({dsnmod.scrub(str(exc), hidden)}){hint}") from None
         try:
             info = conn.info
             shown = dsnmod.display(host=info.host, port=info.port, dbname=info.dbname, env={})

@@ -19,6 +19,13 @@ trusted, as the built-ins' is) and every object above that leads to one. check.p
 EXPLAINs only queries that reach no IMMUTABLE/STABLE user function, and runs ANALYZE only on
 queries that reach no user function at all.
 
+Built-in functions (and extension functions) that --analyze must not run (volatile ones, and
+safety.NOT_AS_DECLARED) are followed the same way through views, policies, defaults and
+domain constraints. PostgreSQL records no dependency on a built-in (pg_depend leaves out
+pinned objects), so they are read from the stored expressions (pg_node_tree: the ``:funcid``
+of each function call, ``:opfuncid`` of each operator, ``:aggfnoid`` and ``:winfnoid``),
+scanned on the server, from catalog rows only.
+
 Not covered: user-defined casts applied implicitly, and user-defined types' I/O functions
 (C functions, which only a superuser can create).
 """
@@ -60,6 +67,31 @@ WHERE d.classid IN ('pg_rewrite'::regclass, 'pg_policy'::regclass, 'pg_attrdef':
   AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_class'::regclass)
 """
 
+# built-in and extension functions --analyze must not run, called by the stored expressions
+# of views, policies, column defaults and domain constraints
+Q_BUILTIN_USES = r"""
+WITH exprs AS (
+  SELECT 'r' AS via, r.ev_class AS owner, NULL::name AS typname, r.ev_action::text AS tree FROM pg_rewrite r
+  UNION ALL
+  SELECT 'p', pol.polrelid, NULL, coalesce(pol.polqual::text, '') || coalesce(pol.polwithcheck::text, '')
+  FROM pg_policy pol
+  UNION ALL
+  SELECT 'd', ad.adrelid, NULL, ad.adbin::text FROM pg_attrdef ad
+  UNION ALL
+  SELECT 'c', con.contypid, ty.typname, con.conbin::text
+  FROM pg_constraint con JOIN pg_type ty ON ty.oid = con.contypid WHERE con.contypid <> 0 AND con.conbin IS NOT NULL
+)
+SELECT DISTINCT e.via, e.owner::int8, e.typname, p.proname, p.provolatile::text
+FROM exprs e
+CROSS JOIN LATERAL regexp_matches(e.tree, ':(?:funcid|opfuncid|aggfnoid|winfnoid) (\d+)', 'g') m
+JOIN pg_proc p ON p.oid = m[1]::oid
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE (p.provolatile = 'v' OR p.proname = ANY(%s))
+  AND (n.nspname IN ('pg_catalog', 'information_schema')
+       OR EXISTS (SELECT 1 FROM pg_depend e
+                  WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e'))
+"""
+
 
 @dataclass
 class UserCode:
@@ -70,6 +102,10 @@ class UserCode:
     reading: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)  # relation read (views, policies)
     writing: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)  # relation written (+ defaults)
     domains: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # domain type name -> functions
+    # the same, for the built-in and extension functions --analyze must not run
+    builtin_reading: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)
+    builtin_writing: dict[Key, set[tuple[str, str]]] = field(default_factory=dict)
+    builtin_domains: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
     def reached(self, functions=(), operators=(), read=(), written=(), casts=()) -> list[tuple[str, str]]:
         """The user functions (name, volatility) a query with these parts may run."""
@@ -87,22 +123,38 @@ class UserCode:
             out.update(self.domains.get(t, ()))
         return sorted(out)
 
+    def reached_builtins(self, read=(), written=(), casts=()) -> list[tuple[str, str]]:
+        """The built-in or extension functions (name, volatility) that --analyze must not run
+        which a query reading / writing these relations, or casting to these types, may run
+        through a view, a policy, a default or a domain's CHECK."""
+        out: set[tuple[str, str]] = set()
+        for k in read:
+            out.update(self.builtin_reading.get(k, ()))
+        for k in written:
+            out.update(self.builtin_writing.get(k, ()))
+            out.update(self.builtin_reading.get(k, ()))
+        for t in casts:
+            out.update(self.builtin_domains.get(t, ()))
+        return sorted(out)
+
 
 def load(session, oids: dict[Key, int]) -> UserCode:
     """Read inside an open transaction of ``session`` (catalog rows only)."""
+    from .safety import NOT_AS_DECLARED
+
     uc = UserCode()
     user: dict[int, tuple[str, str]] = {}
     for oid, name, vol in session.fetch(Q_USER_FUNCTIONS):
         user[oid] = (name.lower(), vol)
         uc.functions.setdefault(name.lower(), set()).add(vol)
-    if not user:
-        return uc
-    for opname, code in session.fetch(Q_OPERATORS):
-        if code in user:
-            uc.operators.setdefault(opname, set()).add(user[code])
     keys = {oid: k for k, oid in oids.items()}
-    direct: dict[tuple[str, int], set[tuple[str, str]]] = {}  # (via, owner) -> functions
     edges: dict[int, set[int]] = {}  # relation -> relations its view rule reads
+    direct: dict[tuple[str, int], set[tuple[str, str]]] = {}  # (via, owner) -> user functions
+    builtin: dict[tuple[str, int], set[tuple[str, str]]] = {}  # (via, owner) -> built-ins
+    if user:
+        for opname, code in session.fetch(Q_OPERATORS):
+            if code in user:
+                uc.operators.setdefault(opname, set()).add(user[code])
     for via, owner, is_rel, ref, typname in session.fetch(Q_DEPENDS):
         if owner is None:
             continue
@@ -115,6 +167,22 @@ def load(session, oids: dict[Key, int]) -> UserCode:
                     uc.domains.setdefault(typname.lower(), set()).add(user[ref])
             else:
                 direct.setdefault((via, owner), set()).add(user[ref])
+    for via, owner, typname, name, vol in session.fetch(Q_BUILTIN_USES, [sorted(NOT_AS_DECLARED)]):
+        if owner is None:
+            continue
+        if via == "c":
+            if typname:
+                uc.builtin_domains.setdefault(typname.lower(), set()).add((name.lower(), vol))
+        else:
+            builtin.setdefault((via, owner), set()).add((name.lower(), vol))
+    for found, reading, writing in ((direct, uc.reading, uc.writing), (builtin, uc.builtin_reading, uc.builtin_writing)):
+        _follow_views(found, edges, keys, reading, writing)
+    return uc
+
+
+def _follow_views(direct, edges, keys, reading, writing) -> None:
+    """What reading a relation may run (its view rule, at any depth, and its policies) and what
+    writing it may run (its defaults), by relation key."""
     memo: dict[int, set[tuple[str, str]]] = {}
 
     def read_side(rel: int, seen: frozenset = frozenset()) -> set[tuple[str, str]]:
@@ -134,8 +202,7 @@ def load(session, oids: dict[Key, int]) -> UserCode:
             continue
         r = read_side(rel)
         if r:
-            uc.reading[k] = r
+            reading[k] = r
         w = set(direct.get(("d", rel), ()))
         if w:
-            uc.writing[k] = w
-    return uc
+            writing[k] = w

@@ -9,7 +9,6 @@ psycopg is imported here, on the trace code path only.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 
 from .cluster import Cluster, ClusterError
@@ -28,21 +27,14 @@ def _psycopg():
 
 
 def mask_secrets(text: str, dsn: str | None) -> str:
-    """``text`` with the password of ``dsn`` (and any password=... or user:pass@) hidden."""
+    """``text`` without the password of ``dsn`` as libpq reads it (live/dsn.py: also the part
+    of a password with an unencoded ``@`` that libpq read as the host) nor PGPASSWORD, on one
+    line (libpq's messages run over several tab-indented lines)."""
+    from ..live import dsn as dsnmod
+
     if not text:
         return text
-    if dsn:
-        try:
-            from psycopg.conninfo import conninfo_to_dict
-
-            pw = conninfo_to_dict(dsn).get("password")
-        except Exception:  # noqa: BLE001 - a malformed DSN: fall back to the patterns below
-            pw = None
-        if pw:
-            text = text.replace(str(pw), "***")
-    text = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", text, flags=re.I)
-    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
-    # libpq's messages run over several tab-indented lines: one line, as live mode prints them
+    text = dsnmod.scrub(text, dsnmod.secrets(dsn))
     return "; ".join(ln.strip() for ln in text.splitlines() if ln.strip())
 
 
@@ -69,7 +61,15 @@ class Server:
 
     def _start(self) -> "Server":
         psycopg = _psycopg()
+        hint = ""
         if self.dsn:
+            from ..live import dsn as dsnmod
+
+            try:
+                dsnmod.parse(self.dsn)  # libpq's own reading; its errors quote the string
+            except dsnmod.BadDsn as exc:
+                raise ClusterError(f"cannot connect to PostgreSQL: {exc}") from None
+            hint = f" ({dsnmod.HINT})" if dsnmod.spilled(self.dsn) else ""
             self.admin_dsn = self.dsn
             self.description = "the server given with --dsn"
         else:
@@ -81,7 +81,7 @@ class Server:
             with psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=15) as conn:
                 self.version_num = conn.info.server_version
         except psycopg.Error as exc:
-            raise ClusterError(f"cannot connect to PostgreSQL: {mask_secrets(str(exc).strip(), self.dsn)}") from None
+            raise ClusterError(f"cannot connect to PostgreSQL: {mask_secrets(str(exc).strip(), self.dsn)}{hint}") from None
         return self
 
     def stop(self) -> None:
