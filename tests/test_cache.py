@@ -93,3 +93,30 @@ def test_cache_dir_setting(tmp_path):
     run(tmp_path)
     assert os.path.exists(tmp_path / "build" / "pglint" / "results.sqlite")
     assert not (tmp_path / ".pglint_cache").exists()
+
+
+def test_a_run_answered_from_the_cache_imports_no_parser_model_or_rule(tmp_path):
+    """The warm path hashes files, reads results and prints: pglast, sqlglot, the schema
+    model, the checker and the rules are never imported (issue 17)."""
+    import shutil
+    import sys
+
+    from conftest import ROOT
+
+    tree = tmp_path / "migrations"
+    shutil.copytree(ROOT / "fixtures" / "demo", tree)
+    cache = tmp_path / "cache"
+    code = ("import sys; from pglint.cli import main; rc = main(sys.argv[1:]); "
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pglast', 'sqlglot') "
+            "or m.startswith(('pglint.rules.', 'pglint.model.schema', 'pglint.engine.checker', "
+            "'pglint.source.parsing'))))); sys.exit(0)")
+    args = [sys.executable, "-c", code, "--isolated", "--format", "json", "--cache-dir", str(cache),
+            "-o", str(tmp_path / "out.json"), str(tree)]
+    cold = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+    assert "pglast" in cold and "pglint.engine.checker" in cold  # the first run lints
+    first = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    warm = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+    assert [m for m in warm if m != "pglint.rules._index"] == []
+    second = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    first["summary"].pop("elapsed"), second["summary"].pop("elapsed")
+    assert first == second and first["diagnostics"]

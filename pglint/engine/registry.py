@@ -18,6 +18,8 @@ A rule module defines ``RULE = Rule(...)`` and registers plain functions on it:
 
 Handlers report through ``ctx.report(...)``; the engine walks each statement once and
 calls only the handlers of enabled rules that declared interest in a node type.
+``Rule(..., needs=("null",))`` says what a file must hold for the rule to flag anything in
+it (engine/prefilter.py): the engine skips the rule in other files.
 
 Each rule's metadata and the node types it handles are also written down in
 ``pglint/rules/_index.py`` (generated: ``python -m pglint.engine.registry --write-index``;
