@@ -77,11 +77,14 @@ def test_column_added_earlier_is_new_but_older_columns_are_not():
     assert [(d.line, d.rule) for d in diags] == [(3, "drop-column")]
 
 
-def test_down_migrations_and_schema_dumps_are_exempt(tmp_path):
+def test_down_migrations_are_informational_and_schema_dumps_exempt(tmp_path):
+    # a rollback is linted, but what would break the running application is only info there
+    # (issue 18; the `rollbacks` setting: test_rollbacks.py)
     goose = "-- +goose Up\nCREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY);\n-- +goose Down\nDROP TABLE t;\n"
-    assert compat(goose) == []
+    assert compat(goose) == []  # the down section drops what the up created
     dbmate = "-- migrate:up\nSELECT 1;\n-- migrate:down\nALTER TABLE t RENAME COLUMN a TO b;\n"
-    assert compat(dbmate) == []
+    (d,) = lint(dbmate, select=COMPAT)
+    assert d.rule == "rename-column" and d.severity == "info" and d.rollback
     from pglint.config.settings import settings_from_table
     from pglint.engine.runner import run_paths
 
@@ -89,8 +92,9 @@ def test_down_migrations_and_schema_dumps_are_exempt(tmp_path):
         (tmp_path / name).write_text("DROP TABLE t;\n")
     settings, _ = settings_from_table({"select": COMPAT}, "<test>", str(tmp_path))
     res = run_paths([str(tmp_path)], settings, jobs=1)
-    fired = {r.path.rsplit("/", 1)[-1]: [d.rule for d in r.diagnostics] for r in res.files}
-    assert fired == {"down.sql": [], "0001_init.down.sql": [], "0001_init.up.sql": ["drop-table"]}
+    fired = {r.path.rsplit("/", 1)[-1]: [(d.rule, d.severity) for d in r.diagnostics] for r in res.files}
+    assert fired == {"down.sql": [("drop-table", "info")], "0001_init.down.sql": [("drop-table", "info")],
+                     "0001_init.up.sql": [("drop-table", "warning")]}
     dump = ("SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n"
             "DROP TABLE IF EXISTS public.t;\nALTER TABLE IF EXISTS ONLY public.u DROP CONSTRAINT IF EXISTS u_pkey;\n")
     assert compat(dump) == []

@@ -87,6 +87,8 @@ BAD_VALUES = [
     ("lock-timeout", '"2 seconds"', "'lock-timeout' must be a duration string", 'not "2 seconds"'),
     ("statement-timeout", "300", "'statement-timeout' must be a duration string with a unit", "not 300"),
     ("squawk-compat", '"yes"', "'squawk-compat' must be true or false", 'not "yes"'),
+    ("rollbacks", '"all"', "'rollbacks' must be one of \"lint\", \"locks-only\", \"skip\"", 'not "all"'),
+    ("rollbacks", "false", "'rollbacks' must be one of", "not false"),
     ("timezone-utc", "1", "'timezone-utc' must be true or false", "not 1"),
     ("baseline", "true", "'baseline' must be a path", "not true"),
     ("jobs", "99999999", "'jobs' must be a number of worker processes from 0 (one per CPU) to 1024", "not 99999999"),

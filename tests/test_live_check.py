@@ -502,3 +502,14 @@ def test_select_star_expands_with_the_live_catalog(db, tmp_path):
     assert d["fix"]["applicability"] == "unsafe" and d["fix"]["edits"][0]["text"] == cols
     _, static = run_json("check", "--isolated", "--select", "select-star", sql_file(tmp_path, text))
     assert static[0]["fix"]["applicability"] == "display-only"  # without the catalog the columns are unknown
+
+
+def test_backfill_in_migration_is_weighed_by_table_size(db, tmp_path):
+    # issue 18: the backfill's severity follows the table's size, like a rewrite's
+    text = ("UPDATE orders SET note = 'x' WHERE note IS NULL;\n"
+            "UPDATE tiny SET label = 'x' WHERE label IS NULL;\n")
+    _, diags = check(db, tmp_path, text, large_table_rows=100_000, small_table_rows=1000)
+    big, small = [d for d in diags if d["rule"] == "backfill-in-migration"]
+    assert big["severity"] == "error" and big["extra"]["table"]["work"] == "backfill"
+    assert big["extra"]["table"]["rows_estimate"] == ORDERS and "the backfill holds the lock" in big["message"]
+    assert small["severity"] == "info" and small["extra"]["table"]["rows_estimate"] == 50

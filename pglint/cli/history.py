@@ -59,6 +59,8 @@ def explain_order(paths, settings) -> int:
                 note += f" of #{e.pair + 1}"
             if settings.assume_in_transaction is not None:
                 note += ", " + _RUNS[ASSUMED if settings.assume_in_transaction else None] + " (assume-in-transaction)"
+            elif e.tx is not None and e.tx.unknown:
+                note += ", transaction mode unknown (set assume-in-transaction)"
             elif e.tx is not None:
                 note += ", " + _RUNS.get(e.tx.mode, "")
             click.echo(f"  {n:>{width}}  {rel}  [{note}]")

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..engine.diagnostics import SEVERITIES
 
 DEFAULT_PG_VERSION = (15,)
+ROLLBACK_POLICIES = ("lint", "locks-only", "skip")
 
 
 class ConfigError(Exception):
@@ -55,6 +56,9 @@ class Settings:
     lock_timeout: str | None = None
     statement_timeout: str | None = None
     squawk_compat: bool = False
+    # findings in rollback files and down sections: "lint" (compatibility findings are
+    # informational), "locks-only" (only locking findings) or "skip" (none)
+    rollbacks: str = "lint"
     timezone_utc: bool = False
     baseline: str | None = None
     fix_lock_timeout: str = "2s"  # [tool.pglint.fix] lock-timeout: what the lock-timeout-missing fix sets
@@ -119,6 +123,7 @@ _KEYS = {
     "lock-timeout": "lock_timeout",
     "statement-timeout": "statement_timeout",
     "squawk-compat": "squawk_compat",
+    "rollbacks": "rollbacks",
     "timezone-utc": "timezone_utc",
     "baseline": "baseline",
     "jobs": "jobs",
@@ -294,6 +299,10 @@ def _convert(key: str, attr: str, value, root: str):
             return None
         if not isinstance(value, bool):
             raise _bad(key, 'true, false or "auto"', value)
+        return value
+    if attr == "rollbacks":
+        if value not in ROLLBACK_POLICIES:
+            raise _bad(key, "one of " + ", ".join(f'"{p}"' for p in ROLLBACK_POLICIES), value)
         return value
     if attr in ("squawk_compat", "timezone_utc", "cache"):
         if not isinstance(value, bool):

@@ -90,7 +90,7 @@ def file_transaction(settings, parsed: ParsedFile, tool: ToolTransaction | None,
                      no_tx_directive: bool) -> ToolTransaction | None:
     """How the file reaches PostgreSQL: a `-- pglint: no-transaction` directive first, then
     the assume-in-transaction setting when it is given, then the way the file's migration
-    tool runs it (source/tool_transactions.py); None: statement by statement."""
+    tool runs it (source/tool_transactions.py); UNKNOWN when nothing says."""
     if no_tx_directive:
         return tool_tx.DIRECTIVE_OFF
     setting = settings.assume_in_transaction
@@ -98,7 +98,7 @@ def file_transaction(settings, parsed: ParsedFile, tool: ToolTransaction | None,
         return tool_tx.SETTING if setting else tool_tx.SETTING_OFF
     if tool is not None and tool.outside_if_refused and _refused_statement(parsed, settings.pg_version):
         return tool_tx.FLYWAY_OUTSIDE
-    return tool
+    return tool if tool is not None else tool_tx.UNKNOWN
 
 
 def _refused_statement(parsed: ParsedFile, pg_version) -> str | None:
@@ -261,6 +261,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     body = opts.rules.get("function-body-error")
     targets = [Target(s.index, s.start, s.end, 0, s.parent.index if s.parent else None) for s in statements]
     next_index = len(statements)
+    rollback_targets = {s.index for s in statements if s.rollback} if not rollback else set()
     for p in parsed.errors:
         is_body = p.embedded_in is not None
         rule = body if is_body else syntax
@@ -272,6 +273,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         if not is_body:
             targets.append(Target(idx, p.start, p.end, 0, None))
             next_index += 1
+            if p.rollback and not rollback:
+                rollback_targets.add(idx)
         end = ctx.token_span(p.offset)[1] if p.offset < len(parsed.sql) else p.offset
         ctx.stmt = None
         ctx.rule = rule
@@ -280,6 +283,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         d.statement = idx
 
     result = FileResult(path, len(statements))
+    result.tx_unknown = ctx.tx_doubt
     result.notes = [f"{p.message} (line {source.position(p.offset)[0]})" for p in parsed.errors
                     if p.embedded_in is not None and _is_limitation(p.message)]
     diags = ctx.diagnostics
@@ -297,6 +301,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         diags = [d for d in diags if d.rule not in names]
     if directives:
         diags = _apply_suppressions(ctx, diags, directives, targets, statements)
+    if rollback or rollback_targets:
+        diags = _rollback_policy(opts, diags, rollback, rollback_targets)
     for d in diags:
         _position(source, d)
     if opts.statement_text:
@@ -304,6 +310,37 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     diags.sort(key=Diagnostic.sort_key)
     result.diagnostics = diags
     return result
+
+
+# rule categories kept in a rollback by rollbacks = "locks-only" (meta: syntax errors and
+# suppressions)
+_LOCKS_ONLY = frozenset({"locking", "meta"})
+
+
+def _rollback_policy(opts: RunOptions, diags: list[Diagnostic], whole: bool, targets: set[int]) -> list[Diagnostic]:
+    """Findings of a rollback (a down / undo / revert file, or a down section), which runs
+    only when a deploy is rolled back: marked as such; the compatibility findings (what
+    would break the running application: drop-*, rename-* ...) made informational
+    (rollbacks = "lint", the default), or only the locking ones kept ("locks-only"; a
+    rollback on a busy table locks it too), or none ("skip")."""
+    policy = opts.settings.rollbacks
+    rules = opts.rules
+    out = []
+    for d in diags:
+        if not whole and d.statement not in targets:
+            out.append(d)
+            continue
+        if policy == "skip":
+            continue
+        rule = rules.get(d.rule)
+        category = rule.category if rule is not None else "meta"
+        if policy == "locks-only" and category not in _LOCKS_ONLY:
+            continue
+        if category == "compatibility":
+            d.severity = "info"
+        d.rollback = True
+        out.append(d)
+    return out
 
 
 # PL/pgSQL compile errors that do not depend on the database catalog. libpg_query
@@ -376,6 +413,8 @@ def _begin(ctx: FileContext, s: Statement) -> None:
     ctx._effects = None
     if s.parent is None:
         ctx.txinfo = ctx.tx.info()
+        if not ctx.tx_doubt and s.type != "TransactionStmt" and ctx.tx_unknown:
+            ctx.tx_doubt = True
     # embedded statements share their parent's transaction
 
 

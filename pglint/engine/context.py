@@ -40,7 +40,8 @@ class FileContext(SchemaFacts):
         self.path = path
         self.file_index = file_index
         self.tx_mode = tx_mode  # how the tool runs the file: model.transactions ASSUMED, ONE_QUERY or None
-        self.tool_tx = None  # the ToolTransaction behind it (for messages), None when nothing is known
+        self.tool_tx = None  # the ToolTransaction behind it (for messages); tool_transactions.UNKNOWN: not known
+        self.tx_doubt = False  # a statement ran where tx_unknown held (the report counts such files)
         self.tx = TransactionTracker(tx_mode)
         self.session = SessionState(self._initial_session())
         self.diagnostics: list[Diagnostic] = []
@@ -147,6 +148,17 @@ class FileContext(SchemaFacts):
     @property
     def in_transaction(self) -> bool:
         return bool(self.txinfo and self.txinfo.in_block)
+
+    @property
+    def tx_unknown(self) -> bool:
+        """Whether pglint does not know if the current statement runs in a transaction: the
+        file's migration tool is not known (and neither assume-in-transaction nor a
+        directive says), and the statement is outside any BEGIN ... COMMIT of the file and
+        any goose/dbmate section (whose annotations say). Rules whose finding depends on it
+        stay quiet or word the finding as conditional; they never state a guessed mode."""
+        tool = self.tool_tx
+        return (tool is not None and tool.unknown and not self.in_transaction
+                and not (self.section and self.parsed.markers))
 
     def concurrently_can_run(self) -> bool:
         """Whether this statement, made CONCURRENTLY, would run outside a transaction block

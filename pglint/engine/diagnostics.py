@@ -78,6 +78,7 @@ class Diagnostic:
     statement_start: int | None = None
     statement_position: tuple[int, int] | None = None
     edit_positions: tuple = ()
+    rollback: bool = False  # from a rollback file or down section (counted in the summary)
 
     def sort_key(self):
         return (self.start, self.end, self.code, self.message)

@@ -17,7 +17,10 @@ class FileResult:
     unreadable: str | None = None
     rollback: bool = False
     digest: str | None = None  # fingerprint of the text linted (source.files.text_digest)
+    # pglint did not know whether some of its statements run in a transaction
+    # (source/tool_transactions.UNKNOWN)
+    tx_unknown: bool = False
 
     def __reduce__(self):
         return (FileResult, (self.path, self.statements, self.diagnostics, self.notes, self.unreadable,
-                             self.rollback, self.digest))
+                             self.rollback, self.digest, self.tx_unknown))

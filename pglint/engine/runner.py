@@ -211,9 +211,14 @@ def _start_model() -> SchemaModel | None:
     return copy.deepcopy(base)
 
 
+_ROLLBACK_WORDS = ("down", "undo", "revert", "rollback")
+
+
 def _is_rollback_name(path: str) -> bool:
+    """A file named as a rollback (``*.down.sql``, ``down.sql``, ``*.undo.sql`` ...) outside
+    any layout pglint knows."""
     base = os.path.basename(path).lower()
-    return base.endswith(".down.sql") or base == "down.sql"
+    return any(base.endswith(f".{w}.sql") or base == f"{w}.sql" for w in _ROLLBACK_WORDS)
 
 
 def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:

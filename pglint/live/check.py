@@ -27,7 +27,7 @@ from . import catalog, plans, safety
 from . import statements as pss_mod
 from .config import LiveConfig, human_count
 from .session import LiveError, Session, Skipped
-from .weigh import is_large, weigh, work_kind
+from .weigh import BACKFILL, is_large, weigh, work_kind
 
 __all__ = ["run_check", "LiveError"]
 
@@ -213,6 +213,8 @@ class LivePass:
                     kind = work_kind(e, s.type) or kind
             if d.rule in QUEUE_RULES:
                 kind = None  # the danger is the wait for the lock, whatever the size
+            elif d.rule == "backfill-in-migration":
+                kind = BACKFILL  # writes every matching row: as long as a rewrite of the table
             weigh(d, st, kind, self.cfg, d.rule in self.settings.severity)
 
     def _report(self, ctx, rule_name: str, message: str, help: str | None, at=None, relation=None,

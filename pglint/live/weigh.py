@@ -19,6 +19,7 @@ from .catalog import RelStats
 from .config import LiveConfig, human_count, human_duration, human_size
 
 SCAN, BUILD, REWRITE = "scan", "build", "rewrite"
+BACKFILL = "backfill"  # an UPDATE/DELETE of every matching row (backfill-in-migration): sized like a rewrite
 
 
 def work_kind(effect: LockEffect, stmt_type: str) -> str | None:
@@ -61,7 +62,7 @@ def describe(st: RelStats) -> str:
     return f"{st.name}: {rows}, {human_size(st.total_bytes)}"
 
 
-_VERB = {SCAN: "the scan", BUILD: "the index build", REWRITE: "the rewrite"}
+_VERB = {SCAN: "the scan", BUILD: "the index build", REWRITE: "the rewrite", BACKFILL: "the backfill"}
 
 
 def weigh(d, st: RelStats, kind: str | None, cfg: LiveConfig, explicit_severity: bool) -> None:

@@ -36,6 +36,11 @@ def summary_counts(result) -> dict:
         "infos": by_sev["info"],
         "unreadable_files": sum(1 for f in result.files if f.unreadable),
         "files_with_diagnostics": sum(1 for f in result.files if f.diagnostics),
+        # findings from rollback files and down sections (the `rollbacks` setting)
+        "rollback_diagnostics": sum(1 for d in diags if getattr(d, "rollback", False)),
+        # files with statements pglint does not know run in a transaction or not
+        # (no known migration layout and no assume-in-transaction)
+        "transaction_mode_unknown": sum(1 for f in result.files if getattr(f, "tx_unknown", False)),
     }
 
 
@@ -48,7 +53,20 @@ def summary_line(result) -> str:
     files = plural(c["files"], "file")
     stmts = plural(c["statements"], "statement")
     if not c["diagnostics"]:
-        return f"No problems found in {files} ({stmts}, {result.elapsed:.2f}s)."
+        return f"No problems found in {files} ({stmts}, {result.elapsed:.2f}s)." + _notes(c)
     parts = [plural(c[k], w) for k, w in (("errors", "error"), ("warnings", "warning"), ("infos", "info")) if c[k]]
     return (f"Found {plural(c['diagnostics'], 'problem')} ({', '.join(parts)}) in "
-            f"{c['files_with_diagnostics']} of {files} ({stmts}, {result.elapsed:.2f}s).")
+            f"{c['files_with_diagnostics']} of {files} ({stmts}, {result.elapsed:.2f}s)." + _notes(c))
+
+
+def _notes(c: dict) -> str:
+    out = ""
+    n = c.get("rollback_diagnostics")
+    if n:
+        out += f" {plural(n, 'finding')} from rollback files or down sections (setting: rollbacks)."
+    n = c.get("transaction_mode_unknown")
+    if n:
+        out += (f" Transaction mode unknown for {plural(n, 'file')}: pglint does not know whether the migration tool "
+                "runs each in a transaction, so findings that depend on it are conditional "
+                "(set assume-in-transaction to say).")
+    return out

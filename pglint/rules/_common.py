@@ -71,10 +71,10 @@ def constraint_is_new(ctx, rv: dict | None, name: str) -> bool:
 
 
 def existing_column_cmds(ctx, node, subtype: str):
-    """For an ALTER TABLE that runs against the live application: (command index, relation,
+    """For an ALTER TABLE that may run against the live application: (command index, relation,
     table as shown, column) of each ``subtype`` command on a column that existed before this
     file (drop-not-null, drop-generated-expression)."""
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or skip_compat_check(ctx):
         return
     rv = node.get("relation")
     table = qname(rv)
@@ -91,6 +91,15 @@ def not_against_live_app(ctx) -> bool:
     file is a schema dump (restored into an empty database): either way it does not run
     against an application that uses what it removes or renames."""
     return bool(ctx.stmt is not None and ctx.stmt.rollback) or is_schema_dump(ctx)
+
+
+def skip_compat_check(ctx) -> bool:
+    """For the compatibility rules that warn about breaking the running application
+    (drop-*, rename-*, set-schema): skip a schema dump, restored into an empty database. A
+    rollback (down file or section) is checked like a forward migration; the engine then
+    makes those findings informational, or drops them, as the ``rollbacks`` setting says
+    (engine/checker.py: _rollback_policy)."""
+    return is_schema_dump(ctx)
 
 
 def report(ctx, message: str, help: str | None = None, **kw):

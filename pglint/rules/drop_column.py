@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, not_against_live_app, qname, report, table_dropped_later
+from ._common import alter_table_cmds, column_is_new, skip_compat_check, qname, report, table_dropped_later
 
 RULE = Rule(
     "PG201", "drop-column",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or not_against_live_app(ctx):
+    if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE" or skip_compat_check(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv) or table_dropped_later(ctx, (rv or {}).get("relname", "")):

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, not_against_live_app, qname,
+from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, skip_compat_check, qname,
                       recreated_later, renamed_earlier, report, table_dropped_later)
 
 RULE = Rule(
@@ -53,7 +53,7 @@ def _relation_kind(kind: str) -> bool:
 @RULE.on("DropStmt")
 def check(ctx, node):
     kind = _KINDS.get(node.get("removeType", ""))
-    if kind is None or not_against_live_app(ctx):
+    if kind is None or skip_compat_check(ctx):
         return
     cascade = node.get("behavior") == "DROP_CASCADE"
     model_kind = kind if _relation_kind(kind) else OBJECT_KINDS.get(node.get("removeType", ""))
@@ -76,14 +76,14 @@ def check(ctx, node):
 @RULE.on("DropdbStmt")
 def drop_database(ctx, node):
     name = node.get("dbname", "")
-    if not_against_live_app(ctx) or created_here(ctx, "database", None, name):
+    if skip_compat_check(ctx) or created_here(ctx, "database", None, name):
         return
     _report(ctx, "database", name, False)
 
 
 @RULE.on("AlterTableStmt")
 def drop_constraint(ctx, node):
-    if node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") or not_against_live_app(ctx):
+    if node.get("objtype", "OBJECT_TABLE") not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE") or skip_compat_check(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv) or table_dropped_later(ctx, (rv or {}).get("relname", "")):

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import created_here, not_against_live_app, report
+from ._common import created_here, skip_compat_check, report
 
 RULE = Rule(
     "PG202", "drop-table",
@@ -11,7 +11,7 @@ RULE = Rule(
 
 @RULE.on("DropStmt")
 def check(ctx, node):
-    if node.get("removeType") != "OBJECT_TABLE" or not_against_live_app(ctx):
+    if node.get("removeType") != "OBJECT_TABLE" or skip_compat_check(ctx):
         return
     cascade = node.get("behavior") == "DROP_CASCADE"
     for obj in node.get("objects") or ():

@@ -307,6 +307,9 @@ def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: st
                        "wrap it and tell pglint with assume-in-transaction)")
     if ctx.in_transaction:
         when = "is committed with its transaction before later statements of this file run"
+    elif ctx.tx_unknown:  # never state a mode pglint guessed
+        when = ("commits before later statements of this file run if the migration tool runs the file without a "
+                "transaction (pglint does not know how it runs this file; set assume-in-transaction to say)")
     else:
         when = "runs outside a transaction and later statements of this file run after it has committed"
     report(ctx,

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import column_is_new, freed_earlier, not_against_live_app, qname, recreated_later, report
+from ._common import column_is_new, freed_earlier, skip_compat_check, qname, recreated_later, report
 
 RULE = Rule(
     "PG203", "rename-column",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if node.get("renameType") != "OBJECT_COLUMN" or not_against_live_app(ctx):
+    if node.get("renameType") != "OBJECT_COLUMN" or skip_compat_check(ctx):
         return
     rv = node.get("relation")
     old, new = node.get("subname", ""), node.get("newname", "")

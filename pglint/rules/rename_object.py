@@ -2,7 +2,7 @@ from ..engine.diagnostics import INFO
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (constraint_is_new, created_here, freed_earlier, not_against_live_app, qname, recreated_later,
+from ._common import (constraint_is_new, created_here, freed_earlier, skip_compat_check, qname, recreated_later,
                       renamed_from, report)
 
 RULE = Rule(
@@ -62,7 +62,7 @@ _MINOR = frozenset({"index", "trigger", "policy", "rule", "statistics object", "
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if not_against_live_app(ctx):
+    if skip_compat_check(ctx):
         return
     rt = node.get("renameType", "")
     new = node.get("newname", "")
@@ -129,7 +129,7 @@ def check(ctx, node):
 @RULE.on("AlterEnumStmt")
 def rename_value(ctx, node):
     old, new = node.get("oldVal"), node.get("newVal")
-    if not old or not new or not_against_live_app(ctx):
+    if not old or not new or skip_compat_check(ctx):
         return
     names = strings(node.get("typeName"))
     schema, name = object_ref("type", names)

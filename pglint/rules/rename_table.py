@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import freed_earlier, not_against_live_app, qname, recreated_later, report
+from ._common import freed_earlier, skip_compat_check, qname, recreated_later, report
 
 RULE = Rule(
     "PG204", "rename-table",
@@ -10,7 +10,7 @@ RULE = Rule(
 
 @RULE.on("RenameStmt")
 def check(ctx, node):
-    if node.get("renameType") != "OBJECT_TABLE" or not_against_live_app(ctx):
+    if node.get("renameType") != "OBJECT_TABLE" or skip_compat_check(ctx):
         return
     rv = node.get("relation")
     if ctx.is_new_table(rv):

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import RELATION_KINDS, created_here, not_against_live_app, qname, report
+from ._common import RELATION_KINDS, created_here, skip_compat_check, qname, report
 
 RULE = Rule(
     "PG210", "set-schema",
@@ -21,7 +21,7 @@ _OTHER = {
 
 @RULE.on("AlterObjectSchemaStmt")
 def check(ctx, node):
-    if not_against_live_app(ctx):
+    if skip_compat_check(ctx):
         return
     ot = node.get("objectType", "")
     new = node.get("newschema", "")

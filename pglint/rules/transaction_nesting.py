@@ -74,6 +74,14 @@ def check(ctx, node):
                 "progress'), so a failure in between leaves the migration applied but not recorded",
                 help="Remove the COMMIT (and any BEGIN) and let the tool commit the migration.",
             )
+        elif not in_block and ctx.tx_unknown:
+            report(ctx,
+                f"{word} without BEGIN in this file: if the migration tool runs the file statement by statement, "
+                "PostgreSQL only warns 'there is no transaction in progress' and the statements before it already "
+                "committed one by one; if the tool wraps the file in a transaction, this ends that transaction "
+                "early (pglint does not know how the tool runs this file; set assume-in-transaction to say)",
+                help="Add BEGIN; where the transaction should start, or remove this statement.",
+            )
         elif not in_block:
             report(ctx,
                 f"{word} without a transaction to end: PostgreSQL only warns 'there is no transaction in progress', "
@@ -81,6 +89,13 @@ def check(ctx, node):
                 "migration half applied",
                 help="Add BEGIN; where the transaction should start, or remove this statement.",
             )
+    elif kind in _SAVEPOINT and not in_block and ctx.tx_unknown:
+        report(ctx,
+            f"{word} outside a BEGIN ... COMMIT of this file: unless the migration tool runs the file in a "
+            f"transaction, it fails with '{word} can only be used in transaction blocks' and the migration stops "
+            "here (pglint does not know how the tool runs this file; set assume-in-transaction to say)",
+            help="Put it between BEGIN and COMMIT, or remove it.",
+        )
     elif kind in _SAVEPOINT and (not in_block or info.kind == ONE_QUERY):
         report(ctx,
             f"{word} outside a transaction block fails with '{word} can only be used in transaction blocks': "

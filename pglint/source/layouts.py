@@ -5,6 +5,9 @@ Recognised (each ordered as its tool orders it):
 - flyway: ``V<version>__<desc>.sql`` by version (``1.2`` = ``1_2``), then the repeatable
   ``R__<desc>.sql`` by description; ``U<version>__`` undo files are rollbacks;
 - golang-migrate / river / popx: ``<n>_<name>[.<dialect>].up.sql`` / ``.down.sql`` by number;
+- other ``.up.sql`` / ``.down.sql`` pairs with a version prefix (``V0001.Initial.up.sql``,
+  ``1.2.3-name.up.sql``, ``2024-01-31-120000_name.up.sql``): by version; the runner, and so
+  whether it wraps a file in a transaction, is not known (tool_transactions.UNKNOWN);
 - goose / dbmate: ``<n>_<name>.sql`` with ``-- +goose`` / ``-- migrate:`` sections, by version;
 - sqitch: ``sqitch.plan`` order of ``deploy/<change>.sql``, with ``revert/`` (rollback) and
   ``verify/`` files;
@@ -36,6 +39,10 @@ VERIFY = "verify"
 
 _FLYWAY = re.compile(r"^(?P<kind>[VUR])(?P<ver>[0-9][0-9._]*)?__(?P<desc>.*)\.sql$", re.I)
 _UPDOWN = re.compile(r"^(?P<ver>\d+)_(?P<name>.+?)(?:\.(?P<dialect>[a-z0-9]+))?\.(?P<dir>up|down)\.sql$", re.I)
+# a version prefix (digits, V + digits, dotted or dashed parts), a name, .up.sql / .down.sql
+_VERSIONED_UPDOWN = re.compile(
+    r"^(?P<ver>[Vv]?\d+(?:[._\-]\d+)*)(?:[._\-]+(?P<name>.+?))?(?:\.(?P<dialect>[a-z0-9]+))?\.(?P<dir>up|down)\.sql$",
+    re.I)
 _NUMBERED = re.compile(r"^(?P<ver>\d+)(?:[_\-.](?P<name>.*))?\.sql$")
 _DIR_VERSION = re.compile(r"^(?P<ver>\d{4}-\d{2}-\d{2}-\d{6}(?:-\d+)?|\d+)_(?P<name>.+)$")
 _VERSION_DIR = re.compile(r"^v?(\d+(?:[._]\d+)*)$", re.I)
@@ -96,7 +103,7 @@ def detect(inputs: list[Input]) -> tuple[list[History], list[Input]]:
         rest = [i for i in items if i.path not in claimed]
         if not rest:
             continue
-        h = _flyway(d, rest) or _updown(d, rest) or _numbered(d, rest)
+        h = _flyway(d, rest) or _updown(d, rest) or _versioned_updown(d, rest) or _numbered(d, rest)
         if h is not None:
             histories.append(h)
             claimed.update(e.input.path for e in h.entries)
@@ -166,6 +173,27 @@ def _updown(d: str, items: list[Input]) -> History | None:
     layout = "golang-migrate"
     h = History(d, layout, entries)
     return _pair_rollbacks(h, lambda e: (int(e.version), _stem(e.input.path)))
+
+
+def _versioned_updown(d: str, items: list[Input]) -> History | None:
+    """``.up.sql`` / ``.down.sql`` pairs whose version prefix golang-migrate would not read
+    (``V0001.Initial.up.sql``, dotted or dashed versions): a history in version order, down
+    files its rollbacks; how the runner wraps each file is not known."""
+    matched = [(i, _VERSIONED_UPDOWN.match(os.path.basename(i.path))) for i in items]
+    matched = [(i, m) for i, m in matched if m]
+    if not matched:
+        return None
+    entries = []
+    for i, m in matched:
+        if (m.group("dialect") or "").lower() in _OTHER_DIALECT:
+            continue
+        kind = FORWARD if m.group("dir").lower() == "up" else ROLLBACK
+        entries.append(Entry(i, kind, version=m.group("ver"), tx=tool_tx.UNKNOWN))
+    if not entries:
+        return None
+    entries.sort(key=lambda e: (_version_tuple(e.version), e.kind != FORWARD, natural_key(e.input.path)))
+    h = History(d, "up-down", entries)
+    return _pair_rollbacks(h, lambda e: (_version_tuple(e.version), _stem(e.input.path)))
 
 
 def _stem(path: str) -> str:

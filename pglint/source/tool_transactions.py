@@ -13,8 +13,11 @@ whether CREATE INDEX CONCURRENTLY can run, and how long locks are held all follo
   implicit transaction (model/transactions.py). ory's popx runs ``*.autocommit.*`` files
   statement by statement.
 - goose and dbmate: per section, from their annotations (engine/checker.py).
-- sqitch, numbered and versioned directories: nothing is known; scripts carry their own
-  BEGIN/COMMIT.
+- sqitch, numbered files, versioned directories, ``V0001.name.up.sql`` pairs and single
+  files: nothing is known (UNKNOWN). Statements inside a BEGIN ... COMMIT of the file are in
+  a transaction whatever the tool does; of the others pglint cannot say, so the rules whose
+  finding depends on it are quiet or word it as conditional, and the report says how many
+  files this concerns (FileContext.tx_unknown, FileResult.tx_unknown).
 
 The ``assume-in-transaction`` setting, when given, replaces all of this for every file, and
 ``-- pglint: no-transaction`` in a file says that it runs statement by statement.
@@ -39,6 +42,9 @@ class ToolTransaction:
     outside_if_refused: bool = False
     # a file of one statement runs outside a transaction block (true of a query string)
     lone_outside: bool = False
+    # pglint does not know how the tool runs the file: it is linted statement by statement,
+    # and no message may say that it runs outside (or inside) a transaction
+    unknown: bool = False
 
 
 _ONE_QUERY_RULE = "which PostgreSQL runs as one transaction"
@@ -74,6 +80,9 @@ SETTING = ToolTransaction(
     "mark it `-- pglint: no-transaction`)", lone_outside=True)
 SETTING_OFF = ToolTransaction(None, "assume-in-transaction is false", "")
 DIRECTIVE_OFF = ToolTransaction(None, "the file is marked `-- pglint: no-transaction`", "")
+UNKNOWN = ToolTransaction(
+    None, "pglint does not know whether the migration tool runs this file in a transaction "
+    "(set assume-in-transaction to say)", "", unknown=True)
 
 _CONF_OFF = re.compile(r"(?im)^\s*executeInTransaction\s*=\s*false\s*$")
 _DIESEL_OFF = re.compile(r"(?im)^\s*run_in_transaction\s*=\s*false\s*(#.*)?$")
