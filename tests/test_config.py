@@ -89,6 +89,8 @@ BAD_VALUES = [
     ("squawk-compat", '"yes"', "'squawk-compat' must be true or false", 'not "yes"'),
     ("rollbacks", '"all"', "'rollbacks' must be one of \"lint\", \"locks-only\", \"skip\"", 'not "all"'),
     ("rollbacks", "false", "'rollbacks' must be one of", "not false"),
+    ("compat", '"atlas"', "'compat' must be a list of tools such as [\"squawk\", \"atlas\"]", 'not "atlas"'),
+    ("compat", '["flyway"]', "'compat': unknown tool 'flyway' (known: squawk, atlas)", ""),
     ("timezone-utc", "1", "'timezone-utc' must be true or false", "not 1"),
     ("baseline", "true", "'baseline' must be a path", "not true"),
     ("jobs", "99999999", "'jobs' must be a number of worker processes from 0 (one per CPU) to 1024", "not 99999999"),
@@ -135,6 +137,7 @@ def test_good_values_of_every_key(tmp_path):
         'extend-select = ["varchar-length"]\nexclude = ["a/**"]\ninclude = ["*.sql", "*.pgsql"]\n'
         'per-file-ignores = { "a/*.sql" = ["PG101"] }\nseverity = { PG101 = "error", table-rewrite = "info" }\n'
         "placeholders = ['<<[a-z]+>>']\nlock-timeout = \"1.5s\"\nstatement-timeout = \"0\"\nsquawk-compat = true\n"
+        'compat = ["atlas"]\n'
         'timezone-utc = false\nbaseline = "db/structure.sql"\njobs = 1024\ncache = false\ncache-dir = "/tmp/c"\n'
         '[fix]\nlock-timeout = "3s"\nstatement-timeout = "10min"\n[live]\nlock-timeout = 300\n')
     s, extras = load_settings(start=str(tmp_path))
@@ -143,6 +146,9 @@ def test_good_values_of_every_key(tmp_path):
     assert s.lock_timeout == "1.5s" and s.statement_timeout == "0" and s.jobs == 1024 and s.cache is False
     assert s.baseline == str(tmp_path / "db" / "structure.sql") and s.fix_lock_timeout == "3s"
     assert extras["live"] == {"lock-timeout": 300}  # [live] keeps its own units (a number is milliseconds)
+    from pglint.config.settings import compat_tools
+
+    assert s.compat == ["atlas"] and compat_tools(s) == {"squawk", "atlas"}  # the old key still counts
 
 
 @pytest.mark.parametrize("name,text", [

@@ -33,7 +33,7 @@ def rules_left(p):
 
 @pytest.mark.parametrize("sql,expected,rule", [
     (LT + "CREATE INDEX users_email_idx ON users (email);\n",
-     LT + "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n", "index-not-concurrent"),
+     LT + "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n", "index-not-concurrent"),
     (LT + "DROP INDEX users_email_idx;\n", LT + "DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;\n",
      "drop-index-not-concurrent"),
     (LT + "REINDEX INDEX users_email_idx;\n", LT + "REINDEX INDEX CONCURRENTLY users_email_idx;\n",
@@ -48,7 +48,7 @@ def rules_left(p):
           "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
           "ALTER TABLE users DROP CONSTRAINT users_email_not_null;\n", "set-not-null-scan"),
     (LT + "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n",
-     LT + "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);\n"
+     LT + "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
           "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;\n",
      "unique-without-index"),
 ])
@@ -84,7 +84,7 @@ def test_fix_keeps_comments_case_formatting_crlf_and_bom(tmp_path):
     sql = "\ufeff-- Index for the login page\r\nset lock_timeout = '1s';\r\ncreate   index   login_idx   on   \"Users\" (lower(\"Email\")) /* keep */;\r\n"
     out, _ = fix(tmp_path, sql)
     assert out == ("\ufeff-- Index for the login page\r\nset lock_timeout = '1s';\r\n"
-                   "create   index CONCURRENTLY IF NOT EXISTS   login_idx   on   \"Users\" (lower(\"Email\")) /* keep */;\r\n")
+                   "create   index CONCURRENTLY   login_idx   on   \"Users\" (lower(\"Email\")) /* keep */;\r\n")
 
 
 def test_inside_a_transaction_concurrently_is_display_only(tmp_path):
@@ -191,7 +191,7 @@ def test_json_and_full_output_show_the_fix(tmp_path):
     (d,) = json.loads(p.stdout)["diagnostics"]
     assert d["fix"]["applicability"] == SAFE
     # the insertion point after "CREATE INDEX" on line 2, as offset and as line/column
-    assert d["fix"]["edits"] == [{"start": len(LT) + 12, "end": len(LT) + 12, "text": " CONCURRENTLY IF NOT EXISTS",
+    assert d["fix"]["edits"] == [{"start": len(LT) + 12, "end": len(LT) + 12, "text": " CONCURRENTLY",
                                   "line": 2, "column": 13, "end_line": 2, "end_column": 13}]
     p = subprocess.run([pglint_path(), "--no-cache", str(f)], capture_output=True, text=True)
     assert "fixable with --fix" in p.stdout

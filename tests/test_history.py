@@ -123,13 +123,13 @@ def test_unindexed_foreign_key_counts_indexes_of_later_migrations(tmp_path):
         "V1__init.sql": "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n"
                         "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id),"
                         " shop_id bigint REFERENCES users (id));\n",
-        "V2__index.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_user_idx ON orders (user_id, id);\n",
+        "V2__index.sql": "CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id, id);\n",
     }
     got = lint_tree(write_tree(tmp_path, files))
     assert got == {("V1__init.sql", 2, "unindexed-foreign-key")}
     res = run_paths([str(tmp_path)], Settings(jobs=1))
     (d,) = res.diagnostics
-    assert "shop_id" in d.message and "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_shop_id_idx" in d.help
+    assert "shop_id" in d.message and "CREATE INDEX CONCURRENTLY orders_shop_id_idx" in d.help
 
 
 def test_fk_type_mismatch_across_files(tmp_path):
@@ -167,7 +167,7 @@ def test_missing_object_only_for_a_whole_history(tmp_path):
 def test_rollback_files_see_their_forward_migration_as_new(tmp_path):
     got = lint_tree(write_tree(tmp_path, {
         "001_init.up.sql": "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n",
-        "002_idx.up.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n",
+        "002_idx.up.sql": "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
         "002_idx.down.sql": "DROP INDEX users_email_idx;\n",
         "003_more.up.sql": LT + "ALTER TABLE users ADD COLUMN plan text;\n",
     }))

@@ -13,7 +13,7 @@ import yaml
 from conftest import IN_CI, ROOT
 
 BAD = "CREATE INDEX users_email_idx ON users (email);\n"
-GOOD = "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_idx ON users (email);\n"
+GOOD = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
 
 
 def need_git() -> str:

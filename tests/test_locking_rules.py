@@ -85,7 +85,7 @@ def test_reindex_and_detach_are_version_gated():
 
 
 def test_concurrently_in_explicit_and_assumed_transactions():
-    cic = "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);"
+    cic = "CREATE INDEX CONCURRENTLY i ON t (a);"
     assert rules_of(f"BEGIN; {cic} COMMIT;") == ["concurrently-in-transaction"]
     assert rules_of(cic, assume_in_transaction=True) == []  # a one-statement file is sent alone
     assert rules_of(f"{LT}{cic}", assume_in_transaction=True) == ["concurrently-in-transaction"]
@@ -157,7 +157,7 @@ def test_lock_timeout_once_per_file_and_reset_by_zero():
 def test_lock_timeout_names_the_lock():
     (d,) = lint("CREATE TABLE n (x int REFERENCES accounts (id));", select=["lock-timeout-missing"])
     assert d.rule == "lock-timeout-missing" and "SHARE ROW EXCLUSIVE lock on accounts" in d.message
-    assert rules_of("CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);") == []  # SHARE UPDATE EXCLUSIVE
+    assert rules_of("CREATE INDEX CONCURRENTLY i ON t (a);") == []  # SHARE UPDATE EXCLUSIVE
     assert rules_of("ALTER TABLE t VALIDATE CONSTRAINT c;") == []
 
 

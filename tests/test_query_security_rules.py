@@ -76,7 +76,10 @@ def test_select_star_function_returning_the_rowtype():
 def test_update_and_delete_without_where():
     assert rules_of("UPDATE users SET active = true;") == ["update-without-where"]
     assert rules_of("DELETE FROM sessions;") == ["delete-without-where"]
-    assert rules_of("UPDATE users SET active = true WHERE id = 1; DELETE FROM s WHERE true;") == []
+    assert rules_of("UPDATE users SET active = true WHERE id = 1; DELETE FROM s WHERE true;",
+                    select=["update-without-where", "delete-without-where"]) == []
+    # a WHERE that bounds nothing is backfill-in-migration's (one finding per statement)
+    assert rules_of("DELETE FROM s WHERE true;") == ["backfill-in-migration"]
     assert rules_of("UPDATE users SET a = o.a FROM other o;") == ["update-without-where"]
 
 

@@ -29,7 +29,7 @@ from conftest import pglint_path
 from pglint.source.writing import TEMP_SUFFIX
 
 INDEX = "CREATE INDEX i ON t (a);\n"
-FIXED_INDEX = "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n"
+FIXED_INDEX = "CREATE INDEX CONCURRENTLY i ON t (a);\n"
 
 
 def many_indexes(n: int) -> str:

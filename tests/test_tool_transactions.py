@@ -19,7 +19,7 @@ from pglint.source.layouts import detect
 
 LT = "SET lock_timeout = '2s';\n"
 TWO_TABLES = "CREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id bigint PRIMARY KEY);\n"
-CIC = "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);\n"
+CIC = "CREATE INDEX CONCURRENTLY t_id ON t (id);\n"
 
 
 def modes(root: Path) -> dict:
@@ -158,7 +158,7 @@ def test_fix_adds_concurrently_only_where_it_can_run(tmp_path, files, target, co
                        capture_output=True, text=True)
     assert "Traceback" not in p.stderr, p.stderr
     text = (root / target).read_text()
-    assert ("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a" in text) is concurrently, text
+    assert ("CREATE INDEX CONCURRENTLY t_a" in text) is concurrently, text
     after = findings(root)
     assert not [f for f in after if f[2] == "concurrently-in-transaction"], after  # the fix never breaks a file
     if not concurrently:
@@ -192,7 +192,7 @@ def test_config_accepts_auto(tmp_path):
     ("after_commit", "BEGIN;\nCREATE TABLE q2 (id bigint PRIMARY KEY);\nCOMMIT;\n"
      "CREATE INDEX CONCURRENTLY q2_id ON q2 (id);\n", "cannot run inside a transaction block"),
     ("savepoint", "SAVEPOINT s;\nCREATE TABLE q3 (id bigint PRIMARY KEY);\n", "can only be used in transaction blocks"),
-    ("alone", "CREATE INDEX CONCURRENTLY IF NOT EXISTS pg_am_x ON q0 (id);\n", None),
+    ("alone", "CREATE INDEX CONCURRENTLY pg_am_x ON q0 (id);\n", None),
 ])
 def test_query_string_model_matches_postgresql(tmp_path, pg_cluster, name, sql, pg_error):
     psql = Path(pg_cluster.bindir) / "psql"

@@ -79,4 +79,10 @@ def rules_markdown() -> str:
     by_name = {r.name: r for r in rs}
     squawk = sorted((s, [n + (" (opt-in)" if n in by_name and not by_name[n].default else "") for n in names])
                     for s, names in SQUAWK_TO_PGLINT.items())
-    return env.get_template("rules_index.md.j2").render(rules=rs, categories=cats, squawk=squawk)
+    from ..engine.atlas_compat import ATLAS_ANALYZERS, ATLAS_TO_PGLINT, ATLAS_UNMAPPED
+
+    atlas = sorted((c, names) for c, names in ATLAS_TO_PGLINT.items())
+    analyzers = sorted((a, codes) for a, codes in ATLAS_ANALYZERS.items())
+    return env.get_template("rules_index.md.j2").render(rules=rs, categories=cats, squawk=squawk, atlas=atlas,
+                                                        atlas_analyzers=analyzers,
+                                                        atlas_unmapped=sorted(ATLAS_UNMAPPED))

@@ -55,7 +55,9 @@ class Settings:
     # settings the migration runner applies to every session (e.g. via ALTER ROLE)
     lock_timeout: str | None = None
     statement_timeout: str | None = None
-    squawk_compat: bool = False
+    squawk_compat: bool = False  # the older key: the same as "squawk" in compat
+    # other tools whose suppression comments pglint honours: "squawk", "atlas"
+    compat: list[str] = field(default_factory=list)
     # findings in rollback files and down sections: "lint" (compatibility findings are
     # informational), "locks-only" (only locking findings) or "skip" (none)
     rollbacks: str = "lint"
@@ -109,6 +111,17 @@ def _glob_match(rel: str, pattern: str) -> bool:
 
 # -- config files --------------------------------------------------------------------
 
+COMPAT_TOOLS = ("squawk", "atlas")  # compat = [...]: whose suppression comments are honoured
+
+
+def compat_tools(settings) -> frozenset:
+    """The tools whose suppression comments are honoured (compat, and squawk-compat = true)."""
+    tools = set(settings.compat)
+    if settings.squawk_compat:
+        tools.add("squawk")
+    return frozenset(tools)
+
+
 _KEYS = {
     "pg-version": "pg_version",
     "assume-in-transaction": "assume_in_transaction",
@@ -123,6 +136,7 @@ _KEYS = {
     "lock-timeout": "lock_timeout",
     "statement-timeout": "statement_timeout",
     "squawk-compat": "squawk_compat",
+    "compat": "compat",
     "rollbacks": "rollbacks",
     "timezone-utc": "timezone_utc",
     "baseline": "baseline",
@@ -308,6 +322,12 @@ def _convert(key: str, attr: str, value, root: str):
         if not isinstance(value, bool):
             raise _bad(key, "true or false", value)
         return value
+    if attr == "compat":
+        v = _str_list(key, value, 'a list of tools such as ["squawk", "atlas"]')
+        bad = [t for t in v if t not in COMPAT_TOOLS]
+        if bad:
+            raise ConfigError(f"'{key}': unknown tool {bad[0]!r} (known: {', '.join(COMPAT_TOOLS)})")
+        return list(dict.fromkeys(v))
     if attr in ("select", "ignore", "extend_select"):
         return _selectors(key, value)
     if attr in ("exclude", "include"):

@@ -17,6 +17,7 @@ from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
 from .prefilter import FileFacts
+from ..config.settings import compat_tools
 from .registry import Rule
 from .results import FileResult  # noqa: F401  (re-exported)
 from .suppression import Directive, Target, attach, is_suppressed, parse_directives
@@ -197,8 +198,9 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     path = path or source.path
     if parsed is None:
         parsed = parse_source(source, opts)
-    squawk_map = _squawk_map() if opts.settings.squawk_compat else None
-    directives = parse_directives(parsed.sql, parsed.all_comments(), squawk_map)
+    tools = compat_tools(opts.settings)
+    squawk_map = _squawk_map() if "squawk" in tools else None
+    directives = parse_directives(parsed.sql, parsed.all_comments(), squawk_map, atlas="atlas" in tools)
     no_tx = any(d.kind == "no-transaction" for d in directives)
     how = file_transaction(opts.settings, parsed, tool, no_tx)
     mode = how.mode if how is not None else None
@@ -525,10 +527,16 @@ def _apply_suppressions(ctx: FileContext, diags: list[Diagnostic], directives: l
                 msg = "Suppression names no rule; list the rules to silence: ignore[rule-a, rule-b]"
             elif d.squawk:
                 msg = f"squawk-ignore names '{tok}', which is not a squawk rule pglint knows"
+            elif d.atlas:
+                msg = f"atlas:nolint names '{tok}', which is not an Atlas check or analyzer pglint knows"
             else:
                 msg = f"Suppression names unknown rule '{tok}'"
             extra.append(ctx.report(msg, at=(d.start, d.end), rule=unused_rule,
                                     help="Use a rule name or code listed by `pglint rules`."))
+        if d.atlas:
+            # written for Atlas, whose checks are not pglint's: a comment with nothing for
+            # pglint to silence still serves Atlas
+            continue
         if d.blanket:
             if not d.used:
                 extra.append(ctx.report("Unused suppression: squawk-ignore-file silenced nothing in this file",

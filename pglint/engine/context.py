@@ -16,7 +16,7 @@ from ..source.lexer import IDENT_CONT_DOLLAR
 from ..source.parsing import ParsedFile
 from ..source.statement import Statement
 from ..source.text import SourceText
-from .diagnostics import Diagnostic, Fix
+from .diagnostics import Diagnostic, Edit, Fix
 from .options import RunOptions  # noqa: F401  (re-exported)
 from .registry import Rule
 
@@ -258,11 +258,27 @@ class FileContext(SchemaFacts):
         else:  # pragma: no cover - programming error
             raise TypeError(at)
         sev = self.settings.severity.get(rule.name) or severity or rule.severity
+        if self.sql is not self.source.text and self.sql != self.source.text:
+            message, help, fix = self._as_written(message, help, fix)
         d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
                        fix=fix, statement=statement if statement is not None else (s.index if s is not None else None),
                        relation=self._relation_name(relation))
         self.diagnostics.append(d)
         return d
+
+    def _as_written(self, message: str, help: str | None, fix: Fix | None):
+        """Names in a finding as the author wrote them: the parsed text holds same-length
+        stand-ins for template placeholders and psql variables, which rules read back from
+        the parse tree; they never reach the user."""
+        from ..rules._common import shown
+
+        message = shown(self, message)
+        if help:
+            help = shown(self, help)
+        if fix is not None:
+            fix = Fix(shown(self, fix.title),
+                      tuple(Edit(e.start, e.end, shown(self, e.text)) for e in fix.edits), fix.applicability)
+        return message, help, fix
 
 
 def _key_text(key) -> str:

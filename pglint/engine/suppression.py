@@ -7,6 +7,10 @@ raw text, which would misfire inside strings and function bodies).
     -- pglint: no-transaction                    this file does not run in a transaction
     -- squawk-ignore rule-a, rule-b              with squawk-compat = true
     -- squawk-ignore-file [rule-a]               with squawk-compat = true
+    -- atlas:nolint [DS103 MF103 destructive]    with compat = ["atlas"]: the next statement;
+                                                 in the file's header, followed by a blank
+                                                 line, the whole file; without codes, every
+                                                 Atlas check pglint maps
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from .registry import UnknownRule, resolve
 
 _DIRECTIVE = re.compile(r"^\s*pglint:\s*(ignore-file|ignore|no-transaction)\b\s*(?:\[([^\]]*)\])?\s*(.*?)\s*$", re.S)
 # squawk rule names contain hyphens; a reason may follow after " --"
+_ATLAS = re.compile(r"^\s*atlas:nolint(?![\w:-])\s*(.*?)\s*$", re.S)
+_BLANK_LINE_AFTER = re.compile(r"[ \t]*\r?\n[ \t]*\r?\n")
 _SQUAWK = re.compile(r"^\s*squawk-ignore(-file)?(?![\w-])\s*(.*?)\s*(?:(?<=\s)--.*)?$", re.S)
 
 
@@ -33,6 +39,7 @@ class Directive:
     targets: set[int] = field(default_factory=set)  # statement indexes (ignore only)
     used: set[str] = field(default_factory=set)
     squawk: bool = False
+    atlas: bool = False  # an atlas:nolint comment (written for Atlas: never reported unused)
     blanket: bool = False  # squawk-ignore-file without rule names: every mapped rule
 
 
@@ -45,9 +52,23 @@ def _comment_body(text: str) -> str:
     return text
 
 
-def parse_directives(sql: str, comments, squawk_map: dict[str, list[str]] | None = None) -> list[Directive]:
+def _in_header(sql: str, comments, k: int) -> bool:
+    """Comment ``k`` comes before any statement and a blank line follows it (Atlas's file
+    directives)."""
+    s, e = comments[k]
+    prev = 0
+    for cs, ce in comments[:k]:
+        if sql[prev:cs].strip():
+            return False
+        prev = ce
+    return not sql[prev:s].strip() and _BLANK_LINE_AFTER.match(sql, e) is not None
+
+
+def parse_directives(sql: str, comments, squawk_map: dict[str, list[str]] | None = None,
+                     atlas: bool = False) -> list[Directive]:
     out: list[Directive] = []
-    for s, e in comments or ():
+    comments = list(comments or ())
+    for k, (s, e) in enumerate(comments):
         body = _comment_body(sql[s:e])
         if "pglint" in body:
             m = _DIRECTIVE.match(body)
@@ -68,6 +89,26 @@ def parse_directives(sql: str, comments, squawk_map: dict[str, list[str]] | None
                                 d.rules[r.name] = tok
                         except UnknownRule:
                             d.unknown.append(tok)
+            out.append(d)
+        elif atlas and "atlas:nolint" in body:
+            m = _ATLAS.match(body)
+            if m is None:
+                continue
+            from .atlas_compat import all_mapped, atlas_rules
+
+            kind = "ignore-file" if _in_header(sql, comments, k) else "ignore"
+            d = Directive(kind, s, e, atlas=True)
+            names = [t for t in re.split(r"[\s,]+", m.group(1)) if t]
+            if not names:
+                d.blanket = True
+                for name in all_mapped():
+                    d.rules[name] = ""
+            for tok in names:
+                mapped = atlas_rules(tok)
+                if mapped is None:
+                    d.unknown.append(tok)
+                for name in mapped or ():
+                    d.rules[name] = tok
             out.append(d)
         elif squawk_map is not None and "squawk-ignore" in body:
             m = _SQUAWK.match(body)

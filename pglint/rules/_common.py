@@ -103,8 +103,8 @@ def skip_compat_check(ctx) -> bool:
 
 
 def report(ctx, message: str, help: str | None = None, **kw):
-    """``ctx.report`` with names shown as written (template placeholders put back)."""
-    return ctx.report(shown(ctx, message), help=shown(ctx, help) if help else help, **kw)
+    """``ctx.report`` (which shows names as written: template placeholders put back)."""
+    return ctx.report(message, help=help, **kw)
 
 
 def report_at_statement(ctx, stmt_index: int, span: tuple[int, int], message: str, **kw):
@@ -163,7 +163,12 @@ def shown(ctx, name: str) -> str:
     subs = sh.get("placeholders")
     if subs is None:
         subs = {}
+        raw = {}  # the stand-in alone: names built from it (a table's name + "_pkey") start with it
         for s, e in spans:
+            sub, orig = ctx.sql[s:e], ctx.source.text[s:e]
+            if sub != orig and len(sub) > 2 and sub.startswith("_"):
+                raw[sub] = orig
+                raw[sub.lower()] = orig
             # extend to whole words: a substitution may change only part of the placeholder
             while s > 0 and (ctx.sql[s - 1].isalnum() or ctx.sql[s - 1] == "_"):
                 s -= 1
@@ -174,11 +179,26 @@ def shown(ctx, name: str) -> str:
                 subs[sub] = orig
                 subs[sub.lower()] = orig  # the parser folds unquoted names to lower case
         sh["placeholders"] = subs
+        sh["placeholder_prefix"] = (
+            re.compile("|".join(re.escape(k) for k in sorted(raw, key=len, reverse=True))) if raw else None, raw)
     if not subs:
         return name
+    prefix, raw = sh["placeholder_prefix"]
+
+    def put_back(m):
+        w = m.group()
+        v = subs.get(w)
+        if v is not None:
+            return v
+        if prefix is not None and w.startswith("_"):
+            p = prefix.match(w)
+            if p is not None:  # a name derived from a placeholder's: "<placeholder>_pkey"
+                return raw[p.group()] + w[p.end():]
+        return w
+
     # each stand-in is a whole word of the parsed text, and so of the name: look the name's
     # words up (a loop over every placeholder of the file, per message, was quadratic)
-    return _WORD_RUN.sub(lambda m: subs.get(m.group(), m.group()), name)
+    return _WORD_RUN.sub(put_back, name)
 
 
 # What a statement makes appear under a name, for "the name is taken again later in the
@@ -354,6 +374,36 @@ def renamed_earlier(ctx, kind: str, name: str) -> bool:
     object is the one moved out of the way, no longer under the name the code uses."""
     stmt = ctx.stmt
     return any(sec == stmt.section and start < stmt.start for sec, start in _names_made(ctx)[1].get((kind, name), ()))
+
+
+def required_column_cmds(ctx, rv, node):
+    """(command index, column definition, constraint kinds) of each ADD COLUMN of the ALTER
+    TABLE ``node`` that makes a new NOT NULL (or PRIMARY KEY) column without a default: it
+    fails on a table that has rows (add-column-required)."""
+    from ..model.types import SERIAL_TYPES, column_type
+
+    for i, cmd in enumerate(alter_table_cmds(node)):
+        if cmd.get("subtype") != "AT_AddColumn" or adds_existing_column(ctx, rv, cmd):
+            continue
+        cd = column_def_of(cmd) or {}
+        kinds = {c.get("contype") for c in column_constraints(cd)}
+        if not (cd.get("is_not_null") or "CONSTR_NOTNULL" in kinds or "CONSTR_PRIMARY" in kinds):
+            continue
+        if kinds & {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"} or cd.get("raw_default"):
+            continue
+        typ = column_type(cd.get("typeName"))
+        if typ is not None and typ.name in SERIAL_TYPES:
+            continue
+        yield i, cd, kinds
+
+
+def only_succeeds_on_empty_table(ctx, node) -> bool:
+    """The ALTER TABLE also adds a NOT NULL column without a default, which add-column-required
+    reports (when on): the statement can only succeed on an empty table, where scanning it or
+    building an index on it costs nothing, so the scan and lock rules add nothing."""
+    if "add-column-required" not in ctx.opts.enabled:
+        return False
+    return next(required_column_cmds(ctx, node.get("relation"), node), None) is not None
 
 
 def adds_existing_column(ctx, rv, cmd: dict) -> bool:

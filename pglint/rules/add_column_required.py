@@ -1,7 +1,6 @@
 from ..engine.diagnostics import ERROR
 from ..engine.registry import Rule
-from ..model.types import SERIAL_TYPES, column_type
-from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, qname
+from ._common import required_column_cmds, qname
 
 RULE = Rule(
     "PG110", "add-column-required",
@@ -18,19 +17,7 @@ def check(ctx, node):
     if ctx.is_new_table(rv):
         return
     table = qname(rv)
-    for i, cmd in enumerate(alter_table_cmds(node)):
-        if cmd.get("subtype") != "AT_AddColumn" or adds_existing_column(ctx, rv, cmd):
-            continue
-        cd = column_def_of(cmd) or {}
-        kinds = {c.get("contype") for c in column_constraints(cd)}
-        required = cd.get("is_not_null") or "CONSTR_NOTNULL" in kinds or "CONSTR_PRIMARY" in kinds
-        if not required:
-            continue
-        if kinds & {"CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED"} or cd.get("raw_default"):
-            continue
-        typ = column_type(cd.get("typeName"))
-        if typ is not None and typ.name in SERIAL_TYPES:
-            continue
+    for i, cd, kinds in required_column_cmds(ctx, rv, node):
         col = cd.get("colname")
         what = "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"
         ctx.report(

@@ -23,6 +23,24 @@ def _generated(cmd) -> str | None:
     return None
 
 
+def _start_value(cmd):
+    """The START WITH / RESTART [WITH] value of ADD ... AS IDENTITY (seq options), as written:
+    an int, True when given without a readable integer, None when not given."""
+    con = (cmd.get("def") or {}).get("Constraint") or {}
+    for name in ("restart", "start"):
+        d = defelem(con.get("options"), name)
+        if d is not None:
+            arg = d.get("arg") or {}
+            v = arg.get("Integer", {}).get("ival") if "Integer" in arg else None
+            if v is None and "Float" in arg:  # a bigint literal
+                try:
+                    v = int(arg["Float"].get("fval", ""))
+                except ValueError:
+                    v = None
+            return v if isinstance(v, int) else True
+    return None
+
+
 def _restarts(cmd) -> bool:
     items = ((cmd.get("def") or {}).get("List") or {}).get("items")
     return defelem(items, "restart") is not None
@@ -47,6 +65,14 @@ def check(ctx, node):
                    f"longer get a value and fail with 'null value in column \"{col}\" violates not-null constraint'")
             help = (f"First deploy code that supplies {col} itself (or set a DEFAULT, e.g. ALTER TABLE {table} ALTER "
                     f"COLUMN {col} SET DEFAULT nextval('<sequence>')), then drop the identity.")
+        elif sub == "AT_AddIdentity" and _start_value(cmd) not in (None, 0, 1):
+            # the statement chooses where the sequence starts: the author placed it (after the
+            # existing ids, one hopes; pglint cannot see them)
+            if gen != "a":
+                continue
+            msg = (f"ADD GENERATED ALWAYS AS IDENTITY on existing column {table}.{col}: inserts of the running "
+                   f"application that supply {col} fail with 'cannot insert a non-DEFAULT value into column \"{col}\"'")
+            help = (f"Use BY DEFAULT until no deployed code supplies {col}, then SET GENERATED ALWAYS.")
         elif sub == "AT_AddIdentity":
             msg = (f"ADD GENERATED {'ALWAYS' if gen == 'a' else 'BY DEFAULT'} AS IDENTITY on existing column "
                    f"{table}.{col}: its sequence starts at 1 (unless START WITH says otherwise), so new inserts "

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.transactions import EXPLICIT
-from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import UNSAFE, Fix, insert_before, newline, source_text, statement_terminator_end, transaction_end
 
 RULE = Rule(
@@ -15,7 +15,7 @@ def check(ctx, node):
     if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return
     rv = node.get("relation")
-    if ctx.is_new_table(rv):
+    if ctx.is_new_table(rv) or only_succeeds_on_empty_table(ctx, node):
         return
     table = qname(rv)
     for i, cmd in enumerate(alter_table_cmds(node)):

@@ -43,6 +43,10 @@ def dependents(schema, key, col):
     return [d for d in out if d[0] != "not-null constraint"]
 
 
+_OWN_CONSTRAINT_KINDS = frozenset({"primary key", "unique constraint", "foreign key", "check constraint",
+                                   "exclusion constraint", "constraint"})
+
+
 def replaces_primary_key(node) -> bool:
     """The same ALTER TABLE adds a new primary key."""
     for cmd in alter_table_cmds(node):
@@ -56,11 +60,16 @@ def replaces_primary_key(node) -> bool:
 def check(ctx, node):
     rv = node.get("relation")
     key = ctx.schema.rv_key(rv)
+    dropped = set()  # constraints dropped by earlier subcommands: they apply in order
     for i, cmd in enumerate(alter_table_cmds(node)):
+        if cmd.get("subtype") == "AT_DropConstraint" and cmd.get("name"):
+            dropped.add(cmd["name"])
+            continue
         if cmd.get("subtype") != "AT_DropColumn":
             continue
         col = cmd.get("name", "")
         deps = dependents(ctx.schema, key, col)
+        deps = [d for d in deps if not (d[0] in _OWN_CONSTRAINT_KINDS and d[1] in dropped)]
         if replaces_primary_key(node):
             deps = [d for d in deps if d[0] != "primary key"]
         if not deps:

@@ -1,7 +1,8 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
 from ._common import outside_tx_hint, qname
-from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
+from ._fixes import (DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_after, insert_before, iter_tokens,
+                     newline, quote_ident, source_text)
 
 RULE = Rule(
     "PG101", "index-not-concurrent",
@@ -28,8 +29,10 @@ def check(ctx, node):
                 f"CREATE {kind} {name} ON ONLY {table} (...), build the same index with CONCURRENTLY on each "
                 f"partition, then ALTER INDEX {name} ATTACH PARTITION <partition index> for each.")
     else:
-        help = (f"Build it without blocking writes: CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} ON {table} (...); "
-                "CONCURRENTLY cannot run inside a transaction block")
+        help = (f"Build it without blocking writes: CREATE {kind} CONCURRENTLY {name} ON {table} (...); a failed "
+                f"concurrent build leaves an INVALID index behind, so to make the migration safe to retry precede it "
+                f"with DROP INDEX CONCURRENTLY IF EXISTS {name}; (not IF NOT EXISTS, which would keep the invalid "
+                "index); CONCURRENTLY cannot run inside a transaction block")
         if ctx.in_transaction:
             help += f", so {outside_tx_hint(ctx)}"
         help += "."
@@ -37,17 +40,37 @@ def check(ctx, node):
 
 
 def _fix(ctx, node, table):
-    """Add CONCURRENTLY (and IF NOT EXISTS for a named index). Outside a transaction block
-    only; inside one, the same edit is shown but not applied."""
+    """Add CONCURRENTLY. Outside a transaction block only; inside one, the same edit is shown
+    but not applied. A statement that already says IF NOT EXISTS would then skip an invalid
+    index left by a failed build (concurrent-index-if-not-exists): the edit also drops such
+    a leftover first, which rebuilds an index that exists, so it is unsafe."""
     if table is not None and table.kind == "p":
         return None
     tok = first(ctx, "INDEX")
     if tok is None:
         return None
-    text = " CONCURRENTLY"
-    if node.get("idxname") and not node.get("if_not_exists"):
-        text += " IF NOT EXISTS"
+    edits = (insert_after(tok, " CONCURRENTLY"),)
     if not ctx.concurrently_can_run():
         return Fix("Add CONCURRENTLY (and move the statement to its own migration, outside a transaction)",
-                   (insert_after(tok, text),), DISPLAY_ONLY)
-    return Fix("Add CONCURRENTLY", (insert_after(tok, text),), SAFE)
+                   edits, DISPLAY_ONLY)
+    if node.get("if_not_exists") and node.get("idxname"):
+        s = ctx.stmt
+        name = source_text(ctx, *_name_span(ctx, tok)) or quote_ident(node["idxname"])
+        edits = (insert_before(s.start, f"DROP INDEX CONCURRENTLY IF EXISTS {name};{newline(ctx)}"
+                                        f"{indent_at(ctx, s.start)}"),) + edits
+        return Fix("Add CONCURRENTLY, dropping an invalid index a failed build left first (an index that "
+                   "exists is rebuilt)", edits, UNSAFE)
+    return Fix("Add CONCURRENTLY", edits, SAFE)
+
+
+def _name_span(ctx, index_tok):
+    """The span of the index name as written (after INDEX [IF NOT EXISTS]); (0, 0) if none."""
+    toks = []
+    for t in iter_tokens(ctx, index_tok.end):
+        if t.name == "ON":
+            break
+        toks.append(t)
+    toks = [t for t in toks if t.name not in ("IF_P", "NOT", "EXISTS", "CONCURRENTLY")]
+    if not toks:
+        return (0, 0)
+    return (toks[0].start, toks[-1].end)

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, qname
+from ._common import only_succeeds_on_empty_table, alter_table_cmds, qname
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, indent_at, insert_before, newline, quote_ident, source_text, statement_terminator_end
 
 RULE = Rule(
@@ -14,7 +14,7 @@ def check(ctx, node):
     if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return  # a foreign table has no local rows to scan
     rv = node.get("relation")
-    if ctx.is_new_table(rv):
+    if ctx.is_new_table(rv) or only_succeeds_on_empty_table(ctx, node):
         return
     table = qname(rv)
     short = table.split(".")[-1]

@@ -82,6 +82,6 @@ def finish(ctx):
             f"{shown} starts with {collist} ({where}): every DELETE of a {ref} row, or UPDATE of its key, scans "
             f"all of {shown} while holding locks, and joins on the key are slow",
             at=span, statement=stmt_index, relation=key,
-            help=f"Create the index without blocking writes: CREATE INDEX CONCURRENTLY IF NOT EXISTS {idx_name} "
+            help=f"Create the index without blocking writes: CREATE INDEX CONCURRENTLY {idx_name} "
                  f"ON {shown} ({collist});",
         )

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import (
     DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, iter_tokens, newline, quote_ident, replace,
     source_text,
@@ -18,7 +18,7 @@ def check(ctx, node):
     if node.get("objtype", "OBJECT_TABLE") != "OBJECT_TABLE":
         return
     rv = node.get("relation")
-    if ctx.is_new_table(rv):
+    if ctx.is_new_table(rv) or only_succeeds_on_empty_table(ctx, node):
         return
     table = qname(rv)
     short = table.split(".")[-1]
@@ -93,7 +93,7 @@ def _fix(ctx, node, rv, con, kind, name, cols):
     nulls = " NULLS NOT DISTINCT" if con.get("nulls_not_distinct") else ""
     nl = newline(ctx) + indent_at(ctx, s.start)
     edits = (
-        insert_before(s.start, f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {iname} ON {table} ({collist}){nulls};{nl}"),
+        insert_before(s.start, f"CREATE UNIQUE INDEX CONCURRENTLY {iname} ON {table} ({collist}){nulls};{nl}"),
         replace(lp.start, rp.end, ("" if ctx.sql[lp.start - 1].isspace() else " ") + f"USING INDEX {iname}"),
     )
     if ctx.in_transaction:

@@ -286,8 +286,12 @@ class _Lexer:
         while True:
             m = finder(text, pos)
             if m is None:
+                # never closed: PostgreSQL rejects the file ("unterminated /* comment"), so
+                # the rest is part of a statement that fails to parse, not a comment that
+                # hides the statements after it
                 e = len(text)
-                break
+                self._significant(s, e)
+                return e
             if m.group() == "/*":
                 depth += 1
             else:

@@ -24,7 +24,7 @@ from .statement import DO, FUNCTION, ParseUnit, Statement, SyntaxProblem
 from .text import SourceText, asciify
 
 # Annotations and directives live in comments, which only the lexer reports.
-_LEXER_WORDS = ("+goose", "migrate:", "pglint", "squawk-ignore")
+_LEXER_WORDS = ("+goose", "migrate:", "pglint", "squawk-ignore", "atlas:nolint")
 _META = re.compile(r"\\[A-Za-z!?;.\\]")
 _VAR = re.compile(r":['\"A-Za-z_{]")
 
@@ -222,8 +222,12 @@ def _error_offset(text: str, exc: Exception) -> int | None:
 
 
 def _message(exc: Exception) -> str:
-    msg = exc.args[0] if exc.args else str(exc)
-    return str(msg)
+    msg = str(exc.args[0] if exc.args else exc)
+    # an unterminated comment or quote quotes the whole rest of the file: keep its start
+    return _NEAR_LONG.sub(lambda m: f'at or near "{m.group(1).splitlines()[0][:60]}..."', msg)
+
+
+_NEAR_LONG = re.compile(r'at or near "([^\n]*\n[\s\S]*)"$')
 
 
 def _rstrip_end(text: str, start: int, end: int) -> int:
@@ -299,12 +303,30 @@ class _Builder:
                 return
         self.errors.append(problem)
 
+    def _terminator(self, end: int) -> int | None:
+        """Offset of the ";" that ends a chunk ending at ``end`` (blanks between), if any."""
+        sql = self.sql
+        i = end
+        n = len(sql)
+        while i < n and sql[i] in " \t\r\n\f":
+            i += 1
+        return i if i < n and sql[i] == ";" else None
+
     def _try_parse(self, text: str, base: int) -> SyntaxProblem | None:
         try:
             js = _pg.parse_sql_json(text)
         except _pg.ParseError as exc:
-            off = _error_offset(text, exc)
             end = base + len(text)
+            semi = self._terminator(end)
+            if semi is not None and "at end of input" in _message(exc):
+                # the chunk was cut before its ";": PostgreSQL reads the ";" and reports it
+                # (syntax error at or near ";"), not the end of the input one column earlier
+                full = self.sql[base:semi + 1]
+                try:
+                    _pg.parse_sql_json(full)
+                except _pg.ParseError as exc2:
+                    exc, text = exc2, full
+            off = _error_offset(text, exc)
             pos = end if off is None else base + min(off, len(text))
             return SyntaxProblem(base, end, pos, _message(exc))
         self._add_all(ParseUnit(text, base), split_statements_json(js))
