@@ -45,6 +45,8 @@ class FileContext(SchemaFacts):
         self.tx = TransactionTracker(tx_mode)
         self.session = SessionState(self._initial_session())
         self.diagnostics: list[Diagnostic] = []
+        # the parsed text differs from the file's (template placeholders, psql variables)
+        self._rewritten: bool | None = None
         self.state: dict[str, dict] = {}  # per-rule scratch space, keyed by rule name
         self.held: list[tuple[LockEffect, Statement]] = []  # locks held in the open transaction
         self.section = 0
@@ -258,7 +260,9 @@ class FileContext(SchemaFacts):
         else:  # pragma: no cover - programming error
             raise TypeError(at)
         sev = self.settings.severity.get(rule.name) or severity or rule.severity
-        if self.sql is not self.source.text and self.sql != self.source.text:
+        if self._rewritten is None:  # decided once per file (comparing texts per finding was quadratic)
+            self._rewritten = self.sql is not self.source.text and self.sql != self.source.text
+        if self._rewritten:
             message, help, fix = self._as_written(message, help, fix)
         d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
                        fix=fix, statement=statement if statement is not None else (s.index if s is not None else None),
