@@ -46,9 +46,23 @@ def test_every_bad_example_meets_its_rules_needs(rule, kind, options, code):
     ("CREATE TABLE " + "é" * 31 + " ();", False),
     ("CREATE TABLE t(" + "x" * 40 + "," + "y" * 40 + " int);", False),  # long run, short names
     ("SELECT '" + "-" * 100 + "';", False),  # a long run that holds no name
+    # PostgreSQL separates tokens by ASCII whitespace only: U+00A0 is part of the name
+    ("CREATE TABLE " + "a" * 40 + "\u00a0" + "b" * 40 + " (id int);", True),
+    ('CREATE TABLE "' + "a" * 10 + "\n" + "b" * 60 + '" (id int);', True),  # a newline in a quoted name
+    ('CREATE TABLE "' + " ".join(["\U0001F600" * 4] * 4) + '" (id int);', True),  # 19 characters, 67 bytes
 ])
 def test_long_identifier_possible(text, expected):
     assert long_identifier_possible(text) is expected
+
+
+@pytest.mark.parametrize("name", [
+    "a" * 40 + "\u00a0" + "b" * 40,
+    '"' + "a" * 10 + "\n" + "b" * 60 + '"',
+    '"' + " ".join(["\U0001F600" * 4] * 4) + '"',
+])
+def test_identifier_too_long_reports_names_the_scanner_sees_as_one(name):
+    diags = lint(f"CREATE TABLE {name} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
+    assert [d.rule for d in diags] == ["identifier-too-long"]
 
 
 def test_a_file_without_what_a_rule_needs_never_imports_it():

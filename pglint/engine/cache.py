@@ -41,6 +41,12 @@ def code_fingerprint() -> str:
     spec = find_spec("pglast")
     for where in (spec.submodule_search_locations or ()) if spec is not None else ():
         _stat_tree(h, where, (".py", ".so", ".pyd"), top_only=True)
+        # the installed version, by name (where file times are normalised, e.g. Nix)
+        parent = os.path.dirname(where)
+        try:
+            h.update(repr(sorted(n for n in os.listdir(parent) if n.lower().startswith("pglast-"))).encode())
+        except OSError:
+            pass
     return h.hexdigest()
 
 

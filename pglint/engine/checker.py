@@ -181,6 +181,7 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
         if observe is not None:
             observe(ctx, s)
         _end(ctx, s)
+        s.compact()
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)
 

@@ -106,3 +106,5 @@ class Diagnostic:
 
 
 _DIAGNOSTIC_FIELDS = tuple(Diagnostic.__dataclass_fields__)  # in the order __init__ takes them
+# __reduce__ passes every field positionally: each must be an __init__ parameter
+assert all(f.init and not f.kw_only for f in Diagnostic.__dataclass_fields__.values())

@@ -24,7 +24,8 @@ MAX_IDENTIFIER = 63  # NAMEDATALEN - 1
 
 # a word made of identifier characters (lexer.py's classes; ASCII ranges negated, see there)
 _WORD = None
-_QUOTED = re.compile(r'"(?:[^"\n]|""){21,}"')  # a quoted name of 21+ characters may be 64+ bytes
+# a quoted name of 16+ characters may be 64+ bytes (4-byte characters); newlines included
+_QUOTED = re.compile(r'"(?:[^"]|""){16,}"')
 
 
 def _word_re():
@@ -42,16 +43,17 @@ def _over(text: str) -> bool:
 
 def long_identifier_possible(sql: str) -> bool:
     """Whether the text may hold a name over 63 bytes (a necessary condition, cheap: the
-    longest whitespace-free run is measured in C before any per-word work)."""
-    longest = max(map(len, sql.split()), default=0)
-    if longest <= MAX_IDENTIFIER and not sql.isascii():
-        longest = max(map(len, sql.encode("utf-8", "surrogatepass").split()), default=0)
-    if longest > MAX_IDENTIFIER:
+    longest run of bytes without ASCII whitespace is measured in C before any per-word work).
+    PostgreSQL's scanner separates tokens only by ASCII whitespace: U+00A0 and the other
+    Unicode spaces are part of a name, so the text is split as bytes, not as str."""
+    data = sql.encode("utf-8", "surrogatepass")
+    words = data.split()
+    if max(map(len, words), default=0) > MAX_IDENTIFIER:
         word = _word_re()
-        # a word of more than 63 bytes has more than 15 characters (4 bytes at most each)
-        if any(_over(m.group()) for w in sql.split() if len(w) > MAX_IDENTIFIER // 4 and _over(w)
-               for m in word.finditer(w)):
-            return True
+        for w in words:
+            if len(w) > MAX_IDENTIFIER and any(_over(m.group()) for m in
+                                               word.finditer(w.decode("utf-8", "surrogatepass"))):
+                return True
     return '"' in sql and any(_over(m.group()) for m in _QUOTED.finditer(sql))
 
 
