@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
@@ -66,18 +65,9 @@ def health(dsn, select, ignore, fmt, output_file, exit_zero, config_path, isolat
 
     reporter = get(fmt or "full")
     options = {"color": color, "quiet": quiet}
-    if output_file:
-        from ..source.writing import write_report
+    from .output import emit
 
-        write_report(output_file, lambda out: reporter.render(result, out, options))
-    else:
-        out = sys.stdout
-        try:
-            out.reconfigure(encoding="utf-8", errors="replace")
-        except (AttributeError, ValueError):
-            pass
-        reporter.render(result, out, options)
-        out.flush()
+    emit(output_file, lambda out: reporter.render(result, out, options))
     if exit_zero:
         return 0
     return 1 if diags else 0

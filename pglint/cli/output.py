@@ -40,15 +40,7 @@ class Output:
 
     def write(self, result, output_file: str | None) -> None:
         options = {"color": self.color, "quiet": self.quiet}
-        if output_file:
-            from ..source.writing import write_report
-
-            # atomically; a file name that is not UTF-8 is replaced, never stops the report
-            write_report(output_file, lambda out: self._render(result, out, options))
-        else:
-            out = _stdout()
-            self._render(result, out, options)
-            out.flush()
+        emit(output_file, lambda out: self._render(result, out, options))
         if self.github_too:
             from ..reporters import github
 
@@ -61,6 +53,19 @@ class Output:
             render_statistics(result, out, self.fmt, self.quiet)
         else:
             self.reporter.render(result, out, options)
+
+
+def emit(output_file: str | None, render) -> None:
+    """``render(out)`` writes a report: into ``output_file`` atomically (a file name that is
+    not UTF-8 is replaced, never stops the report), else to stdout as UTF-8."""
+    if output_file:
+        from ..source.writing import write_report
+
+        write_report(output_file, render)
+    else:
+        out = _stdout()
+        render(out)
+        out.flush()
 
 
 def _stdout():

@@ -79,18 +79,9 @@ def trace(paths, dsn, pg_bin, changed_since, seed_rows, fmt, output_file, assume
         signal.signal(signal.SIGTERM, old_term)
     _clear_progress(progress)
     options = {"color": color, "quiet": quiet}
-    if output_file:
-        from ..source.writing import write_report
+    from .output import emit
 
-        write_report(output_file, lambda out: _render(result, fmt, out, options))
-    else:
-        out = sys.stdout
-        try:
-            out.reconfigure(encoding="utf-8", errors="replace")
-        except (AttributeError, ValueError):
-            pass
-        _render(result, fmt, out, options)
-        out.flush()
+    emit(output_file, lambda out: _render(result, fmt, out, options))
     if exit_zero:
         return 0
     return 1 if result.diagnostics else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..config.settings import compat_tools
 from ..model.nodes import field_types
 from ..model.schema import SchemaModel
 from ..model.session import set_config_calls
@@ -17,7 +18,6 @@ from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
 from .prefilter import FileFacts
-from ..config.settings import compat_tools
 from .registry import Rule
 from .results import FileResult  # noqa: F401  (re-exported)
 from .suppression import Directive, Target, attach, is_suppressed, parse_directives

@@ -264,13 +264,13 @@ if __name__ == "__main__":
     import sys
     from pathlib import Path
 
-    from pglint.engine.registry import index_text  # noqa: F811 (this file runs as __main__)
+    from pglint.engine import registry  # the module itself: this file runs as __main__
 
     target = Path(__file__).resolve().parent.parent / "rules" / "_index.py"
     if sys.argv[1:] == ["--write-index"]:
-        target.write_text(index_text(), encoding="utf-8")
+        target.write_text(registry.index_text(), encoding="utf-8")
         print(f"wrote {target}")
     elif sys.argv[1:] == ["--check-index"]:
-        sys.exit(0 if target.read_text(encoding="utf-8") == index_text() else 1)
+        sys.exit(0 if target.read_text(encoding="utf-8") == registry.index_text() else 1)
     else:
         sys.exit("usage: python -m pglint.engine.registry --write-index | --check-index")

@@ -158,28 +158,26 @@ def _flyway(d: str, items: list[Input]) -> History | None:
 
 
 def _updown(d: str, items: list[Input]) -> History | None:
-    matched = [(i, _UPDOWN.match(os.path.basename(i.path))) for i in items]
-    matched = [(i, m) for i, m in matched if m]
-    if not matched:
-        return None
-    entries = []
-    for i, m in matched:
-        dialect = (m.group("dialect") or "").lower()
-        if dialect in _OTHER_DIALECT:
-            continue
-        kind = FORWARD if m.group("dir").lower() == "up" else ROLLBACK
-        entries.append(Entry(i, kind, version=m.group("ver"), tx=tool_tx.golang_migrate(i.path)))
-    entries.sort(key=lambda e: (int(e.version), e.kind != FORWARD, natural_key(e.input.path)))
-    layout = "golang-migrate"
-    h = History(d, layout, entries)
-    return _pair_rollbacks(h, lambda e: (int(e.version), _stem(e.input.path)))
+    """golang-migrate (and river): ``0001_x.up.sql`` / ``.down.sql``, each file sent as one
+    query string."""
+    return _updown_history(d, items, _UPDOWN, "golang-migrate", lambda v: int(v),
+                           lambda i: tool_tx.golang_migrate(i.path), keep_empty=True)
 
 
 def _versioned_updown(d: str, items: list[Input]) -> History | None:
     """``.up.sql`` / ``.down.sql`` pairs whose version prefix golang-migrate would not read
     (``V0001.Initial.up.sql``, dotted or dashed versions): a history in version order, down
     files its rollbacks; how the runner wraps each file is not known."""
-    matched = [(i, _VERSIONED_UPDOWN.match(os.path.basename(i.path))) for i in items]
+    return _updown_history(d, items, _VERSIONED_UPDOWN, "up-down", _version_tuple,
+                           lambda i: tool_tx.UNKNOWN, keep_empty=False)
+
+
+def _updown_history(d: str, items: list[Input], pattern, layout: str, version_key, tx_of,
+                    keep_empty: bool) -> History | None:
+    """The up/down files ``pattern`` matches (other SQL dialects left out), in version order
+    with each down file right after its up; None when no file matches (or, unless
+    ``keep_empty``, when only other dialects' files do)."""
+    matched = [(i, pattern.match(os.path.basename(i.path))) for i in items]
     matched = [(i, m) for i, m in matched if m]
     if not matched:
         return None
@@ -188,12 +186,12 @@ def _versioned_updown(d: str, items: list[Input]) -> History | None:
         if (m.group("dialect") or "").lower() in _OTHER_DIALECT:
             continue
         kind = FORWARD if m.group("dir").lower() == "up" else ROLLBACK
-        entries.append(Entry(i, kind, version=m.group("ver"), tx=tool_tx.UNKNOWN))
-    if not entries:
+        entries.append(Entry(i, kind, version=m.group("ver"), tx=tx_of(i)))
+    if not entries and not keep_empty:
         return None
-    entries.sort(key=lambda e: (_version_tuple(e.version), e.kind != FORWARD, natural_key(e.input.path)))
-    h = History(d, "up-down", entries)
-    return _pair_rollbacks(h, lambda e: (_version_tuple(e.version), _stem(e.input.path)))
+    entries.sort(key=lambda e: (version_key(e.version), e.kind != FORWARD, natural_key(e.input.path)))
+    h = History(d, layout, entries)
+    return _pair_rollbacks(h, lambda e: (version_key(e.version), _stem(e.input.path)))
 
 
 def _stem(path: str) -> str:
