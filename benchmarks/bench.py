@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(os.environ.get("PGLINT_CORPUS", ROOT.parent / "shared" / "corpus"))  # as the tests
 
 
 # -- measuring a command ---------------------------------------------------------------
