@@ -239,7 +239,7 @@ class FileContext(SchemaFacts):
 
     def report(self, message: str, *, at=None, help: str | None = None, fix: Fix | None = None,
                severity: str | None = None, rule: Rule | None = None, relation=None,
-               statement: int | None = None) -> Diagnostic | None:
+               statement: int | None = None, explanation: str | None = None) -> Diagnostic | None:
         """Record a diagnostic of the current rule.
 
         ``at``: None (the statement), a (start, end) span, an offset (the token there) or a
@@ -264,9 +264,11 @@ class FileContext(SchemaFacts):
             self._rewritten = self.sql is not self.source.text and self.sql != self.source.text
         if self._rewritten:
             message, help, fix = self._as_written(message, help, fix)
+            if explanation:
+                explanation = self._as_written(explanation, None, None)[0]
         d = Diagnostic(rule.name, rule.code, sev, message, help, self.path, start, end,
                        fix=fix, statement=statement if statement is not None else (s.index if s is not None else None),
-                       relation=self._relation_name(relation))
+                       relation=self._relation_name(relation), explanation=explanation)
         self.diagnostics.append(d)
         return d
 

@@ -79,6 +79,9 @@ class Diagnostic:
     statement_position: tuple[int, int] | None = None
     edit_positions: tuple = ()
     rollback: bool = False  # from a rollback file or down section (counted in the summary)
+    # the why (what the lock blocks, what breaks): a second paragraph after the one-sentence
+    # ``message``; reporters show it once per rule per run
+    explanation: str | None = None
 
     def sort_key(self):
         return (self.start, self.end, self.code, self.message)
@@ -100,6 +103,8 @@ class Diagnostic:
             "end_column": self.end_column,
             "fix": self.fix.to_json(pos) if self.fix else None,
         }
+        if self.explanation:
+            d["explanation"] = self.explanation
         if self.extra:
             d["extra"] = self.extra
         return d
