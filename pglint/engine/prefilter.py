@@ -57,6 +57,29 @@ def long_identifier_possible(sql: str) -> bool:
     return '"' in sql and any(_over(m.group()) for m in _QUOTED.finditer(sql))
 
 
+_RUN = None
+
+
+def may_hold_long_identifier(text: str) -> bool:
+    """Whether a statement's text may hold a name over 63 bytes, without pairing quotes
+    (a stray quote in a comment or string would pair them wrongly): an unquoted name lies in
+    a run of identifier characters, and a quoted name's characters, once each doubled quote
+    is counted as one character, lie between two consecutive quotes (an odd run of quotes
+    may cost one character at each end: allowed for)."""
+    global _RUN
+    if _RUN is None:
+        from ..source.lexer import IDENT_CONT_DOLLAR
+
+        _RUN = re.compile(IDENT_CONT_DOLLAR + "{16,}")
+    if any(_over(m.group()) for m in _RUN.finditer(text)):
+        return True
+    if text.count('"') < 2:
+        return False
+    if '""' in text:
+        text = text.replace('""', "x")
+    return any(len(seg) >= 15 and _over(seg + "xx") for seg in text.split('"')[1:-1])
+
+
 def _dynamic_sql(parsed) -> bool:
     return any(s.dynamic_sql for s in parsed.all_statements())
 

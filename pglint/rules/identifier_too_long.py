@@ -1,6 +1,7 @@
 from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
+from ..engine.prefilter import may_hold_long_identifier
 from ._common import report, substituted_spans
 
 RULE = Rule(
@@ -15,20 +16,38 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 
 def _tokens(ctx, unit):
-    """(file start, file end, identifier) of the identifier tokens of a parse unit."""
+    """(file start, file end, identifier) of the identifier tokens of a parse unit (cached:
+    for the statements of single-quoted bodies, whose unit text is not the file's)."""
     cache = ctx.rule_state().setdefault("units", {})
     key = id(unit)
     if key in cache:
         return cache[key][1]
+    out = _long_names(unit.text, lambda c: _file_offset(unit, c))
+    cache[key] = (unit, out)  # keep the unit alive so its id is not reused
+    return out
+
+
+def _stmt_tokens(ctx, stmt):
+    """The same for one statement: its text alone is scanned (a statement starts where the
+    scanner is between tokens), and only when it may hold a long name at all."""
+    if not may_hold_long_identifier(ctx.sql[stmt.start:stmt.end]):
+        return ()
+    unit = stmt.unit
+    if unit.single_quoted:
+        return _tokens(ctx, unit)
+    start = stmt.start - unit.base
+    return _long_names(unit.text[start:stmt.end - unit.base], lambda c: stmt.start + c)
+
+
+def _long_names(text_of, offset):
     out = []
     try:
-        toks = parser.scan(unit.text)
+        toks = parser.scan(text_of)
     except Exception:  # the scanner gives up on some inputs: nothing to report then
         toks = []
-    text_of = unit.text
     for t in toks:  # the scanner's offsets are characters, end inclusive
-        if t.name not in ("IDENT", "UIDENT"):
-            continue
+        if t.end - t.start < 15 or t.name not in ("IDENT", "UIDENT"):
+            continue  # a name of 15 characters or fewer is at most 60 bytes
         text = text_of[t.start:t.end + 1]
         if len(text.encode("utf-8")) <= MAX:
             continue
@@ -40,8 +59,7 @@ def _tokens(ctx, unit):
             ident = text.translate(_ASCII_LOWER)  # PostgreSQL folds only ASCII letters (UTF-8)
         if len(ident.encode("utf-8")) <= MAX:
             continue
-        out.append((_file_offset(unit, t.start), _file_offset(unit, t.end + 1), ident))
-    cache[key] = (unit, out)  # keep the unit alive so its id is not reused
+        out.append((offset(t.start), offset(t.end + 1), ident))
     return out
 
 
@@ -49,7 +67,7 @@ def _tokens(ctx, unit):
 def check(ctx, stmt):
     seen = ctx.rule_state().setdefault("seen", set())
     holes = substituted_spans(ctx)
-    for start, end, ident in _tokens(ctx, stmt.unit):
+    for start, end, ident in _stmt_tokens(ctx, stmt):
         if not (stmt.start <= start < stmt.end) or ident in seen:
             continue
         if any(ps < end and start < pe for ps, pe in holes):
