@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..engine.registry import EVERYWHERE, Rule
 from ..model.nodes import field_types, strings, walk
 from ..model.plpgsql import Body, rows_kept_offsets
-from ..model.stars import expand_star
+from ..model.stars import expand_stars
 from ._common import qname
 from ._fixes import DISPLAY_ONLY, UNSAFE, Fix, iter_tokens, quote_ident, replace
 
@@ -38,6 +38,7 @@ def check(ctx, stmt):
     js = stmt.json_text  # undecoded yet: a star shows as "A_Star"
     if js is not None and '"A_Star"' not in js:
         return
+    todo = []
     for node, ancestors in _selects(stmt.type, stmt.node):
         parent = ancestors[-1][0] if ancestors else None
         if parent in _INNER_PARENTS or parent in _NOT_OUTPUT_PARENTS:
@@ -51,7 +52,20 @@ def check(ctx, stmt):
         for star, rel, leaf in stars:
             if _returns_rowtype_of(ctx, parent, rel):
                 continue
-            _report(ctx, star, rel, context, leaf)
+            todo.append((star, rel, context, leaf))
+    if not todo:
+        return
+    # the stars whose expansion needs sqlglot are resolved in one call for the statement
+    found = [(star, rel, context, leaf, _star_span(ctx, star)) for star, rel, context, leaf in todo]
+    planned = [_expansion(ctx, rel, span, leaf, context, _qualifier(star)) if span is not None else None
+               for star, rel, context, leaf, span in found]
+    asks = [i for i, p in enumerate(planned) if p is _ASK_SQLGLOT]
+    if asks:
+        got = _resolve(ctx, [found[i][4] for i in asks])
+        for i, columns in zip(asks, got):
+            planned[i] = columns
+    for (star, rel, context, leaf, span), columns in zip(found, planned):
+        _report(ctx, star, rel, context, leaf, span, columns)
 
 
 def _selects(typ: str, node: dict):
@@ -235,13 +249,16 @@ _WHY = {
 }
 
 
-def _report(ctx, star: dict, rel: dict, context: str, leaf: dict) -> None:
+def _qualifier(star: dict) -> str | None:
+    qual = strings((star.get("fields") or [])[:-1])
+    return qual[-1] if qual else None
+
+
+def _report(ctx, star: dict, rel: dict, context: str, leaf: dict, span, columns) -> None:
     t = qname(rel)
     fields = star.get("fields") or []
     qual = strings(fields[:-1])
     written = ".".join(qual + ["*"])
-    span = _star_span(ctx, star)
-    columns = _expansion(ctx, rel, span, leaf, context) if span is not None else None
     if columns is None:
         help = f"List the columns you need instead of {written}: SELECT id, name, ... FROM {t}."
         fix = Fix(f"List the columns of {t} you need (pglint does not know them)",
@@ -258,6 +275,21 @@ def _report(ctx, star: dict, rel: dict, context: str, leaf: dict) -> None:
                at=span or star, relation=rel, help=help, fix=fix)
 
 
+def _directly(item: dict, rel: dict) -> bool:
+    """Whether FROM item ``item`` is the RangeVar ``rel`` or joins it (not through a subquery
+    or a CTE)."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return False
+    ((t, f),) = item.items()
+    if t == "RangeVar":
+        return f is rel
+    if t == "JoinExpr":
+        return _directly(f.get("larg") or {}, rel) or _directly(f.get("rarg") or {}, rel)
+    if t == "RangeTableSample":
+        return _directly(f.get("relation") or {}, rel)
+    return False
+
+
 def _star_span(ctx, star: dict) -> tuple[int, int] | None:
     """From the star's first qualifier to just past the ``*``."""
     loc = ctx.stmt.loc(star)
@@ -269,7 +301,7 @@ def _star_span(ctx, star: dict) -> tuple[int, int] | None:
     return None
 
 
-def _expansion(ctx, rel: dict, span: tuple[int, int], leaf: dict, context: str):
+def _expansion(ctx, rel: dict, span: tuple[int, int], leaf: dict, context: str, qualifier: str | None = None):
     """[(qualifier, column)] the star stands for, when the model knows the columns of
     every relation it reaches.
 
@@ -287,6 +319,20 @@ def _expansion(ctx, rel: dict, span: tuple[int, int], leaf: dict, context: str):
         return [(None, c) for c in table.columns]
     if context in ("query", "subquery"):
         return [("?", c) for c in table.columns]
+    if qualifier is not None and any(_directly(item, rel) for item in sources):
+        # `t.*` over a table of this SELECT's own FROM: its columns, whatever else is joined
+        # (PostgreSQL keeps a USING column in t.*); no scope resolution to ask sqlglot for
+        return [(qualifier, c) for c in table.columns]
+    return _ASK_SQLGLOT
+
+
+_ASK_SQLGLOT = object()  # _expansion's answer when the query's scopes must be resolved
+
+
+def _resolve(ctx, spans: list[tuple[int, int]]) -> list:
+    """The expansions of several stars of the statement, by one sqlglot call against the
+    columns the model knows for the relations it reads."""
+    schema = ctx.schema
     relations = {}
     for typ, rv in walk(ctx.stmt.node, ctx.stmt.type):
         if typ != "RangeVar" or not rv.get("relname"):
@@ -295,8 +341,8 @@ def _expansion(ctx, rel: dict, span: tuple[int, int], leaf: dict, context: str):
         if t is not None and t.complete and t.columns:
             relations[(rv.get("schemaname"), rv["relname"])] = list(t.columns)
     s = ctx.stmt
-    got = expand_star(ctx.sql[s.start:s.end], (span[0] - s.start, span[1] - s.start), relations)
-    return got.columns if got is not None else None
+    got = expand_stars(ctx.sql[s.start:s.end], [(a - s.start, b - s.start) for a, b in spans], relations)
+    return [g.columns if g is not None else None for g in got]
 
 
 def _fix(ctx, span, columns, qual: list[str], leaf: dict) -> Fix:
