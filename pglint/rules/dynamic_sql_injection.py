@@ -433,6 +433,8 @@ class Analysis:
         self.const_vars = self._format_variables(stmt)
         self.relevant = self._relevant_datums()
         self.init = {k: v for k, v in self.init.items() if k in self.relevant}
+        self.inert: set[int] = set()  # id() of the statements that change no state
+        self._mark_inert([self.func.get("action")])
 
     def _relevant_datums(self) -> set[int]:
         """Datums whose value can reach a dynamic query: the variables its expression
@@ -588,6 +590,85 @@ class Analysis:
             if d.get("refname") == "sqlerrm":
                 self.init[dno] = frozenset({Source("error", "SQLERRM")})
 
+    # -- statements that change nothing -------------------------------------------
+    def _mark_inert(self, items) -> bool:
+        """Record which statements of a list (and below) change no tracked state: they assign
+        no variable that reaches a dynamic query, run no dynamic query, and leave by the
+        normal path only (no RETURN, EXIT, RAISE EXCEPTION, ASSERT). Running such a
+        statement gives back the states it was given, so it is skipped. True when every
+        statement of the list is inert."""
+        every = True
+        for item in items or ():
+            k, f = _unwrap(item)
+            if k is None:
+                continue
+            if self._is_inert(k, f):
+                self.inert.add(id(f))
+            else:
+                every = False
+        return every
+
+    def _is_inert(self, k: str, f: dict) -> bool:
+        mark = self._mark_inert
+        if self.handler(k) is None:
+            return True
+        if k == "PLpgSQL_stmt_assign":
+            return self._untracked(f.get("varno", 0))
+        if k == "PLpgSQL_stmt_execsql":
+            return not f.get("into") or not self._tracked_target(f.get("target"))
+        if k in ("PLpgSQL_stmt_return_query", "PLpgSQL_stmt_open"):
+            return not f.get("dynquery")
+        if k == "PLpgSQL_stmt_raise":
+            return f.get("elog_level", _ERROR_LEVEL) < _ERROR_LEVEL
+        if k == "PLpgSQL_stmt_if":
+            parts = [mark(f.get("then_body")), mark(f.get("else_body"))]
+            parts += [mark((e.get("PLpgSQL_if_elsif") or {}).get("stmts")) for e in f.get("elsif_list") or ()]
+            return all(parts)
+        if k == "PLpgSQL_stmt_case":
+            parts = [mark(f.get("else_stmts"))]
+            parts += [mark((w.get("PLpgSQL_case_when") or {}).get("stmts")) for w in f.get("case_when_list") or ()]
+            return all(parts)
+        if k in ("PLpgSQL_stmt_loop", "PLpgSQL_stmt_while"):
+            return mark(f.get("body"))
+        if k == "PLpgSQL_stmt_fori":
+            return mark(f.get("body")) and self._untracked(self.target_dno(f.get("var")))
+        if k == "PLpgSQL_stmt_foreach_a":
+            return mark(f.get("body")) and self._untracked(f.get("varno", 0))
+        if k in ("PLpgSQL_stmt_fors", "PLpgSQL_stmt_forc"):
+            return mark(f.get("body")) and not self._tracked_target(f.get("var"))
+        if k == "PLpgSQL_stmt_block":
+            body = mark(f.get("body"))
+            for e in ((f.get("exceptions") or {}).get("PLpgSQL_exception_block") or {}).get("exc_list") or ():
+                mark((e.get("PLpgSQL_exception") or {}).get("action"))
+            # a block with handlers joins states; one that declares a tracked variable sets it
+            return body and not f.get("exceptions") and not any(d in self.relevant for d in self.declared_at)
+        if k == "PLpgSQL_stmt_dynfors":
+            mark(f.get("body"))
+        return False
+
+    def _untracked(self, dno) -> bool:
+        """Whether assigning datum ``dno`` leaves every state as it was (see assign)."""
+        if dno is None or dno >= len(self.datums):
+            return True
+        kind, d = self.datums[dno]
+        if kind in ("PLpgSQL_var", "PLpgSQL_rec"):
+            return dno not in self.relevant
+        if kind == "PLpgSQL_recfield":
+            return d.get("recparentno", 0) not in self.relevant
+        if kind == "PLpgSQL_row":
+            return all(self._untracked(fld.get("varno")) for fld in d.get("fields") or ())
+        return False
+
+    def _tracked_target(self, target) -> bool:
+        """Whether an INTO / loop target holds a datum that reaches a dynamic query (as
+        assign_query decides)."""
+        kind, t = _unwrap(target)
+        if kind == "PLpgSQL_row":
+            dnos = [fld.get("varno") for fld in t.get("fields") or ()]
+        else:
+            dnos = [self.target_dno(target)]
+        return any(d in self.relevant for d in dnos)
+
     # -- running --------------------------------------------------------------------
     def run(self) -> list[Finding]:
         action = self.func.get("action")
@@ -600,11 +681,19 @@ class Analysis:
     def stmts(self, items, states, prev_line):
         """Run a statement list from a set of states; returns the set after it."""
         states = _ms(states)
+        inert = self.inert
         for item in items or ():
             if states is None:
                 return None  # unreachable (after RETURN, RAISE EXCEPTION, EXIT ...)
             k, f = _unwrap(item)
             if k is None:
+                continue
+            if id(f) in inert:
+                for acc in self.handlers:
+                    if acc[1] is not states:
+                        acc[0] = _join(acc[0], states)
+                        acc[1] = states
+                prev_line = f.get("lineno", prev_line)
                 continue
             for acc in self.handlers:
                 if acc[1] is not states:  # statements that change nothing keep the same tuple
