@@ -10,7 +10,7 @@ import pytest
 
 from conftest import CORPUS, IN_CI, ROOT, lint
 from pglint.engine import prefilter
-from pglint.engine.prefilter import FileFacts, long_identifier_possible
+from pglint.engine.prefilter import FileFacts, long_identifier_possible, may_hold_long_identifier
 from pglint.engine.registry import all_rules
 from test_rule_docs import _examples
 
@@ -53,6 +53,36 @@ def test_every_bad_example_meets_its_rules_needs(rule, kind, options, code):
 ])
 def test_long_identifier_possible(text, expected):
     assert long_identifier_possible(text) is expected
+
+
+_LONG_QUOTED = '"' + "n" * 70 + '"'
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("SELECT 1", False),
+    ("CREATE TABLE " + "a" * 64 + " ()", True),
+    ("CREATE TABLE " + "a" * 63 + " ()", False),
+    ('CREATE TABLE "x" (' + '"y" int, ' * 20 + ")", False),  # many short quoted names
+    ("CREATE TABLE " + _LONG_QUOTED + " ()", True),
+    # a stray quote before the name (in a comment, in a string) shifts any pairing from the left
+    ('CREATE TABLE /* " */ ' + _LONG_QUOTED + " ()", True),
+    ("CREATE TABLE t (c text DEFAULT '\"', d int REFERENCES " + _LONG_QUOTED + ")", True),
+    ('CREATE TABLE "' + '""' * 3 + "n" * 61 + '" ()', True),  # leading doubled quotes: 3 + 61 characters
+    ('CREATE TABLE "' + "n" * 61 + '""' * 3 + '" ()', True),  # trailing ones
+    ('CREATE TABLE "' + 'abc""' * 16 + '" ()', True),  # doubled quotes all along: 64 characters
+    ('CREATE TABLE "' + " ".join(["\U0001F600" * 4] * 4) + '" ()', True),  # 19 characters, 67 bytes
+    ("CREATE TABLE " + "a" * 40 + "\u00a0" + "b" * 40 + " ()", True),
+])
+def test_may_hold_long_identifier_never_misses_a_name(text, expected):
+    """The per-statement test of identifier-too-long: a necessary condition (True for every
+    statement holding a long name; False allowed only where none can be)."""
+    assert may_hold_long_identifier(text) is expected
+
+
+def test_identifier_too_long_finds_a_quoted_name_after_a_stray_quote():
+    diags = lint("CREATE TABLE t (c text DEFAULT '\"');\n-- a \" in a comment\n"
+                 "CREATE TABLE " + _LONG_QUOTED + " (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);")
+    assert [(d.rule, d.line) for d in diags if d.rule == "identifier-too-long"] == [("identifier-too-long", 3)]
 
 
 @pytest.mark.parametrize("name", [

@@ -291,3 +291,29 @@ def test_rls_without_policy_per_goose_section():
            "-- +goose Down\nSET lock_timeout = '2s';\nCREATE POLICY p ON docs USING (true);\n")
     (d,) = only(sql, "rls-without-policy")
     assert d.line == 3
+
+
+def test_select_star_expansions_of_one_statement_in_one_call_match_one_at_a_time():
+    """expand_stars marks every star of a statement at once; a star over a CTE whose own star
+    was marked must not take that star's marker columns, and each expansion must be what a
+    call for that star alone gives."""
+    from pglint.model.stars import expand_star, expand_stars
+
+    sql = ("CREATE VIEW v AS WITH c AS (SELECT p.*, 1 AS one FROM p JOIN q USING (id)) "
+           "SELECT c.*, q.* FROM c JOIN q ON q.id = c.id")
+    stars = [(sql.index("p.*"), sql.index("p.*") + 3), (sql.index("c.*"), sql.index("c.*") + 3),
+             (sql.index("q.*"), sql.index("q.*") + 3)]
+    relations = {(None, "p"): ["id", "a", "b"], (None, "q"): ["id", "z"]}
+    together = expand_stars(sql, stars, relations)
+    alone = [expand_star(sql, s, relations) for s in stars]
+    assert together == alone
+    assert [n for _, n in together[1].columns] == ["id", "a", "b", "one"]
+    assert [n for _, n in together[2].columns] == ["id", "z"]
+
+
+def test_select_star_qualified_over_a_joined_table_lists_that_tables_columns():
+    diags = lint("CREATE TABLE p (id int PRIMARY KEY, a text);\nCREATE TABLE q (id int PRIMARY KEY, z text);\n"
+                 "CREATE VIEW v AS SELECT p.*, q.z FROM p JOIN q USING (id);", select=["select-star"])
+    assert len(diags) == 1
+    assert "today it expands to: id, a" in diags[0].help
+    assert diags[0].fix is not None and diags[0].fix.edits[0].text == "p.id, p.a"

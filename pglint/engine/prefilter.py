@@ -61,11 +61,11 @@ _RUN = None
 
 
 def may_hold_long_identifier(text: str) -> bool:
-    """Whether a statement's text may hold a name over 63 bytes, without pairing quotes
-    (a stray quote in a comment or string would pair them wrongly): an unquoted name lies in
-    a run of identifier characters, and a quoted name's characters, once each doubled quote
-    is counted as one character, lie between two consecutive quotes (an odd run of quotes
-    may cost one character at each end: allowed for)."""
+    """Whether a statement's text may hold a name over 63 bytes (True for every statement
+    that does; also for some that do not). Quotes are not paired from the left (a stray
+    quote in a comment or a string would pair them wrongly): an unquoted name lies in a run
+    of identifier characters, and a quoted name is a chain of quote-free segments joined by
+    even runs of quotes (its doubled quotes), whose length is bounded below."""
     global _RUN
     if _RUN is None:
         from ..source.lexer import IDENT_CONT_DOLLAR
@@ -73,11 +73,29 @@ def may_hold_long_identifier(text: str) -> bool:
         _RUN = re.compile(IDENT_CONT_DOLLAR + "{16,}")
     if any(_over(m.group()) for m in _RUN.finditer(text)):
         return True
-    if text.count('"') < 2:
-        return False
-    if '""' in text:
-        text = text.replace('""', "x")
-    return any(len(seg) >= 15 and _over(seg + "xx") for seg in text.split('"')[1:-1])
+    return text.count('"') >= 2 and _quoted_may_be_long(text)
+
+
+def _quoted_may_be_long(text: str) -> bool:
+    segs = text.split('"')  # segs[j]: the text after the j-th quote; "" between adjacent quotes
+    chain = -1  # bytes of the chain of segments being followed (-1: none yet)
+    prev = 0  # index of the last non-empty segment
+    for j in range(1, len(segs)):
+        seg = segs[j]
+        if not seg:
+            continue
+        size = len(seg) if seg.isascii() else len(seg.encode("utf-8", "surrogatepass"))
+        run = j - prev  # quotes between the two segments: a doubled quote inside a name is an even run
+        if chain >= 0 and run % 2 == 0:
+            chain += run // 2 + size
+        else:
+            if chain + run // 2 > MAX_IDENTIFIER:
+                return True
+            chain = run // 2 + size  # a name's opening quote may be followed by doubled quotes
+        if run > 2 * MAX_IDENTIFIER:
+            return True  # a name made of quotes only
+        prev = j
+    return chain + (len(segs) - 1 - prev) // 2 > MAX_IDENTIFIER
 
 
 def _dynamic_sql(parsed) -> bool:
