@@ -753,7 +753,7 @@ class _Reader:
                 s.call = call
                 s.params = list(params)
                 if driver == "alembic":
-                    s.sink = "op.execute(text())"
+                    s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
                 if role is not None:
                     s.role = role
 
