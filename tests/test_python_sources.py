@@ -708,3 +708,31 @@ def test_lsp_offers_a_python_ignore_comment(tmp_path):
     fixed = code[:s] + new + code[e:]
     assert "    # pglint: ignore[sql-injection-python] TODO: give the reason\n    cur.execute" in fixed
     assert lint_document(fixed, 2, str(path)).diagnostics == []
+
+
+@pytest.mark.parametrize("code", [
+    "import psycopg\ndef f(cur):\n    cur.execute(" + " + ".join(['"SELECT 1"'] * 3000) + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute(" + "(" * 150 + '"SELECT 1"' + ")" * 150 + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute(" + "[" * 5000 + "]" * 5000 + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute('SELECT 1 \\\n    ')\n",
+    "import psycopg\r\ndef f(cur):\r\n    cur.execute('SELECT \x0c\u2028 1 FROM t WHERE a = NULL')\r\n",
+    "import psycopg\ndef f(cur, x):\n    cur.execute(b'SELECT %s FROM t', (x,))\n    cur.execute(f'{x!r:>{x}}')\n",
+    "import psycopg\ndef f(cur, x):\n    cur.execute(f\"SELECT {x['a']} FROM t WHERE b = {{1}}\")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute()\n    cur.execute(*args)\n    cur.execute(query=None)\n",
+    "\ufeffimport psycopg\nQ = Q\ndef f(cur):\n    cur.execute(Q)\n",
+    "import psycopg\nA = B\nB = A\ndef f(cur):\n    cur.execute(A + B)\n",
+])
+def test_hostile_python_never_raises(code):
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import lint_text
+
+    settings, _ = settings_from_table({"python": True}, "<test>", ".")
+    res = lint_text(code, "app.py", settings)
+    for d in res.diagnostics:
+        assert d.line >= 1 and d.column >= 1
+
+
+def test_crlf_and_form_feed_keep_positions():
+    code = "import psycopg\r\ndef f(cur):\r\n    cur.execute('SELECT \x0c\u2028 a FROM t WHERE a = NULL')\r\n"
+    diags = lint(code, "app.py", python=True)
+    assert [(d.rule, d.line, d.column) for d in diags] == [("null-comparison", 3, code.split("\r\n")[2].index("a = NULL") + 1)]

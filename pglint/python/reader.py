@@ -57,6 +57,7 @@ A :class:`Site` has:
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from . import placeholders as _ph
@@ -501,7 +502,7 @@ class _Reader:
         self.text = text
         self.path = path
         self.extra = parse_extra_sinks(extra_sinks)
-        self.lines = text.splitlines(keepends=True)
+        self.lines = _lines(text)
         self._line_start = [0]
         for ln in self.lines:
             self._line_start.append(self._line_start[-1] + len(ln))
@@ -797,13 +798,22 @@ def _migration_kind(tree: ast.Module, reader: _Reader) -> str | None:
     return None
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> list[str]:
+    """The lines as Python counts them (only \\r\\n, \\r and \\n end a line; str.splitlines
+    also splits at form feeds and U+2028, which may sit inside a string literal)."""
+    return _LINE.findall(text)
+
+
 def _comments(text: str) -> list[tuple[int, int]]:
     import io
     import tokenize
 
     out = []
     starts = [0]
-    for ln in text.splitlines(keepends=True):
+    for ln in _lines(text):
         starts.append(starts[-1] + len(ln))
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
