@@ -736,3 +736,20 @@ def test_crlf_and_form_feed_keep_positions():
     code = "import psycopg\r\ndef f(cur):\r\n    cur.execute('SELECT \x0c\u2028 a FROM t WHERE a = NULL')\r\n"
     diags = lint(code, "app.py", python=True)
     assert [(d.rule, d.line, d.column) for d in diags] == [("null-comparison", 3, code.split("\r\n")[2].index("a = NULL") + 1)]
+
+
+def test_messages_show_non_constant_parts_as_written():
+    code = '''
+    import psycopg
+
+    def f(cur, db, pw):
+        cur.execute(f"GRANT CONNECT ON DATABASE {db.name} TO PUBLIC")
+        cur.execute(f"CREATE ROLE app LOGIN PASSWORD '{pw}'")
+    '''
+    diags = lint_py(code)
+    grant = [d for d in diags if d.rule == "grant-to-public"]
+    assert len(grant) == 1 and "{db.name}" in grant[0].message
+    # a password from a variable is not a password written in the source
+    assert "password-in-source" not in [d.rule for d in diags]
+    assert sites(code)[0].written == "GRANT CONNECT ON DATABASE {db.name} TO PUBLIC"
+    assert sites(code)[0].stand_ins == [(26, 35)]

@@ -34,7 +34,9 @@ A :class:`Site` has:
   ``?``) and the non-constant parts (f-string fields, concatenated variables, format
   fields) replaced by same-length stand-ins PostgreSQL parses (``$1``, ``_name_``), or
   None when the argument could not be resolved at all; ``raw``: the same before the
-  placeholder substitution; ``placeholders``: their spans in ``sql``;
+  placeholder substitution; ``placeholders``: their spans in ``sql``; ``written``: the
+  text as the code shows it (``{user_id}`` where ``sql`` has ``_user_id_``: same length),
+  for messages; ``stand_ins``: the spans of ``sql`` holding a non-constant part's stand-in;
 - ``offsets``: for every character of ``sql`` (and one past its end) the offset in the
   .py text it comes from (through escapes, implicit concatenation, triple quotes, f-string
   literal parts, module constants defined elsewhere in the file); ``py_offset(i)`` reads it;
@@ -91,6 +93,8 @@ class Site:
     end: int
     sql: str | None = None
     raw: str | None = None
+    written: str | None = None
+    stand_ins: list[tuple[int, int]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     placeholders: list[tuple[int, int]] = field(default_factory=list)
     constant: bool = False
@@ -143,18 +147,21 @@ class Val:
     """A string value being resolved: its characters with their offsets, the stand-ins of
     the parts not known, and how those got in."""
 
-    __slots__ = ("chars", "offs", "dynamic", "composed", "unknown")
+    __slots__ = ("chars", "offs", "written", "holes", "dynamic", "composed", "unknown")
 
     def __init__(self) -> None:
         self.chars: list[str] = []
         self.offs: list[int] = []
+        self.written: list[str] = []  # as the code shows it: a stand-in's own source text
+        self.holes: list[tuple[int, int]] = []  # spans of the stand-ins in chars
         self.dynamic: list[Dynamic] = []
         self.composed = False
         self.unknown = False  # some part is a stand-in
 
-    def lit(self, ch: str, off: int) -> None:
+    def lit(self, ch: str, off: int, written: str | None = None) -> None:
         self.chars.append(ch)
         self.offs.append(off)
+        self.written.append(ch if written is None else written)
 
     def hole(self, text: str, start: int, end: int) -> None:
         """A stand-in identifier for a part not known, spanning ``start..end`` of the file."""
@@ -162,13 +169,19 @@ class Val:
         src = text[start:end] if end > start else "_"
         stand = "_" + "".join(c if (c.isalnum() and c.isascii()) or c == "_" else "_" for c in src[1:n])
         stand = stand[:n].ljust(n, "_")
+        self.holes.append((len(self.chars), len(self.chars) + n))
         self.chars.extend(stand)
+        shown = src[:n].ljust(n, "_") if len(src) >= 1 else stand
+        self.written.extend(" " if c in "\r\n" else c for c in shown)
         self.offs.extend(min(start + k, max(start, end - 1)) for k in range(n))
         self.unknown = True
 
     def extend(self, other: "Val") -> None:
+        k = len(self.chars)
+        self.holes.extend((k + a, k + b) for a, b in other.holes)
         self.chars.extend(other.chars)
         self.offs.extend(other.offs)
+        self.written.extend(other.written)
         self.dynamic.extend(other.dynamic)
         self.composed = self.composed or other.composed
         self.unknown = self.unknown or other.unknown
@@ -176,6 +189,10 @@ class Val:
     @property
     def text(self) -> str:
         return "".join(self.chars)
+
+    def stand_ins(self) -> list[tuple[int, int]]:
+        """Spans where the text holds a stand-in rather than what the code shows."""
+        return sorted(self.holes)
 
 
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
@@ -349,7 +366,11 @@ class _Resolver:
         out.dynamic = list(base.dynamic)
         out.composed = base.composed
         out.unknown = base.unknown
-        chars, offs = base.chars, base.offs
+        chars, offs, written = base.chars, base.offs, base.written
+        inside = [False] * len(chars)
+        for a, b in base.holes:
+            for k in range(a, b):
+                inside[k] = True
         i, n = 0, len(chars)
         while i < n:
             c = chars[i]
@@ -358,18 +379,22 @@ class _Resolver:
                 out.lit(c, offs[i + 1])  # both kept: same length, offsets stay simple
                 i += 2
                 continue
-            if c == "{":
+            if c == "{" and not inside[i]:
                 j = i
                 while j < n and chars[j] != "}":
                     j += 1
                 width = j + 1 - i
+                out.holes.append((len(out.chars), len(out.chars) + min(width, n - i)))
                 stand = "_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in chars[i + 1:j + 1])
                 for k in range(min(width, len(stand))):
-                    out.lit(stand[k], offs[min(i + k, n - 1)])
+                    out.lit(stand[k], offs[min(i + k, n - 1)], chars[i + k] if i + k < n else None)
                 out.unknown = True
                 i = j + 1
                 continue
-            out.lit(c, offs[i])
+            if inside[i]:
+                if i == 0 or not inside[i - 1] or any(a == i for a, _ in base.holes):
+                    out.holes.extend((len(out.chars), len(out.chars) + (b - a)) for a, b in base.holes if a == i)
+            out.lit(c, offs[i], written[i])
             i += 1
         return out
 
@@ -772,6 +797,8 @@ class _Reader:
             if require_sql and not starts_like_sql(raw):
                 return
             site.raw = raw
+            site.written = "".join(val.written)
+            site.stand_ins = val.stand_ins()
             site.sql, site.placeholders = _ph.substitute(raw, driver)
             site.offsets = list(val.offs) + [(val.offs[-1] + 1) if val.offs else start]
             site.dynamic = val.dynamic
