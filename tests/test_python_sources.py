@@ -743,7 +743,7 @@ def test_messages_show_non_constant_parts_as_written():
     import psycopg
 
     def f(cur, db, pw):
-        cur.execute(f"GRANT CONNECT ON DATABASE {db.name} TO PUBLIC")
+        cur.execute(f"GRANT SELECT ON TABLE {db.name} TO PUBLIC")
         cur.execute(f"CREATE ROLE app LOGIN PASSWORD '{pw}'")
     '''
     diags = lint_py(code)
@@ -751,5 +751,5 @@ def test_messages_show_non_constant_parts_as_written():
     assert len(grant) == 1 and "{db.name}" in grant[0].message
     # a password from a variable is not a password written in the source
     assert "password-in-source" not in [d.rule for d in diags]
-    assert sites(code)[0].written == "GRANT CONNECT ON DATABASE {db.name} TO PUBLIC"
-    assert sites(code)[0].stand_ins == [(26, 35)]
+    assert sites(code)[0].written == "GRANT SELECT ON TABLE {db.name} TO PUBLIC"
+    assert sites(code)[0].stand_ins == [(22, 31)]
