@@ -753,3 +753,28 @@ def test_messages_show_non_constant_parts_as_written():
     assert "password-in-source" not in [d.rule for d in diags]
     assert sites(code)[0].written == "GRANT SELECT ON TABLE {db.name} TO PUBLIC"
     assert sites(code)[0].stand_ins == [(22, 31)]
+
+
+def test_class_constants_and_dedent_are_followed():
+    code = '''
+    import textwrap
+    import psycopg
+
+
+    class Repo:
+        TABLE = "users"
+        FIND = "SELECT id FROM users WHERE id = %s"
+
+        def find(self, uid):
+            self.cur.execute(self.FIND, (uid,))
+            self.cur.execute(f"SELECT id FROM {self.TABLE} WHERE a = NULL")
+            self.cur.execute(textwrap.dedent("""
+                DELETE FROM users
+            """))
+    '''
+    ss = sites(code)
+    assert [s.constant for s in ss] == [True, True, True]
+    assert ss[1].sql == "SELECT id FROM users WHERE a = NULL"
+    diags = lint_py(code)
+    assert sorted((d.rule, d.line) for d in diags) == [("delete-without-where", 13), ("null-comparison", 11)]
+    assert [d.column for d in diags if d.rule == "delete-without-where"] == [at(code, "users\n")[1]]

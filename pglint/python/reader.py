@@ -195,6 +195,7 @@ class Val:
         return sorted(self.holes)
 
 
+CLASS_KEY = "\0class"  # in a method's names: the class body's constants
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
 _PSYCOPG_SAFE = frozenset({"Identifier", "Literal", "Placeholder", "SQL", "Composed", "DEFAULT"})
 MAX_DEPTH = 12
@@ -249,6 +250,10 @@ class _Resolver:
             return left
         if isinstance(node, ast.Call):
             return self.call(node, env, depth)
+        if isinstance(node, ast.Attribute):
+            target = _class_attr(node, env)  # a class attribute assigned once
+            if target is not None:
+                return self.value(target, self.r.module_env, depth + 1)
         return None
 
     def literal(self, node: ast.Constant) -> Val:
@@ -354,8 +359,10 @@ class _Resolver:
             return out
         if last == "text" and self.r.is_sqlalchemy_text(name) and node.args:
             return self.value(node.args[0], env, depth + 1)
-        if last in ("dedent", "strip", "lstrip", "rstrip", "cleandoc") and node.args and not isinstance(func, ast.Attribute):
-            return None
+        if last in ("dedent", "cleandoc") and len(node.args) == 1 and self.r.origin(name) in (
+                "textwrap.dedent", "inspect.cleandoc"):
+            # only whitespace goes: the SQL means the same with it, and offsets stay exact
+            return self.value(node.args[0], env, depth + 1)
         if isinstance(func, ast.Attribute) and func.attr in ("strip", "lstrip", "rstrip") and not node.args:
             return self.value(func.value, env, depth + 1)
         return None
@@ -415,6 +422,9 @@ class _Resolver:
                 target = self.r.constants.get(node.id)
                 env = self.r.module_env
             return target is not None and self.constant_value(target, env, depth + 1)
+        if isinstance(node, ast.Attribute):
+            target = _class_attr(node, env)
+            return target is not None and self.constant_value(target, self.r.module_env, depth + 1)
         if isinstance(node, ast.JoinedStr):
             return all(self.constant_value(v.value if isinstance(v, ast.FormattedValue) else v, env, depth + 1)
                        for v in node.values)
@@ -472,6 +482,13 @@ class _Resolver:
             target = env.get(node.id)
             return target is not None and self.safe_items(target, env, depth + 1)
         return False
+
+
+def _class_attr(node: ast.Attribute, env: dict):
+    """``self.X`` / ``cls.X`` in a method: the class body's single assignment of X."""
+    if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return env.get(CLASS_KEY, {}).get(node.attr)
+    return None
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -623,13 +640,19 @@ class _Reader:
                 inner.pop(k, None)
             inner.update(single)
             self._locals[id(inner)] = bound | (self.local_names(env) if env is not self.module_env else set())
+            if CLASS_KEY in env:
+                inner[CLASS_KEY] = env[CLASS_KEY]
             name = function or (n.name if not isinstance(n, ast.Lambda) else None)
             self._walk(body, inner, (), name)
             return
         if isinstance(n, ast.ClassDef):
             for d in n.decorator_list + n.bases + [k.value for k in n.keywords]:
                 self._visit(d, env, loops, function)
-            self._walk(n.body, env, (), function)
+            consts, _ = _single_assignments(n.body)
+            inner = dict(env) if env is not self.module_env else {}
+            inner[CLASS_KEY] = consts
+            self._locals[id(inner)] = self.local_names(env) if env is not self.module_env else set()
+            self._walk(n.body, inner, (), function)
             return
         if isinstance(n, (ast.For, ast.AsyncFor)):
             self._visit(n.iter, env, loops, function)
