@@ -98,8 +98,8 @@ def test_every_sink_is_read_with_its_driver():
     assert [g[4].split()[1] for g in got] == [str(n) for n in range(1, 19)]
     assert [g[1] for g in got] == want_drivers
     assert [g[0] for g in got] == [
-        "fetch", "fetchrow", "fetchval", "execute", "executemany", "cursor.execute", "cursor.executemany",
-        "cursor.copy", "cursor.execute", "text", "exec_driver_sql", "raw", "cursor.execute", "RunSQL",
+        "conn.fetch", "conn.fetchrow", "conn.fetchval", "conn.execute", "conn.executemany", "cur.execute",
+        "cur.executemany", "cur.copy", "conn.execute", "text", "exec_driver_sql", "raw", "cursor.execute", "RunSQL",
         "RunSQL", "op.execute", "op.get_bind().execute(text())", "mydb.run"]
     assert all(g[2] for g in got)
     assert [g[3] for g in got].count("reverse") == 1  # RunSQL's reverse_sql
@@ -386,7 +386,7 @@ def test_injection_is_flagged(expr, kind):
     '''
     diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
     assert len(diags) == 1, lint_py(code)
-    assert kind in diags[0].message and "cursor.execute (psycopg)" in diags[0].message
+    assert kind in diags[0].message and "cur.execute (psycopg)" in diags[0].message
     assert "%s" in diags[0].help
 
 

@@ -23,8 +23,10 @@ API (stable; the Alembic/Django migration support builds on it)::
 
 A :class:`Site` has:
 
-- ``sink``: how the SQL is sent, e.g. ``"cursor.execute"``, ``"text"``, ``"op.execute"``,
-  ``"RunSQL"``, ``"raw"``, ``"exec_driver_sql"``, ``"fetchrow"``, or the configured sink;
+- ``sink``: how the SQL is sent: for a method of a connection or cursor, its last two names
+  as written (``"cur.execute"``, ``"conn.fetchrow"``, ``"cursor().execute"``), else
+  ``"text"``, ``"op.execute"``, ``"op.get_bind().execute(text())"``, ``"RunSQL"``, ``"raw"``,
+  ``"exec_driver_sql"``, or the configured sink as written (``"mydb.run"``);
 - ``driver``: ``psycopg``, ``asyncpg``, ``sqlalchemy``, ``django``, ``alembic`` or
   ``generic`` (when imports and call shape do not tell);
 - ``certain``: whether the call surely sends SQL (an ``.execute`` on an object of unknown
@@ -749,9 +751,7 @@ class _Reader:
             if driver == "asyncpg" and last not in EXECUTE_METHODS and not certain:
                 if "asyncpg" not in self.drivers:
                     return
-            sink = f"{receiver or 'x'}.{last}" if receiver and receiver.endswith("()") else (
-                f"cursor.{last}" if driver in ("psycopg", "django") and last in EXECUTE_METHODS | COPY_METHODS
-                else last)
+            sink = ".".join(name[-2:])  # as written: cur.execute, conn.fetchrow, cursor().execute
             self._site(sink, driver, certain, query, call, call, params, env, loops, function, require_sql=not certain)
 
     def _driver_of(self, method: str, awaited: bool) -> str | None:
