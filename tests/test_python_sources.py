@@ -778,3 +778,17 @@ def test_class_constants_and_dedent_are_followed():
     diags = lint_py(code)
     assert sorted((d.rule, d.line) for d in diags) == [("delete-without-where", 13), ("null-comparison", 11)]
     assert [d.column for d in diags if d.rule == "delete-without-where"] == [at(code, "users\n")[1]]
+
+
+def test_reverse_sql_is_linted_as_a_rollback():
+    code = '''
+    from django.db import migrations
+
+    class Migration(migrations.Migration):
+        operations = [
+            migrations.RunSQL("CREATE TABLE audit (id bigint PRIMARY KEY)", reverse_sql="DROP TABLE audit"),
+        ]
+    '''
+    diags = lint_py(code)
+    drops = [d for d in diags if d.rule == "drop-table"]
+    assert len(drops) == 1 and drops[0].rollback and drops[0].severity == "info"

@@ -106,26 +106,29 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
     rules = opts.rules
     diags: list[tuple[Diagnostic, Site | None]] = []
 
-    combined = _Combined()
+    # forward SQL together, then the reverse SQL (RunSQL's reverse_sql, Alembic's
+    # downgrade()) as a rollback: it runs only when the migration is undone
+    combined = {"forward": _Combined(), "reverse": _Combined()}
     alone: list[Site] = []
     skipped = 0
     for site in all_sites:
         if site.sql is None or not site.sql.strip():
             continue
         if _parses(site.sql):
-            combined.add(site)
+            combined["reverse" if site.role == "reverse" else "forward"].add(site)
         elif site.certain and site.constant:
             alone.append(site)
         else:
             skipped += 1
     statements = 0
     patterns = _placeholder_patterns(opts)
-    groups = ([combined] if combined.n else []) + [_single(s) for s in alone]
-    for g in groups:
+    groups = [(g, role == "reverse") for role, g in combined.items() if g.n]
+    groups += [(_single(s), s.role == "reverse") for s in alone]
+    for g, reverse in groups:
         raw = SourceText(path, "".join(g.raw))
         parsed = parse_file(SourceText(path, "".join(g.sql)), patterns)
         parsed.placeholders = sorted(parsed.placeholders + g.subs)
-        res = lint_source(raw, opts, dispatch, path, file_index, schema=schema, rollback=rollback,
+        res = lint_source(raw, opts, dispatch, path, file_index, schema=schema, rollback=rollback or reverse,
                           parsed=parsed, complete_history=complete_history, tool=tool)
         statements += res.statements
         for d in res.diagnostics:
