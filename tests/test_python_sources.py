@@ -792,3 +792,39 @@ def test_reverse_sql_is_linted_as_a_rollback():
     diags = lint_py(code)
     drops = [d for d in diags if d.rule == "drop-table"]
     assert len(drops) == 1 and drops[0].rollback and drops[0].severity == "info"
+
+
+def test_lint_python_takes_sites_built_by_the_caller():
+    """The hook the Alembic/Django support uses: a Site for the DDL an op.* call emits,
+    linted with the module's own sites against a schema model that persists."""
+    import ast
+
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import make_dispatch, make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.python.lint import lint_python
+    from pglint.python.reader import Site
+    from pglint.source.text import SourceText
+
+    code = py('''
+        from alembic import op
+
+        revision = "b2"
+        down_revision = "a1"
+
+        def upgrade():
+            op.create_index("i", "t", ["a"])
+    ''')
+    mod = read_module(code, "versions/b2.py")
+    call = next(n for n in ast.walk(mod.tree) if isinstance(n, ast.Call))
+    start, end = mod.span(call)
+    ddl = "CREATE INDEX i ON t (a)"
+    site = Site("op.create_index", "alembic", True, call, call, start, end, sql=ddl, raw=ddl,
+                offsets=[start] * len(ddl) + [end], constant=True)
+    settings, _ = settings_from_table({"python": True}, "<test>", ".")
+    opts = make_options(settings)
+    model = SchemaModel()
+    lint_python(SourceText("a1.py", "import psycopg\n"), opts, make_dispatch(opts), "a1.py", schema=model)
+    res = lint_python(SourceText("versions/b2.py", code), opts, make_dispatch(opts), "versions/b2.py",
+                      schema=model, mod=mod, sites=mod.sites + [site], migration=True)
+    assert ("index-not-concurrent", 7, 5) in [(d.rule, d.line, d.column) for d in res.diagnostics]

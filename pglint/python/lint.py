@@ -88,8 +88,16 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
                 sites: list[Site] | None = None) -> FileResult:
     """Lint one .py file. ``migration``: lint as a migration (every rule), as application
     code (query rules), or None: as ``mod.migration`` says. ``sites``: the sites to lint as
-    SQL (default: all of the module's, in source order). ``schema`` / ``complete_history`` /
-    ``tool`` / ``rollback`` are passed to the SQL engine as for a .sql file of a history."""
+    SQL, in the order they run (default: all of the module's, in source order); a caller may
+    add sites of its own, e.g. the DDL an ``op.create_index(...)`` call emits::
+
+        Site("op.create_index", "alembic", True, call, call, start, end, sql=ddl, raw=ddl,
+             offsets=[start] * len(ddl) + [end], constant=True)
+
+    (every character at the call: findings point at it). ``schema`` / ``complete_history`` /
+    ``tool`` / ``rollback`` are passed to the SQL engine as for a .sql file of a history:
+    ``schema`` is updated in place, so the next migration of a history sees this one's
+    tables. The Python rules always run over ``sites``."""
     from ..engine.checker import _position, lint_source
     from ..engine.checker import _placeholder_patterns
     from ..source.parsing import parse_file
