@@ -134,12 +134,14 @@ def test_uncertain_execute_needs_sql_and_never_gives_syntax_errors():
     assert any("not analysed" in n for n in res.notes)
 
 
-def test_sqlite_code_is_not_postgresql():
-    code = """
-    import sqlite3
+@pytest.mark.parametrize("module", ["sqlite3", "pymysql", "MySQLdb", "oracledb"])
+def test_other_databases_code_is_not_postgresql(module):
+    code = f"""
+    import {module}
 
     def f(cur):
         cur.execute("INSERT OR REPLACE INTO t VALUES (?)", (1,))
+        cur.execute("SELECT * FROM t LIMIT 1, 2")
     """
     assert sites(code) == []
     assert lint_py(code) == []

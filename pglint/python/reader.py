@@ -767,8 +767,8 @@ class _Reader:
         for drv in ("psycopg", "django", "sqlalchemy", "alembic"):
             if drv in d:
                 return "sqlalchemy" if drv == "alembic" else drv
-        if "sqlite" in d and not ({"psycopg", "asyncpg", "django", "sqlalchemy"} & d):
-            return None  # SQLite's SQL, not PostgreSQL's
+        if "other" in d and not ({"psycopg", "asyncpg", "django", "sqlalchemy"} & d):
+            return None  # another database's SQL (SQLite, MySQL ...), not PostgreSQL's
         return "generic"
 
     def _db_receiver(self, node, env: dict, depth: int = 0) -> bool:
