@@ -438,6 +438,7 @@ def test_not_injection():
         cur.execute("SELECT " + COLUMNS + " FROM t")
         cur.execute(f"SELECT a FROM t WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
         cur.execute(f"SELECT a FROM t LIMIT {int(uid)}")
+        cur.execute(f"SELECT a FROM t LIMIT {uid:d} OFFSET {uid:.0f}")
         cur.execute(query)
     '''
     assert "sql-injection-python" not in rules(code)

@@ -308,7 +308,8 @@ class _Resolver:
                 out.extend(inner)
             else:
                 out.hole(self.r.text, p.start, p.end)
-                out.dynamic.append(Dynamic("f-string", fv.value, self.safe(fv.value, env, depth)))
+                safe = self.safe(fv.value, env, depth) or _numeric_spec(fv)
+                out.dynamic.append(Dynamic("f-string", fv.value, safe))
         return out
 
     def call(self, node: ast.Call, env: dict, depth: int) -> Val | None:
@@ -484,6 +485,17 @@ class _Resolver:
             target = env.get(node.id)
             return target is not None and self.safe_items(target, env, depth + 1)
         return False
+
+
+def _numeric_spec(fv: ast.FormattedValue) -> bool:
+    """``{n:d}``, ``{x:.2f}``: a format spec that only numbers take (a string raises)."""
+    spec = fv.format_spec
+    if fv.conversion != -1 or not isinstance(spec, ast.JoinedStr) or not spec.values:
+        return False
+    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in spec.values):
+        return False
+    text = "".join(v.value for v in spec.values)
+    return bool(text) and text[-1] in "bcdoxXneEfFgG%"
 
 
 def _class_attr(node: ast.Attribute, env: dict):
