@@ -408,8 +408,9 @@ def test_injection_through_a_local_variable_points_at_the_value():
 
 @pytest.mark.parametrize("driver_import,call,form", [
     ("import asyncpg", 'await conn.fetch(f"SELECT a FROM t WHERE id = {uid}")', "$1"),
-    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))', ":id"),
-    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM t WHERE id = {uid}")', "[user_id]"),
+    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))', ":uid"),
+    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM t WHERE id = {uid}")', "[uid]"),
+    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM {uid}")', "[user_id]"),
 ])
 def test_injection_help_shows_the_drivers_parameters(driver_import, call, form):
     code = f'''
@@ -831,3 +832,35 @@ def test_lint_python_takes_sites_built_by_the_caller():
     res = lint_python(SourceText("versions/b2.py", code), opts, make_dispatch(opts), "versions/b2.py",
                       schema=model, mod=mod, sites=mod.sites + [site], migration=True)
     assert ("index-not-concurrent", 7, 5) in [(d.rule, d.line, d.column) for d in res.diagnostics]
+
+
+@pytest.mark.parametrize("driver_import,call,want", [
+    ("import psycopg", 'cur.execute(f"SELECT a FROM t WHERE id = {uid} AND name = \'{name}\'")',
+     'cur.execute("SELECT a FROM t WHERE id = %s AND name = %s", (uid, name))'),
+    ("import asyncpg", 'await conn.fetch("SELECT a FROM t WHERE id = " + str(uid))',
+     'await conn.fetch("SELECT a FROM t WHERE id = $1", str(uid))'),
+    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))',
+     'text("SELECT a FROM t WHERE id = :uid") with {"uid": uid}'),
+    ("from django.db import connection", 'connection.cursor().execute(f"DELETE FROM t WHERE id = {uid}")',
+     'cursor().execute("DELETE FROM t WHERE id = %s", [uid])'),
+])
+def test_injection_help_rewrites_the_call_with_parameters(driver_import, call, want):
+    code = f'''
+    {driver_import}
+
+    async def f(cur, conn, uid, name):
+        {call}
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert len(diags) == 1 and want in diags[0].help, diags[0].help
+
+
+def test_injection_help_does_not_turn_a_name_into_a_parameter():
+    code = '''
+    import psycopg
+
+    def f(cur, table, uid):
+        cur.execute(f"SELECT a FROM {table} WHERE id = {uid}")
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert "FROM %s" not in diags[0].help and "sql.Identifier" in diags[0].help
