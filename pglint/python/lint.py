@@ -52,6 +52,7 @@ class _Combined:
         self.subs: list[tuple[int, int]] = []  # stand-ins and placeholders (as the parser's placeholders)
         self.offs: list[int] = []
         self.bounds: list[tuple[int, int, Site]] = []  # (start, end, site) in the joined text
+        self.starts: list[int] = []
         self.n = 0
 
     def add(self, site: Site) -> None:
@@ -66,11 +67,16 @@ class _Combined:
         self.subs.extend((self.n + a, self.n + b) for a, b in sorted(site.stand_ins + site.placeholders))
         self.offs.extend(site.offsets[:len(site.sql)])
         self.bounds.append((self.n, self.n + len(site.sql), site))
+        self.starts.append(self.n)
         self.n += len(site.sql)
 
     def site_at(self, offset: int) -> Site | None:
-        for s, e, site in self.bounds:
-            if s <= offset <= e:
+        from bisect import bisect_right
+
+        k = bisect_right(self.starts, offset) - 1
+        if k >= 0:
+            s, e, site = self.bounds[k]
+            if s <= offset <= e + len(SEPARATOR):
                 return site
         return None
 

@@ -570,7 +570,7 @@ class _Reader:
         self.sites: list[Site] = []
         self.res = _Resolver(self)
         self.awaited: set[int] = set()
-        self.text_args: set[int] = set()  # text() calls already sites of their own
+        self.text_sites: dict[int, Site] = {}  # text() calls (by id) -> their site
 
     def offset(self, lineno: int, col: int) -> int:
         """Offset in ``text`` of an ast position (1-based line, UTF-8 byte column)."""
@@ -716,8 +716,9 @@ class _Reader:
             return
         # SQLAlchemy text(): the SQL's own sink; the execute that runs it is the call
         if last == "text" and self.is_sqlalchemy_text(name):
-            self.text_args.add(id(call))
-            self._site("text", "sqlalchemy", True, query, call, call, [], env, loops, function)
+            site = self._site("text", "sqlalchemy", True, query, call, call, [], env, loops, function)
+            if site is not None:
+                self.text_sites[id(call)] = site
             return
         if self.extra and matches_extra(name, self.extra):
             self._site(".".join(name), "generic", True, query, call, call, params, env, loops, function)
@@ -809,19 +810,19 @@ class _Reader:
 
     def _rebind_text(self, text_call: ast.Call, call: ast.Call, params, driver, role) -> None:
         """``conn.execute(text(q), params)``: the text() site is executed by ``call``."""
-        for s in self.sites:
-            if s.call is text_call or s.node is (text_call.args[0] if text_call.args else None):
-                s.call = call
-                s.params = list(params)
-                if driver == "alembic":
-                    s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
-                if role is not None:
-                    s.role = role
+        s = self.text_sites.get(id(text_call))
+        if s is not None:
+            s.call = call
+            s.params = list(params)
+            if driver == "alembic":
+                s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
+            if role is not None:
+                s.role = role
 
     def _site(self, sink, driver, certain, query, node_call, exec_call, params, env, loops, function,
-              role="forward", require_sql=False) -> None:
+              role="forward", require_sql=False) -> Site | None:
         if query is None:
-            return
+            return None
         start = self.offset(node_call.lineno, node_call.col_offset)
         end = self.offset(node_call.end_lineno, node_call.end_col_offset)
         site = Site(sink, driver, certain, query, exec_call, start, end, params=list(params), loops=loops,
@@ -830,7 +831,7 @@ class _Reader:
         if val is not None:
             raw = val.text
             if require_sql and not starts_like_sql(raw):
-                return
+                return None
             site.raw = raw
             site.written = "".join(val.written)
             site.stand_ins = val.stand_ins()
@@ -840,8 +841,9 @@ class _Reader:
             site.composed = val.composed
             site.constant = not val.unknown and not val.dynamic
         elif require_sql:
-            return
+            return None
         self.sites.append(site)
+        return site
 
 
 # -- migrations ---------------------------------------------------------------------------
