@@ -864,3 +864,43 @@ def test_injection_help_does_not_turn_a_name_into_a_parameter():
     '''
     diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
     assert "FROM %s" not in diags[0].help and "sql.Identifier" in diags[0].help
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+_ALPHABET = st.sampled_from(list("SELECT ab1;'\"\\\n\t\r{}%$:?é€\x00\x0c\u2028😀"))
+
+
+def _as_literal(piece: str, kind: int) -> str:
+    if kind == 0:
+        return repr(piece)
+    if kind == 1:  # an f-string: braces doubled, the rest as repr writes it
+        return "f" + repr(piece).replace("{", "{{").replace("}", "}}")
+    if kind == 2 and "'''" not in piece and not piece.endswith("'") and "\\" not in piece and "\r" not in piece \
+            and "\x00" not in piece:
+        return "'''" + piece + "'''"
+    if kind == 3 and piece and "\\" not in piece and "'" not in piece and "\n" not in piece and "\r" not in piece \
+            and "\x0c" not in piece and "\u2028" not in piece and "\x00" not in piece:
+        return "r'" + piece + "'"
+    return repr(piece)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.text(_ALPHABET, max_size=12), st.integers(0, 3)), min_size=1, max_size=4),
+       st.sampled_from([" ", "\n    ", " # c\n    ", " \\\n    "]))
+def test_offsets_of_any_literal_point_at_the_character_or_its_escape(pieces, sep):
+    """Any string, written as repr, f-string, triple-quoted or raw pieces implicitly
+    concatenated: the resolved text is the value, and each character's offset is where it is
+    written (itself, or the backslash of its escape), in increasing order."""
+    literal = sep.join(_as_literal(p, k) for p, k in pieces)
+    code = f"import psycopg\n\ndef f(cur):\n    cur.execute(\n    {literal})\n"
+    value = "".join(p for p, _ in pieces)
+    mod = read_module(code, "app.py")
+    assert mod.error is None, (code, mod.error)
+    (site,) = mod.sites
+    assert site.raw == value
+    offs = site.offsets[:len(value)]
+    assert offs == sorted(offs) and len(set(offs)) == len(offs)
+    for i, ch in enumerate(value):
+        src = code[offs[i]]
+        assert src == ch or src == "\\", (code, i, ch, src)

@@ -895,7 +895,7 @@ def read_module(text: str, path: str = "<string>", extra_sinks=()) -> PyModule:
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        mod.error = f"not valid Python: {exc.msg} (line {exc.lineno})"
+        mod.error = f"not valid Python: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
         return mod
     except (ValueError, RecursionError, MemoryError) as exc:
         mod.error = f"not readable as Python: {exc}"
