@@ -904,3 +904,29 @@ def test_offsets_of_any_literal_point_at_the_character_or_its_escape(pieces, sep
     for i, ch in enumerate(value):
         src = code[offs[i]]
         assert src == ch or src == "\\", (code, i, ch, src)
+
+
+def test_conditions_joined_from_constant_pieces_are_not_injection():
+    code = '''
+    import psycopg
+
+    def search(cur, name=None, min_age=None, order=None):
+        conds = ["deleted_at IS NULL"]
+        params = []
+        if name:
+            conds.append("name = %s")
+            params.append(name)
+        if min_age:
+            conds += ["age >= %s"]
+            params.append(min_age)
+        cur.execute("SELECT id FROM users WHERE " + " AND ".join(conds), params)
+        where = " AND ".join(conds)
+        cur.execute(f"SELECT id FROM users WHERE {where}", params)
+
+    def bad(cur, column):
+        conds = []
+        conds.append(f"{column} = 1")
+        cur.execute("SELECT id FROM users WHERE " + " AND ".join(conds))
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert [d.line for d in diags] == [19]

@@ -420,6 +420,9 @@ class _Resolver:
             return all(k is None or self.constant_value(k, env, depth + 1) for k in node.keys) and \
                 all(self.constant_value(v, env, depth + 1) for v in node.values)
         if isinstance(node, ast.Name):
+            if node.id in env.get(LISTS_KEY, {}):  # a list that grows
+                items = self.list_items(node.id, env)
+                return items is not None and all(self.constant_value(x, env, depth + 1) for x in items)
             target = env.get(node.id)
             if target is None and node.id not in self.r.local_names(env):
                 target = self.r.constants.get(node.id)
@@ -471,6 +474,17 @@ class _Resolver:
             return self.safe(node.left, env, depth + 1) and self.safe(node.right, env, depth + 1)
         return False
 
+    def list_items(self, name: str, env: dict) -> list | None:
+        """Every item a local list ever holds (its literal, then what is appended), or None
+        when it is not a list pglint can follow."""
+        target = env.get(name)
+        if not isinstance(target, (ast.List, ast.Tuple)) or any(isinstance(x, ast.Starred) for x in target.elts):
+            return None
+        added = env.get(LISTS_KEY, {}).get(name, [])
+        if any(x is None for x in added):
+            return None
+        return list(target.elts) + list(added)
+
     def safe_items(self, node: ast.AST, env: dict, depth: int) -> bool:
         """An iterable whose items cannot carry SQL text: ``["%s"] * n``, ``("?",) * n``,
         ``["%s" for _ in ids]``, a list of constants."""
@@ -482,8 +496,12 @@ class _Resolver:
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(self.safe(x, env, depth + 1) for x in node.elts)
         if isinstance(node, ast.Name):
+            items = self.list_items(node.id, env)
+            if items is not None:
+                return all(self.safe(x, env, depth + 1) for x in items)
             target = env.get(node.id)
-            return target is not None and self.safe_items(target, env, depth + 1)
+            return target is not None and not isinstance(target, (ast.List, ast.Tuple)) and \
+                self.safe_items(target, env, depth + 1)
         return False
 
 
@@ -539,6 +557,9 @@ def _single_assignments(body: list[ast.stmt], params: set[str] = frozenset()) ->
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
             counts[n.id] = counts.get(n.id, 0) + 1
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            if isinstance(n.op, ast.Add) and isinstance(n.value, (ast.List, ast.Tuple)):
+                stack.append(n.value)  # lst += [...]: a list growing (see _list_mutations)
+                continue
             counts[n.target.id] = counts.get(n.target.id, 0) + 2
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
             for a in n.names:
@@ -551,6 +572,38 @@ def _single_assignments(body: list[ast.stmt], params: set[str] = frozenset()) ->
     bound = set(counts) | set(params)
     single = {k: v for k, v in values.items() if counts.get(k) == 1 and k not in params}
     return single, bound
+
+
+def _list_mutations(body: list[ast.stmt]) -> dict[str, list]:
+    """The items added to each list of a scope: ``lst.append(x)``, ``lst.insert(i, x)``,
+    ``lst.extend([...])``, ``lst += [...]`` (None: something pglint cannot follow)."""
+    out: dict[str, list] = {}
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name):
+            name, meth = n.func.value.id, n.func.attr
+            if meth == "append" and len(n.args) == 1:
+                out.setdefault(name, []).append(n.args[0])
+            elif meth == "insert" and len(n.args) == 2:
+                out.setdefault(name, []).append(n.args[1])
+            elif meth == "extend" and len(n.args) == 1:
+                a = n.args[0]
+                out.setdefault(name, []).extend(a.elts if isinstance(a, (ast.List, ast.Tuple)) else [None])
+            elif meth in ("pop", "remove", "clear", "sort", "reverse", "copy", "index", "count"):
+                pass
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and isinstance(n.op, ast.Add) \
+                and isinstance(n.value, (ast.List, ast.Tuple)):
+            out.setdefault(n.target.id, []).extend(n.value.elts)
+        elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+            out.setdefault(n.value.id, []).append(None)  # lst[i] = ...
+        stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+LISTS_KEY = "\0lists"  # in a function's names: what its lists get appended
 
 
 class _Reader:
@@ -656,6 +709,7 @@ class _Reader:
             self._locals[id(inner)] = bound | (self.local_names(env) if env is not self.module_env else set())
             if CLASS_KEY in env:
                 inner[CLASS_KEY] = env[CLASS_KEY]
+            inner[LISTS_KEY] = _list_mutations(body)
             name = function or (n.name if not isinstance(n, ast.Lambda) else None)
             self._walk(body, inner, (), name)
             return
