@@ -930,3 +930,15 @@ def test_conditions_joined_from_constant_pieces_are_not_injection():
     '''
     diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
     assert [d.line for d in diags] == [19]
+
+
+def test_cached_python_results_are_the_same(tmp_path, pglint_exe):
+    proj = _project(tmp_path)
+    runs = [subprocess.run([pglint_exe, "--isolated", "--python", "--format", "json", "."], capture_output=True,
+                           text=True, cwd=proj) for _ in range(2)]
+    docs = [json.loads(r.stdout)["diagnostics"] for r in runs]
+    assert docs[0] == docs[1] and any(d["rule"] == "sql-injection-python" for d in docs[0])
+    assert (proj / ".pglint_cache").exists()
+    # the python option is part of the cache key: without it the .py file is not linted
+    off = subprocess.run([pglint_exe, "--isolated", "--format", "json", "."], capture_output=True, text=True, cwd=proj)
+    assert not any(d["path"].endswith(".py") for d in json.loads(off.stdout)["diagnostics"])
