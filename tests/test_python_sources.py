@@ -942,3 +942,19 @@ def test_cached_python_results_are_the_same(tmp_path, pglint_exe):
     # the python option is part of the cache key: without it the .py file is not linted
     off = subprocess.run([pglint_exe, "--isolated", "--format", "json", "."], capture_output=True, text=True, cwd=proj)
     assert not any(d["path"].endswith(".py") for d in json.loads(off.stdout)["diagnostics"])
+
+
+def test_percent_formatting_with_constants_is_not_a_syntax_error():
+    code = '''
+    import psycopg
+
+    TABLE = "users"
+
+    def f(cur):
+        cur.execute("SELECT id FROM %s WHERE a = NULL" % TABLE)
+        cur.execute("SELECT id FROM %(t)s WHERE b LIKE 'x%%'" % {"t": "users"})
+    '''
+    ss = sites(code)
+    assert [s.sql for s in ss] == ["SELECT id FROM _s WHERE a = NULL", "SELECT id FROM __t_s WHERE b LIKE 'x%%'"]
+    assert not any(s.dynamic for s in ss)
+    assert rules(code) == ["null-comparison"]

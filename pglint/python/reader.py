@@ -197,6 +197,7 @@ class Val:
         return sorted(self.holes)
 
 
+_PERCENT_SPEC = re.compile(r"%(?:\([^()]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa]")
 CLASS_KEY = "\0class"  # in a method's names: the class body's constants
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
 _PSYCOPG_SAFE = frozenset({"Identifier", "Literal", "Placeholder", "SQL", "Composed", "DEFAULT"})
@@ -247,9 +248,12 @@ class _Resolver:
             left = self.value(node.left, env, depth + 1)
             if left is None:
                 return None
+            # the conversions (%s, %(name)s, %d) are filled in by Python, not by the driver:
+            # stand-ins for what they become
+            out = self._percent_fields(left)
             if not self.constant_value(node.right, env, depth):
-                left.dynamic.append(Dynamic("percent", node.right, self.safe(node.right, env, depth)))
-            return left
+                out.dynamic.append(Dynamic("percent", node.right, self.safe(node.right, env, depth)))
+            return out
         if isinstance(node, ast.Call):
             return self.call(node, env, depth)
         if isinstance(node, ast.Attribute):
@@ -369,6 +373,39 @@ class _Resolver:
         if isinstance(func, ast.Attribute) and func.attr in ("strip", "lstrip", "rstrip") and not node.args:
             return self.value(func.value, env, depth + 1)
         return None
+
+    def _percent_fields(self, base: Val) -> Val:
+        """``%`` conversions of ``base`` turned into stand-ins (``%%`` stays as written)."""
+        out = Val()
+        out.dynamic = list(base.dynamic)
+        out.composed = base.composed
+        out.unknown = base.unknown
+        text = base.text
+        inside = set()
+        for a, b in base.holes:
+            inside.update(range(a, b))
+        i, n = 0, len(text)
+        while i < n:
+            if text.startswith("%%", i):
+                out.lit("%", base.offs[i])
+                out.lit("%", base.offs[i + 1])
+                i += 2
+                continue
+            m = _PERCENT_SPEC.match(text, i) if text[i] == "%" and i not in inside else None
+            if m:
+                w = m.end() - i
+                stand = ("_" + "".join(c if c.isalnum() else "_" for c in text[i + 1:m.end()]))[:w]
+                out.holes.append((len(out.chars), len(out.chars) + w))
+                for k in range(w):
+                    out.lit(stand[k], base.offs[i + k], text[i + k])
+                out.unknown = True
+                i = m.end()
+                continue
+            if any(a == i for a, _ in base.holes):
+                out.holes.extend((len(out.chars), len(out.chars) + (b - a)) for a, b in base.holes if a == i)
+            out.lit(text[i], base.offs[i], base.written[i])
+            i += 1
+        return out
 
     def _format_fields(self, base: Val) -> Val:
         """``str.format`` fields ``{...}`` of ``base`` turned into stand-ins (``{{`` stays a brace)."""
