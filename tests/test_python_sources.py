@@ -440,6 +440,9 @@ def test_not_injection():
         cur.execute(f"SELECT a FROM t WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
         cur.execute(f"SELECT a FROM t LIMIT {int(uid)}")
         cur.execute(f"SELECT a FROM t LIMIT {uid:d} OFFSET {uid:.0f}")
+        cur.execute(f"SELECT a FROM t WHERE id IN ({('%s, ' * len(ids))[:-2]})", ids)
+        cur.execute(f"SELECT a FROM {sql.Identifier(table).as_string(cur)}")
+        cur.execute("SELECT a FROM " + psycopg2.extensions.quote_ident(table, cur))
         cur.execute(query)
     '''
     assert "sql-injection-python" not in rules(code)

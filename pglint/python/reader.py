@@ -200,6 +200,10 @@ class Val:
 _PERCENT_SPEC = re.compile(r"%(?:\([^()]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa]")
 CLASS_KEY = "\0class"  # in a method's names: the class body's constants
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
+# quoting functions (psycopg2.extensions.quote_ident, libpq's escape_identifier ...): their
+# result is a quoted name or literal
+_QUOTING = frozenset({"quote_ident", "quote_literal", "quote_identifier", "escape_identifier", "escape_literal",
+                      "quote_nullable"})
 _PSYCOPG_SAFE = frozenset({"Identifier", "Literal", "Placeholder", "SQL", "Composed", "DEFAULT"})
 MAX_DEPTH = 12
 
@@ -490,8 +494,12 @@ class _Resolver:
         if isinstance(node, ast.Call):
             name = dotted(node.func) or ()
             last = node.func.attr if isinstance(node.func, ast.Attribute) else (name[-1] if name else "")
-            if last in _SAFE_CALLS and not isinstance(node.func, ast.Attribute) or last == "uuid4":
+            if last in _SAFE_CALLS and not isinstance(node.func, ast.Attribute) or last == "uuid4" or last in _QUOTING:
                 return True
+            if last == "as_string" and isinstance(node.func, ast.Attribute):
+                inner = node.func.value  # sql.Identifier(x).as_string(conn): quoted by psycopg
+                if isinstance(inner, ast.Call) and self.r.is_psycopg_sql(dotted(inner.func) or ()):
+                    return True
             if last in _PSYCOPG_SAFE and self.r.is_psycopg_sql(name):
                 return True
             if last == "join" and isinstance(node.func, ast.Attribute) and node.args:
@@ -508,7 +516,12 @@ class _Resolver:
         if isinstance(node, ast.JoinedStr):
             return all(self.safe(v.value, env, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue))
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult) and any(
+                    isinstance(side, ast.Constant) and isinstance(side.value, str) for side in (node.left, node.right)):
+                return True  # "%s, " * n: a constant repeated
             return self.safe(node.left, env, depth + 1) and self.safe(node.right, env, depth + 1)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.safe(node.value, env, depth + 1)  # ("%s, " * n)[:-2]
         return False
 
     def list_items(self, name: str, env: dict) -> list | None:
