@@ -251,14 +251,19 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
     opts: RunOptions = _W["opts"]
     dispatch = _W["dispatch"]
     entries = unit.history.entries
+    py = _python_reader(unit.history, opts)  # Alembic / Django: the SQL each .py file sends
     # read and parse every file once
     loaded = []
     for e in entries:
         src, problem = _read(e.input)
         pf = None
+        if src is not None and py is not None:
+            src, problem = py.source(e, src), "not a migration pglint can read"
         if src is not None:
             try:
                 pf = parse_source(src, opts)
+                if py is not None:
+                    py.sections(src, pf)
             except RecursionError:
                 src, problem = None, "input nested too deeply"
         loaded.append((src, problem, pf))
@@ -301,11 +306,21 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
             res = _internal_error(e.input.path, "input nested too deeply", opts)
         res.rollback = not forward
         res.digest = text_digest(src.text)
+        if py is not None:
+            py.finish(res, src, k == 0)
         out.append(res)
     for _, _, pf in loaded:
         if pf is not None:
             pf.release()
     return out
+
+
+def _python_reader(history: History, opts: RunOptions):
+    if history.layout not in ("alembic", "django"):
+        return None
+    from ..python.history import Reader
+
+    return Reader(history, opts)
 
 
 def _creates_tables(loaded) -> bool:

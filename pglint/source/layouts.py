@@ -63,6 +63,7 @@ class History:
     root: str
     layout: str
     entries: list[Entry] = field(default_factory=list)
+    notice: str | None = None  # why the order is not the tool's (python/migrations.py)
 
     def describe(self) -> str:
         return f"{self.root} ({self.layout}, {len(self.entries)} files)"
@@ -104,6 +105,10 @@ def detect(inputs: list[Input]) -> tuple[list[History], list[Input]]:
         if not rest:
             continue
         h = _flyway(d, rest) or _updown(d, rest) or _versioned_updown(d, rest) or _numbered(d, rest)
+        if h is None and any(i.path.endswith(".py") for i in rest):
+            from ..python.history import detect as python_history  # Alembic / Django
+
+            h = python_history(d, rest)
         if h is not None:
             histories.append(h)
             claimed.update(e.input.path for e in h.entries)

@@ -1,0 +1,353 @@
+"""Alembic and Django migration directories as migration histories.
+
+Each migration file becomes the SQL its tool sends, statement after statement: the text of
+``op.execute(...)`` / ``RunSQL(...)`` as written (read by the Python reader, reader.py,
+which maps every character back to the .py file), and the DDL each ``op.*`` call or Django
+operation emits (alembic_ops.py, django_ops.py). That SQL is linted with the migration
+rules, the files replayed in the tool's order into one schema model (layouts.py and
+engine/runner.py do the rest, as for .sql histories). A finding is placed in the .py file:
+in the string for SQL the user wrote, on the call for a statement pglint built, whose
+message then names the call and the statement it emits.
+
+How each part runs: a section of the file per transaction. Alembic's upgrade() runs in a
+transaction, a ``with op.get_context().autocommit_block():`` block outside one;
+downgrade() is a rollback. A Django migration runs in a transaction unless its class sets
+``atomic = False``; reverse_sql is a rollback.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from ..model.txmodes import ASSUMED
+from ..source import tool_transactions as tool_tx
+from ..source.layouts import FORWARD, Entry, History
+from ..source.text import SourceText
+from . import alembic_ops, django_ops
+from .ddl import AUTOCOMMIT, Piece, Translation
+from .migrations import ALEMBIC, DJANGO, MigrationModule, order, recognise
+
+LAYOUTS = (ALEMBIC, DJANGO)
+
+
+# -- layout ----------------------------------------------------------------------------
+
+
+def _read_text(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def detect(d: str, items) -> History | None:
+    """The Alembic or Django history of the .py files of directory ``d`` (the other .py
+    files stay standalone: application code)."""
+    mods: dict[str, list[tuple[object, MigrationModule]]] = {ALEMBIC: [], DJANGO: []}
+    for it in items:
+        if not it.path.endswith(".py"):
+            continue
+        text = _read_text(it.real)
+        if text is None:
+            continue
+        m = recognise(it.path, text)
+        if m is not None:
+            mods[m.kind].append((it, m))
+    kind = max(LAYOUTS, key=lambda k: len(mods[k]))
+    found = mods[kind]
+    if not found:
+        return None
+    by_path = {m.path: it for it, m in found}
+    o = order([m for _, m in found])
+    entries = []
+    for m in o.modules:
+        if kind == ALEMBIC:
+            tx = tool_tx.ALEMBIC
+        else:
+            tx = tool_tx.DJANGO if m.atomic is not False else tool_tx.DJANGO_NON_ATOMIC
+        entries.append(Entry(by_path[m.path], FORWARD, version=(m.revision or m.name or ""), tx=tx))
+    h = History(d, kind, entries)
+    h.notice = o.notice
+    return h
+
+
+# -- source ------------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    start: int  # span in the SQL text
+    end: int
+    piece: Piece
+    call_start: int  # span of the call in the .py text
+    call_end: int
+    offsets: list[int] | None = None  # .py offset of each SQL character (SQL the user wrote)
+    section: int = 0
+
+
+class MigrationSource(SourceText):
+    """The SQL a Python migration sends, as one text whose positions are those of the .py
+    file (line_text gives the .py lines: code frames show the Python)."""
+
+    __slots__ = ("py", "segments", "_starts", "section_tx", "translation", "module")
+
+    def __init__(self, py: SourceText, sql: str, segments: list[Segment], section_tx: dict,
+                 translation: Translation, module: MigrationModule) -> None:
+        super().__init__(py.path, sql)
+        self.py = py
+        self.segments = segments
+        self._starts = [s.start for s in segments]
+        self.section_tx = section_tx
+        self.translation = translation
+        self.module = module
+
+    def segment(self, offset: int) -> Segment | None:
+        k = bisect_right(self._starts, offset) - 1
+        return self.segments[k] if k >= 0 else (self.segments[0] if self.segments else None)
+
+    def py_offset(self, offset: int) -> int:
+        seg = self.segment(offset)
+        if seg is None:
+            return 0
+        if seg.offsets:
+            i = min(max(offset - seg.start, 0), len(seg.offsets) - 1)
+            return seg.offsets[i]
+        return seg.call_start
+
+    def position(self, offset: int) -> tuple[int, int]:
+        return self.py.position(self.py_offset(offset))
+
+    def line_text(self, line: int) -> str:
+        return self.py.line_text(line)
+
+
+def _py_offset(py: SourceText, lineno: int, col: int) -> int:
+    """The .py text offset of an ast position (``col`` counts UTF-8 bytes)."""
+    if lineno < 1 or lineno > py.line_count:
+        return len(py.text)
+    line = py.line_text(lineno)
+    chars = len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))
+    return py.line_start(lineno) + chars
+
+
+def _site_map(sites) -> dict[int, object]:
+    """Every node inside a site's SQL argument -> the site."""
+    out: dict[int, object] = {}
+    for s in sites:
+        if s.node is None:
+            continue
+        for n in ast.walk(s.node):
+            out.setdefault(id(n), s)
+    return out
+
+
+class Reader:
+    """Turns the files of one Alembic/Django history into MigrationSource texts, in the
+    history's order (a Django AlterField is read against the fields the earlier files
+    left)."""
+
+    def __init__(self, history: History, opts) -> None:
+        self.history = history
+        self.opts = opts
+        self.state = django_ops.DjangoState()
+        self.first = True
+
+    def source(self, entry: Entry, py: SourceText) -> MigrationSource | None:
+        from .reader import read_module
+
+        extra = tuple(getattr(self.opts.settings, "python_sinks", ()) or ())
+        mod = read_module(py.text, py.path, extra)
+        if mod.tree is None:
+            return None
+        m = recognise(py.path, py.text, mod.tree)
+        if m is None:
+            return None
+        if m.kind == ALEMBIC:
+            tr = alembic_ops.translate(mod.tree)
+        else:
+            tr = django_ops.translate(m.migration_class, m.app, self.state, m.atomic is not False)
+        return build(py, tr, m, mod.sites)
+
+    def sections(self, src, parsed) -> None:
+        if isinstance(src, MigrationSource):
+            assign_sections(src, parsed)
+
+    def finish(self, result, src, first: bool) -> None:
+        if not isinstance(src, MigrationSource):
+            return
+        from ..source.files import text_digest
+
+        finish(result, src, self.opts)
+        result.digest = text_digest(src.py.text)
+        if first and self.history.notice:
+            result.notes.insert(0, f"migration order: {self.history.notice}")
+
+
+def build(py: SourceText, tr: Translation, m: MigrationModule, sites=()) -> MigrationSource:
+    by_node = _site_map(sites)
+    parts: list[str] = []
+    segments: list[Segment] = []
+    section_tx: dict[int, str | None] = {}
+    pos = 0
+    section = 0
+    last_key = None
+    for p in tr.pieces:
+        key = (p.run, p.rollback, p.block)
+        if key != last_key:
+            section += 1
+            section_tx[section] = None if p.run == AUTOCOMMIT else ASSUMED
+            last_key = key
+        call = p.call
+        cs = _py_offset(py, call.lineno, call.col_offset)
+        ce = _py_offset(py, call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
+        sql = p.sql
+        offsets = None
+        if not p.generated and p.literal is not None:
+            site = by_node.get(id(p.literal))
+            if site is not None and site.sql is not None and site.offsets:
+                sql = site.sql  # placeholders replaced by stand-ins of the same length
+                offsets = list(site.offsets)
+        if not p.generated and offsets is None:
+            offsets = None  # not mapped character by character: findings go to the call
+        segments.append(Segment(pos, pos + len(sql), p, cs, ce, offsets, section))
+        parts.append(sql)
+        parts.append("\n;\n")
+        pos += len(sql) + 3
+    section_tx[0] = section_tx.get(1, ASSUMED)
+    return MigrationSource(py, "".join(parts), segments, section_tx, tr, m)
+
+
+def assign_sections(src: MigrationSource, parsed) -> None:
+    """Give each statement (and syntax error) the section and rollback flag of its piece,
+    and the parsed file the way each section runs (engine/checker.py reads it)."""
+    for s in parsed.all_statements():
+        seg = src.segment(s.start)
+        if seg is not None:
+            s.section = seg.section
+            s.rollback = seg.piece.rollback
+    for e in parsed.errors:
+        seg = src.segment(e.start)
+        if seg is not None:
+            e.rollback = seg.piece.rollback
+    parsed.section_tx = src.section_tx
+
+
+# -- results -----------------------------------------------------------------------------
+
+_HELP = {
+    ("index-not-concurrent", ALEMBIC): "Pass postgresql_concurrently=True to op.create_index and make the call "
+                                       "inside `with op.get_context().autocommit_block():` (CREATE INDEX "
+                                       "CONCURRENTLY cannot run in Alembic's transaction).",
+    ("index-not-concurrent", DJANGO): "Use AddIndexConcurrently (django.contrib.postgres.operations) in a "
+                                      "migration whose Migration class sets atomic = False.",
+    ("drop-index-not-concurrent", ALEMBIC): "Pass postgresql_concurrently=True to op.drop_index inside "
+                                            "`with op.get_context().autocommit_block():`.",
+    ("drop-index-not-concurrent", DJANGO): "Use RemoveIndexConcurrently (django.contrib.postgres.operations) in "
+                                           "a migration whose Migration class sets atomic = False.",
+    ("constraint-without-not-valid", ALEMBIC): "Pass postgresql_not_valid=True, and validate it in a later "
+                                               "migration: op.execute(\"ALTER TABLE ... VALIDATE CONSTRAINT ...\").",
+}
+
+_PY_IGNORE = re.compile(r"#\s*pglint:\s*ignore\b\s*(?:\[([^\]]*)\])?")
+
+
+def finish(result, src: MigrationSource, opts) -> None:
+    """Place the findings in the .py file: those of a statement pglint built on the call
+    that emits it (their message names the call and the statement), those of SQL the user
+    wrote on the string; drop fixes (their edits are in the SQL, not in the Python);
+    apply ``# pglint: ignore[...]`` comments of the Python lines; add notes for what was
+    not translated."""
+    py = src.py
+    kind = src.module.kind
+    kept = []
+    ignores = _python_ignores(py)
+    for d in result.diagnostics:
+        d.fix = None
+        d.edit_positions = ()
+        seg = src.segment(d.start)
+        if seg is None:
+            kept.append(d)
+            continue
+        p = seg.piece
+        if p.generated or seg.offsets is None:
+            d.line, d.column = py.position(seg.call_start)
+            d.end_line, d.end_column = py.position(seg.call_end)
+            d.source_lines = tuple(py.line_text(n) for n in range(d.line, min(d.end_line, d.line + 7) + 1))
+        if p.generated:
+            stmt = " ".join(p.sql.split())
+            if len(stmt) > 160:
+                stmt = stmt[:157] + "..."
+            d.message = f"{d.message} ({p.what} emits: {stmt})"
+            h = _HELP.get((d.rule, kind))
+            if h is not None:
+                d.help = h
+        if d.statement_start is not None:
+            d.statement_position = py.position(seg.call_start)
+        if _ignored(d, seg, py, ignores):
+            continue
+        kept.append(d)
+    result.diagnostics = kept
+    notes = []
+    if src.translation.skipped:
+        what = ", ".join(f"{k} ({n})" for k, n in sorted(src.translation.skipped.items()))
+        notes.append(f"not linted (pglint cannot tell the one statement each emits): {what}")
+    result.notes.extend(notes)
+
+
+def _python_ignores(py: SourceText) -> dict[int, set[str] | None]:
+    """line -> the rules ``# pglint: ignore[...]`` on that line names (None: every rule)."""
+    import io
+    import tokenize
+
+    out: dict[int, set[str] | None] = {}
+    try:
+        toks = list(tokenize.generate_tokens(io.StringIO(py.text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return out
+    from ..engine.registry import UnknownRule, resolve
+
+    for t in toks:
+        if t.type != tokenize.COMMENT:
+            continue
+        m = _PY_IGNORE.search(t.string)
+        if not m:
+            continue
+        if m.group(1) is None:
+            out[t.start[0]] = None
+            continue
+        names: set[str] = set()
+        for tok in (x.strip() for x in m.group(1).split(",")):
+            try:
+                names.update(r.name for r in resolve(tok))
+            except UnknownRule:
+                pass
+        out[t.start[0]] = names
+    return out
+
+
+def _ignored(d, seg: Segment, py: SourceText, ignores: dict) -> bool:
+    """A ``# pglint: ignore[...]`` comment on a line of the call, or on the line above it."""
+    if not ignores:
+        return False
+    first = py.position(seg.call_start)[0]
+    last = py.position(seg.call_end)[0]
+    for line in range(first - 1, last + 1):
+        names = ignores.get(line, False)
+        if names is None or (names and d.rule in names):
+            return True
+    return False
+
+
+def order_note(history: History) -> str | None:
+    return getattr(history, "notice", None)
+
+
+def describe_entry(e: Entry) -> str:
+    return os.path.basename(e.input.path)
