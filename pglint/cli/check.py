@@ -43,6 +43,8 @@ def _multi(values) -> list[str]:
 @click.option("--changed-since", metavar="REV",
               help="Report only files added or modified since this git revision (the history is still replayed).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Schema dump (pg_dump -s, structure.sql) to start from.")
+@click.option("--python/--no-python", "python", default=None,
+              help="Also lint the SQL inside Python code (*.py files; config key python).")
 @click.option("--history/--no-history", default=True,
               help="Replay migration directories as one ordered history (default on).")
 @click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
@@ -59,7 +61,7 @@ def _multi(values) -> list[str]:
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
           history, explain_order, no_cache, cache_dir, statistics, dsn, analyze, fix, unsafe_fixes, show_diff,
-          add_ignore):
+          add_ignore, python):
     """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
@@ -85,6 +87,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         over["baseline"] = baseline
     if cache_dir is not None:
         over["cache_dir"] = cache_dir
+    if python is not None:
+        over["python"] = python
     settings = settings.with_overrides(**over)
     paths = list(paths) or ["."]
     if explain_order:

@@ -52,6 +52,10 @@ class Settings:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     severity: dict[str, str] = field(default_factory=dict)
     placeholders: list[str] = field(default_factory=list)
+    # lint the SQL inside Python code (*.py files walked in directories too)
+    python: bool = False
+    # more calls that send SQL, as dotted names ("mydb.run", "run_query")
+    python_sinks: list[str] = field(default_factory=list)
     # settings the migration runner applies to every session (e.g. via ALTER ROLE)
     lock_timeout: str | None = None
     statement_timeout: str | None = None
@@ -133,6 +137,8 @@ _KEYS = {
     "per-file-ignores": "per_file_ignores",
     "severity": "severity",
     "placeholders": "placeholders",
+    "python": "python",
+    "python-sinks": "python_sinks",
     "lock-timeout": "lock_timeout",
     "statement-timeout": "statement_timeout",
     "squawk-compat": "squawk_compat",
@@ -318,7 +324,13 @@ def _convert(key: str, attr: str, value, root: str):
         if value not in ROLLBACK_POLICIES:
             raise _bad(key, "one of " + ", ".join(f'"{p}"' for p in ROLLBACK_POLICIES), value)
         return value
-    if attr in ("squawk_compat", "timezone_utc", "cache"):
+    if attr == "python_sinks":
+        v = _str_list(key, value, 'a list of dotted call names such as ["mydb.run", "run_query"]')
+        bad = [x for x in v if not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", x.strip())]
+        if bad:
+            raise ConfigError(f"'{key}': {bad[0]!r} is not a dotted name such as \"mydb.run\"")
+        return [x.strip() for x in v]
+    if attr in ("squawk_compat", "timezone_utc", "cache", "python"):
         if not isinstance(value, bool):
             raise _bad(key, "true or false", value)
         return value

@@ -65,6 +65,7 @@ def settings_fingerprint(opts) -> str:
         s.pg_version, s.assume_in_transaction, sorted(opts.enabled), sorted(s.severity.items()),
         sorted((k, sorted(v)) for k, v in s.per_file_ignores.items()), s.placeholders, s.lock_timeout,
         s.statement_timeout, s.squawk_compat, tuple(s.compat), s.timezone_utc, s.root, s.rollbacks,
+        s.python, tuple(s.python_sinks),
     ]
     if s.baseline:
         try:

@@ -117,7 +117,11 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
     """Group inputs into histories (by migration layout) and standalone files."""
     if not history:
         return [Unit([i], None, report) for i in inputs if report is None or i.path in report]
+    python = [i for i in inputs if is_python(i.path)]
+    if python:  # Python modules: each on its own (see pglint/python)
+        inputs = [i for i in inputs if not is_python(i.path)]
     histories, standalone = detect(inputs)
+    standalone = list(standalone) + python
     units: list[Unit] = []
     for h in histories:
         ins = [e.input for e in h.entries]
@@ -221,11 +225,26 @@ def _is_rollback_name(path: str) -> bool:
     return any(base.endswith(f".{w}.sql") or base == f"{w}.sql" for w in _ROLLBACK_WORDS)
 
 
+def is_python(path: str) -> bool:
+    """A Python module: its SQL is read from the strings it hands to database drivers."""
+    return path.endswith(".py")
+
+
 def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
     opts: RunOptions = _W["opts"]
     src, problem = _read(item, stdin_bytes)
     if src is None:
         return unreadable_result(item.path, problem or "unreadable", opts)
+    if is_python(item.path):
+        from ..python.lint import lint_python
+
+        try:
+            res = lint_python(src, opts, _W["dispatch"], item.path, index, schema=_start_model(),
+                              complete_history=_W.get("base_model") is not None)
+        except RecursionError:
+            return _internal_error(item.path, "input nested too deeply", opts)
+        res.digest = text_digest(src.text)
+        return res
     from .checker import lint_source, parse_source
 
     rollback = _is_rollback_name(item.path)
@@ -464,7 +483,7 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     each diagnostic its statement's text (sarif, gitlab, html)."""
     opts = make_options(settings)
     opts.statement_text = statement_text
-    include = tuple(settings.include)
+    include = python_include(settings)
     excluded = settings.is_excluded if settings.exclude else None
     inputs = discover(paths, include, excluded, stdin_name)
     report: set[str] | None = None
@@ -491,6 +510,14 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     finally:
         if cache is not None:
             cache.close()
+
+
+def python_include(settings) -> tuple[str, ...]:
+    """The include patterns, with ``*.py`` when the python option is on."""
+    include = tuple(settings.include)
+    if getattr(settings, "python", False) and "*.py" not in include:
+        include += ("*.py",)
+    return include
 
 
 def with_context(paths: list[str], inputs: list[Input], report: set[str] | None, include, excluded):
