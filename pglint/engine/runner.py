@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from ..source.files import Input, discover, path_key, read_input, text_digest
+from ..source.files import Input, discover, natural_key, path_key, read_input, text_digest
 from ..source.layouts import FORWARD, History, detect
 from .diagnostics import Diagnostic
 from .options import RunOptions
@@ -121,6 +121,11 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
     if python:  # Python modules: each on its own (see pglint/python)
         inputs = [i for i in inputs if not is_python(i.path)]
     histories, standalone = detect(inputs)
+    if python:  # Alembic / Django migration directories are histories (pglint/python/history.py)
+        from ..python.history import python_histories
+
+        more, python = python_histories(python)
+        histories = sorted(histories + more, key=lambda h: natural_key(h.root))
     standalone = list(standalone) + python
     units: list[Unit] = []
     for h in histories:

@@ -112,8 +112,12 @@ class _Column:
         kw = kwargs(call)
         self.type = None
         self.fks: list[tuple[str, str, dict]] = []
+        self.identity: str | None = None
         for a in call.args[1:]:
-            if isinstance(a, ast.Call) and last_name(a) == "ForeignKey" and a.args:
+            if isinstance(a, ast.Call) and last_name(a) == "Identity":
+                always = _lit(kwargs(a).get("always"))
+                self.identity = "ALWAYS" if always is True else "BY DEFAULT"
+            elif isinstance(a, ast.Call) and last_name(a) == "ForeignKey" and a.args:
                 target = _lit(a.args[0])
                 if isinstance(target, str) and "." in target:
                     t, c = target.rsplit(".", 1)
@@ -139,13 +143,15 @@ class _Column:
         auto = _lit(kw.get("autoincrement")) if "autoincrement" in kw else "auto"
         # SQLAlchemy renders an integer primary key of a CREATE TABLE as SERIAL / BIGSERIAL
         if table_create and self.pk and auto in ("auto", True) and self.type in ("integer", "bigint", "smallint") \
-                and self.default is None:
+                and self.default is None and self.identity is None:
             self.type = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}[self.type]
 
     def sql(self, with_pk: bool) -> str:
         out = f"{ident(self.name)} {self.type}"
         if self.default is not None:
             out += f" DEFAULT {self.default}"
+        if self.identity is not None:
+            out += f" GENERATED {self.identity} AS IDENTITY"
         if self.not_null:
             out += " NOT NULL"
         if with_pk and self.pk:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -78,6 +77,26 @@ def detect(d: str, items) -> History | None:
     return h
 
 
+def python_histories(inputs) -> tuple[list[History], list]:
+    """The Alembic / Django histories among Python files (grouped by directory), and the
+    files that are in none (application code)."""
+    by_dir: dict[str, list] = {}
+    rest = []
+    for it in inputs:
+        if it.real is None:
+            rest.append(it)
+        else:
+            by_dir.setdefault(os.path.dirname(it.path) or ".", []).append(it)
+    histories = []
+    for d, items in by_dir.items():
+        h = detect(d, items)
+        claimed = {e.input.path for e in h.entries} if h is not None else set()
+        if h is not None:
+            histories.append(h)
+        rest.extend(i for i in items if i.path not in claimed)
+    return histories, rest
+
+
 # -- source ------------------------------------------------------------------------------
 
 
@@ -90,16 +109,17 @@ class Segment:
     call_end: int
     offsets: list[int] | None = None  # .py offset of each SQL character (SQL the user wrote)
     section: int = 0
+    site: object = None  # the reader's Site of SQL the user wrote
 
 
 class MigrationSource(SourceText):
     """The SQL a Python migration sends, as one text whose positions are those of the .py
     file (line_text gives the .py lines: code frames show the Python)."""
 
-    __slots__ = ("py", "segments", "_starts", "section_tx", "translation", "module")
+    __slots__ = ("py", "segments", "_starts", "section_tx", "translation", "module", "pymod")
 
     def __init__(self, py: SourceText, sql: str, segments: list[Segment], section_tx: dict,
-                 translation: Translation, module: MigrationModule) -> None:
+                 translation: Translation, module: MigrationModule, pymod=None) -> None:
         super().__init__(py.path, sql)
         self.py = py
         self.segments = segments
@@ -107,6 +127,7 @@ class MigrationSource(SourceText):
         self.section_tx = section_tx
         self.translation = translation
         self.module = module
+        self.pymod = pymod  # the reader's PyModule
 
     def segment(self, offset: int) -> Segment | None:
         k = bisect_right(self._starts, offset) - 1
@@ -173,7 +194,9 @@ class Reader:
             tr = alembic_ops.translate(mod.tree)
         else:
             tr = django_ops.translate(m.migration_class, m.app, self.state, m.atomic is not False)
-        return build(py, tr, m, mod.sites)
+        src = build(py, tr, m, mod.sites)
+        src.pymod = mod
+        return src
 
     def sections(self, src, parsed) -> None:
         if isinstance(src, MigrationSource):
@@ -209,14 +232,15 @@ def build(py: SourceText, tr: Translation, m: MigrationModule, sites=()) -> Migr
         ce = _py_offset(py, call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
         sql = p.sql
         offsets = None
+        site = None
         if not p.generated and p.literal is not None:
             site = by_node.get(id(p.literal))
             if site is not None and site.sql is not None and site.offsets:
                 sql = site.sql  # placeholders replaced by stand-ins of the same length
                 offsets = list(site.offsets)
-        if not p.generated and offsets is None:
-            offsets = None  # not mapped character by character: findings go to the call
-        segments.append(Segment(pos, pos + len(sql), p, cs, ce, offsets, section))
+        # without offsets (SQL pglint built, or not mapped character by character) a
+        # finding is placed on the call
+        segments.append(Segment(pos, pos + len(sql), p, cs, ce, offsets, section, site))
         parts.append(sql)
         parts.append("\n;\n")
         pos += len(sql) + 3
@@ -255,31 +279,30 @@ _HELP = {
                                                "migration: op.execute(\"ALTER TABLE ... VALIDATE CONSTRAINT ...\").",
 }
 
-_PY_IGNORE = re.compile(r"#\s*pglint:\s*ignore\b\s*(?:\[([^\]]*)\])?")
-
-
 def finish(result, src: MigrationSource, opts) -> None:
     """Place the findings in the .py file: those of a statement pglint built on the call
-    that emits it (their message names the call and the statement), those of SQL the user
-    wrote on the string; drop fixes (their edits are in the SQL, not in the Python);
-    apply ``# pglint: ignore[...]`` comments of the Python lines; add notes for what was
-    not translated."""
+    that emits it (their message names the call and the statement it emits), those of SQL
+    the user wrote on the string; drop fixes (their edits are in the SQL, not in the
+    Python); run the Python rules over the module; apply the ``# pglint: ignore[...]``
+    comments of the Python code; add a note for what was not translated."""
+    from ..engine.checker import _position
+    from .lint import _suppress
+
     py = src.py
     kind = src.module.kind
-    kept = []
-    ignores = _python_ignores(py)
+    pairs = []
     for d in result.diagnostics:
         d.fix = None
         d.edit_positions = ()
         seg = src.segment(d.start)
         if seg is None:
-            kept.append(d)
             continue
         p = seg.piece
-        if p.generated or seg.offsets is None:
-            d.line, d.column = py.position(seg.call_start)
-            d.end_line, d.end_column = py.position(seg.call_end)
-            d.source_lines = tuple(py.line_text(n) for n in range(d.line, min(d.end_line, d.line + 7) + 1))
+        if seg.offsets is None:
+            start, end = seg.call_start, seg.call_end
+        else:
+            start = src.py_offset(d.start)
+            end = max(start, src.py_offset(max(d.end - 1, d.start)) + (1 if d.end > d.start else 0))
         if p.generated:
             stmt = " ".join(p.sql.split())
             if len(stmt) > 160:
@@ -289,60 +312,41 @@ def finish(result, src: MigrationSource, opts) -> None:
             if h is not None:
                 d.help = h
         if d.statement_start is not None:
-            d.statement_position = py.position(seg.call_start)
-        if _ignored(d, seg, py, ignores):
-            continue
-        kept.append(d)
+            d.statement_start = seg.call_start if seg.offsets is None else src.py_offset(d.statement_start)
+            d.statement_position = py.position(d.statement_start)
+        d.start, d.end = start, end
+        pairs.append((d, seg.site))
+    pairs.extend(_python_rules(src, opts, result.path))
+    kept = _suppress(py, src.pymod, pairs, opts, result.path) if src.pymod is not None else [d for d, _ in pairs]
+    for d in kept:
+        _position(py, d)
+    from ..engine.diagnostics import Diagnostic
+
+    kept.sort(key=Diagnostic.sort_key)
     result.diagnostics = kept
-    notes = []
     if src.translation.skipped:
         what = ", ".join(f"{k} ({n})" for k, n in sorted(src.translation.skipped.items()))
-        notes.append(f"not linted (pglint cannot tell the one statement each emits): {what}")
-    result.notes.extend(notes)
+        result.notes.append(f"operations not linted (Python code, arguments that are not literals, or no one statement pglint can build with confidence): {what}")
 
 
-def _python_ignores(py: SourceText) -> dict[int, set[str] | None]:
-    """line -> the rules ``# pglint: ignore[...]`` on that line names (None: every rule)."""
-    import io
-    import tokenize
+def _python_rules(src: MigrationSource, opts, path: str) -> list:
+    """The findings of the Python rules (sql-injection-python, query-in-loop) in the module."""
+    from ..engine.diagnostics import Diagnostic
+    from .lint import PYTHON_RULES, _rule_module
 
-    out: dict[int, set[str] | None] = {}
-    try:
-        toks = list(tokenize.generate_tokens(io.StringIO(py.text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    out = []
+    mod = src.pymod
+    if mod is None:
         return out
-    from ..engine.registry import UnknownRule, resolve
-
-    for t in toks:
-        if t.type != tokenize.COMMENT:
+    for name in PYTHON_RULES:
+        rule = opts.rules.get(name)
+        if rule is None or rule.name not in opts.enabled:
             continue
-        m = _PY_IGNORE.search(t.string)
-        if not m:
-            continue
-        if m.group(1) is None:
-            out[t.start[0]] = None
-            continue
-        names: set[str] = set()
-        for tok in (x.strip() for x in m.group(1).split(",")):
-            try:
-                names.update(r.name for r in resolve(tok))
-            except UnknownRule:
-                pass
-        out[t.start[0]] = names
+        sev = opts.settings.severity.get(rule.name) or rule.severity
+        for site, start, end, message, help, explanation in _rule_module(name).check(mod, mod.sites):
+            d = Diagnostic(rule.name, rule.code, sev, message, help, path, start, end, explanation=explanation)
+            out.append((d, site))
     return out
-
-
-def _ignored(d, seg: Segment, py: SourceText, ignores: dict) -> bool:
-    """A ``# pglint: ignore[...]`` comment on a line of the call, or on the line above it."""
-    if not ignores:
-        return False
-    first = py.position(seg.call_start)[0]
-    last = py.position(seg.call_end)[0]
-    for line in range(first - 1, last + 1):
-        names = ignores.get(line, False)
-        if names is None or (names and d.rule in names):
-            return True
-    return False
 
 
 def order_note(history: History) -> str | None:

@@ -105,10 +105,6 @@ def detect(inputs: list[Input]) -> tuple[list[History], list[Input]]:
         if not rest:
             continue
         h = _flyway(d, rest) or _updown(d, rest) or _versioned_updown(d, rest) or _numbered(d, rest)
-        if h is None and any(i.path.endswith(".py") for i in rest):
-            from ..python.history import detect as python_history  # Alembic / Django
-
-            h = python_history(d, rest)
         if h is not None:
             histories.append(h)
             claimed.update(e.input.path for e in h.entries)
