@@ -204,7 +204,7 @@ def _index_elements(node: ast.AST) -> str:
         if isinstance(e, ast.Constant):
             out.append(ident(t))
         else:
-            out.append(t if t.startswith("(") else f"({t})" if "(" in t or " " in t else t)
+            out.append(t)  # SQLAlchemy renders a text() element as written
     return ", ".join(out)
 
 
