@@ -161,8 +161,7 @@ def test_alembic_tree_findings():
     res = run(ALEMBIC)
     got = findings(res)
     v = ALEMBIC / "versions"
-    orders, cons, online, users = (v / "0b2c_orders.py", v / "9d4e_constraints.py", v / "2e5f_online.py",
-                                   v / "f3a1_create_users.py")
+    orders, cons, online = v / "0b2c_orders.py", v / "9d4e_constraints.py", v / "2e5f_online.py"
     expected = {
         # users was created by an earlier revision: an existing table
         ("0b2c_orders.py", line_of(orders, 'op.create_index("ix_users_email"'), "index-not-concurrent"),
@@ -438,3 +437,68 @@ def test_unreadable_migration_does_not_stop_the_run(tmp_path):
     files = by_file(res)
     assert "index-not-concurrent" in {d.rule for d in files["b.py"].diagnostics}
     assert "c.py" in files  # reported, not a traceback
+
+
+ODD_ALEMBIC = [
+    "    op.create_table(*COLUMNS)\n",
+    "    op.create_table('t', sa.Column())\n",
+    "    op.add_column('t')\n",
+    "    op.create_index()\n",
+    "    op.create_index('ix', 't', 'a')\n",
+    "    op.create_foreign_key(None, 't', 'u', [], [])\n",
+    "    op.alter_column('t', 'c', type_=sa.ARRAY(Unknown), nullable=maybe)\n",
+    "    op.execute(sa.text(f'SELECT {x}'))\n",
+    "    op.execute()\n",
+    "    op.get_bind().execute(sa.text('DELETE FROM t'))\n",
+    "    for t in ('a', 'b'):\n        op.create_index('ix_' + t, t, ['x'])\n",
+    "    with op.get_context().autocommit_block():\n        pass\n",
+    "    op.create_table('t', sa.Column('a', sa.Integer(), server_default=sa.text(OTHER)))\n",
+    "    op.execute('SELECT 1; ROLLBACK; BEGIN')\n",
+    "    op.execute('NOT SQL AT ALL')\n",
+]
+
+
+@pytest.mark.parametrize("body", ODD_ALEMBIC)
+def test_odd_alembic_calls_give_findings_or_notes_never_a_traceback(tmp_path, body):
+    write(tmp_path, {"versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", '
+                                                            'sa.BigInteger(), sa.Identity(), primary_key=True))\n'),
+                     "versions/b.py": alembic_rev("b", "a", body)})
+    res = run(tmp_path)
+    b = by_file(res)["b.py"]
+    text = (tmp_path / "versions" / "b.py").read_text().splitlines()
+    for d in b.diagnostics:
+        assert 1 <= d.line <= len(text) and d.source_lines and d.source_lines[0] == text[d.line - 1]
+
+
+ODD_DJANGO = [
+    "operations = [migrations.CreateModel(name='X', fields=FIELDS)]",
+    "operations = [migrations.CreateModel('X', [('id', models.BigAutoField(primary_key=True)), ('m', models.ManyToManyField('Y'))])]",
+    "operations = [migrations.AddField('x', 'y', models.IntegerField())]",
+    "operations = OPS",
+    "operations = [RunSomething()]",
+    "operations = [migrations.RunSQL(sql=SQL)]",
+    "operations = [migrations.RunSQL('SELECT 1', migrations.RunSQL.noop)]",
+    "operations = [migrations.SeparateDatabaseAndState(database_operations=[migrations.RunSQL('SELECT 1')])]",
+    "dependencies = DEPS\n    operations = []",
+    "atomic = ATOMIC\n    operations = [migrations.RunSQL('CREATE INDEX CONCURRENTLY i ON t (a)')]",
+]
+
+
+@pytest.mark.parametrize("body", ODD_DJANGO)
+def test_odd_django_operations_give_findings_or_notes_never_a_traceback(tmp_path, body):
+    write(tmp_path, {"app/migrations/0001_initial.py":
+                     "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n"
+                     f"    {body}\n"})
+    res = run(tmp_path)
+    assert "0001_initial.py" in by_file(res)
+
+
+def test_django_atomic_not_a_literal_is_an_unknown_transaction_mode(tmp_path):
+    write(tmp_path, {"app/migrations/0001_initial.py":
+                     "from django.db import migrations\n\nclass Migration(migrations.Migration):\n"
+                     "    atomic = settings.ATOMIC\n"
+                     "    operations = [migrations.RunSQL('CREATE INDEX CONCURRENTLY i ON t (a)')]\n"})
+    res = run(tmp_path)
+    f = by_file(res)["0001_initial.py"]
+    assert "concurrently-in-transaction" not in {d.rule for d in f.diagnostics}
+    assert f.tx_unknown

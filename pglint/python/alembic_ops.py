@@ -261,7 +261,7 @@ class _Builder:
                 return
             try:
                 fn(c, kwargs(c))
-            except (ValueError, _Unreadable, IndexError):
+            except (ValueError, _Unreadable, IndexError, KeyError, TypeError, AttributeError):
                 self.tr.skip("op." + name)
             return
         # op.get_bind().execute(...) / bind.execute(...) with SQL text

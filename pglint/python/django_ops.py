@@ -199,7 +199,7 @@ class _Builder:
         what = f"migrations.{kind}" if kind not in ("AddIndexConcurrently", "RemoveIndexConcurrently") else kind
         try:
             fn(call, kwargs(call), what)
-        except (_Skip, IndexError, KeyError):
+        except (_Skip, ValueError, IndexError, KeyError, TypeError, AttributeError):
             self.tr.skip(what)
 
     @staticmethod

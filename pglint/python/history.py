@@ -70,7 +70,8 @@ def detect(d: str, items) -> History | None:
         if kind == ALEMBIC:
             tx = tool_tx.ALEMBIC
         else:
-            tx = tool_tx.DJANGO if m.atomic is not False else tool_tx.DJANGO_NON_ATOMIC
+            # atomic not a literal: pglint does not know whether it runs in a transaction
+            tx = {True: tool_tx.DJANGO, False: tool_tx.DJANGO_NON_ATOMIC}.get(m.atomic, tool_tx.UNKNOWN)
         entries.append(Entry(by_path[m.path], FORWARD, version=(m.revision or m.name or ""), tx=tx))
     h = History(d, kind, entries)
     h.notice = o.notice
@@ -193,7 +194,7 @@ class Reader:
         if m.kind == ALEMBIC:
             tr = alembic_ops.translate(mod.tree)
         else:
-            tr = django_ops.translate(m.migration_class, m.app, self.state, m.atomic is not False)
+            tr = django_ops.translate(m.migration_class, m.app, self.state, m.atomic is True)
         src = build(py, tr, m, mod.sites)
         src.pymod = mod
         return src
@@ -326,7 +327,8 @@ def finish(result, src: MigrationSource, opts) -> None:
     result.diagnostics = kept
     if src.translation.skipped:
         what = ", ".join(f"{k} ({n})" for k, n in sorted(src.translation.skipped.items()))
-        result.notes.append(f"operations not linted (Python code, arguments that are not literals, or no one statement pglint can build with confidence): {what}")
+        result.notes.append("operations not linted (Python code, arguments that are not literals, or no "
+                            f"statement pglint can build with confidence): {what}")
 
 
 def _python_rules(src: MigrationSource, opts, path: str) -> list:
@@ -347,11 +349,3 @@ def _python_rules(src: MigrationSource, opts, path: str) -> list:
             d = Diagnostic(rule.name, rule.code, sev, message, help, path, start, end, explanation=explanation)
             out.append((d, site))
     return out
-
-
-def order_note(history: History) -> str | None:
-    return getattr(history, "notice", None)
-
-
-def describe_entry(e: Entry) -> str:
-    return os.path.basename(e.input.path)
