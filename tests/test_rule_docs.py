@@ -1,5 +1,7 @@
 """Every rule page in rules/ is also a test: each ```sql bad block must raise exactly its
-rule, each ```sql good block must raise nothing at all (every default rule on)."""
+rule, each ```sql good block must raise nothing at all (every default rule on). The rules
+on Python code (pglint/python) have ```python bad / good blocks, linted as a .py file with
+the python option on."""
 
 import re
 
@@ -10,6 +12,7 @@ from pglint.engine.registry import all_rules
 
 RULES_DIR = ROOT / "rules"
 FENCE = re.compile(r"^```sql[ \t]+(bad|good)([^\n]*)\n(.*?)^```", re.S | re.M)
+PY_FENCE = re.compile(r"^```python[ \t]+(bad|good)([^\n]*)\n(.*?)^```", re.S | re.M)
 
 
 def _options(info: str) -> dict:
@@ -28,10 +31,14 @@ def _examples():
         if page.name == "README.md":
             continue
         text = page.read_text(encoding="utf-8")
-        for n, m in enumerate(FENCE.finditer(text), 1):
-            kind, info, code = m.group(1), m.group(2), m.group(3)
-            line = text.count("\n", 0, m.start()) + 1
-            yield pytest.param(page.stem, kind, _options(info), code, id=f"{page.stem}:{line}:{kind}")
+        for fence, lang in ((FENCE, "sql"), (PY_FENCE, "python")):
+            for m in fence.finditer(text):
+                kind, info, code = m.group(1), m.group(2), m.group(3)
+                line = text.count("\n", 0, m.start()) + 1
+                options = _options(info)
+                if lang == "python":
+                    options["python"] = True
+                yield pytest.param(page.stem, kind, options, code, id=f"{page.stem}:{line}:{kind}")
 
 
 @pytest.mark.parametrize("rule,kind,options,code", list(_examples()))
@@ -44,7 +51,8 @@ def test_example(rule, kind, options, code):
         from pglint.model.schema import SchemaModel
 
         schema = SchemaModel()
-    diags = lint(code, "example.sql", schema=schema, **options)
+    path = "example.py" if options.get("python") else "example.sql"
+    diags = lint(code, path, schema=schema, **options)
     fired = sorted({d.rule for d in diags})
     detail = "\n".join(f"  {d.line}:{d.column} {d.rule}: {d.message}" for d in diags)
     if kind == "bad":
@@ -66,7 +74,10 @@ def test_page_has_examples_and_title(name):
     rule = all_rules()[name]
     assert text.startswith(f"# {name} ({rule.code})\n")
     kinds = {m.group(1) for m in FENCE.finditer(text)}
-    if not rule.engine:
+    py_kinds = {m.group(1) for m in PY_FENCE.finditer(text)}
+    if py_kinds:  # a rule on Python code: its examples are Python modules
+        assert kinds == set() and py_kinds == {"bad", "good"}, f"{name}: needs a python bad and good example"
+    elif not rule.engine:
         # evaluated outside the statement engine (live, trace): no file alone can show it,
         # so plain ```sql examples (covered by tests against a real server) instead
         assert kinds == set(), f"{name}: bad/good examples cannot run without a database"

@@ -106,6 +106,11 @@ def lint_text(text: str, path: str = "<string>", settings=None, opts: RunOptions
 
     if opts is None:
         opts = make_options(settings or Settings())
+    if is_python(path):  # a Python module: the SQL it hands to database drivers
+        from ..python.lint import lint_python
+
+        return lint_python(SourceText(path, text), opts, make_dispatch(opts), path, schema=schema,
+                           complete_history=schema is not None)
     return lint_source(SourceText(path, text), opts, make_dispatch(opts), path, schema=schema,
                        complete_history=schema is not None)
 

@@ -49,6 +49,8 @@ def lint_document(text: str, version: int | None, path: str | None, overlay: dic
             from ..source.lexer import compile_placeholders
 
             out.patterns = compile_placeholders(tuple(settings.placeholders))
+        if (path or "").endswith(".py") and not settings.python:
+            return out  # Python documents are linted when the python option is on
         if path is not None and os.path.isfile(path):
             out.diagnostics = _lint_file(path, text, settings, overlay or {})
         else:
@@ -83,6 +85,10 @@ def _lint_alone(text: str, name: str, settings) -> list[Diagnostic]:
 
     opts = make_options(settings)
     opts.statement_text = True  # statement_start: where an ignore comment goes
+    if name.endswith(".py"):
+        from ..python.lint import lint_python
+
+        return lint_python(SourceText(name, text), opts, make_dispatch(opts), name).diagnostics
     return lint_source(SourceText(name, text), opts, make_dispatch(opts), name).diagnostics
 
 

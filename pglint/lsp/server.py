@@ -92,7 +92,9 @@ class PglintServer(LanguageServer):
 
     @staticmethod
     def wanted(doc: Document) -> bool:
-        return doc.language_id.lower() in SQL_LANGUAGES or (doc.path or doc.uri).lower().endswith(".sql")
+        # Python documents too: lint_document lints them when the python option is on
+        return (doc.language_id.lower() in SQL_LANGUAGES or doc.language_id.lower() == "python"
+                or (doc.path or doc.uri).lower().endswith((".sql", ".py")))
 
     def overlay(self, uri: str) -> dict[str, str]:
         """The unsaved texts of the other open SQL files: the history is what the editor shows."""

@@ -18,7 +18,8 @@ API (stable; the Alembic/Django migration support builds on it)::
 - ``mod.constants``: module-level names assigned once, name -> ``ast.expr`` (gives
   ``revision``, ``down_revision``, ...); ``mod.tree``: the ``ast.Module``;
   ``mod.drivers``: the database libraries the module imports (driver names);
-- ``mod.py_comments``: ``(start, end)`` offsets of the ``#`` comments (for suppressions).
+- ``mod.py_comments``: ``(start, end)`` offsets of the ``#`` comments (for suppressions);
+  ``mod.span(node)``: an ast node's ``(start, end)`` offsets in the .py text.
 
 A :class:`Site` has:
 
@@ -122,6 +123,16 @@ class PyModule:
     constants: dict[str, ast.expr] = field(default_factory=dict)
     drivers: set[str] = field(default_factory=set)
     py_comments: list[tuple[int, int]] = field(default_factory=list)
+    _reader: object = None
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        """The (start, end) offsets of an ast node in the .py text."""
+        r = self._reader
+        return r.offset(node.lineno, node.col_offset), r.offset(node.end_lineno, node.end_col_offset)
+
+    def line(self, offset: int) -> int:
+        """1-based line of an offset of the .py text."""
+        return self.text.count("\n", 0, offset) + 1
 
 
 # -- values ------------------------------------------------------------------------------
@@ -742,7 +753,7 @@ class _Reader:
                 s.call = call
                 s.params = list(params)
                 if driver == "alembic":
-                    s.sink = "op.execute(text())"
+                    s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
                 if role is not None:
                     s.role = role
 
@@ -822,6 +833,7 @@ def read_module(text: str, path: str = "<string>", extra_sinks=()) -> PyModule:
         mod.error = "Python code nested too deeply to read"
         return mod
     mod.tree = tree
+    mod._reader = reader
     mod.sites = reader.sites
     mod.constants = reader.constants
     mod.drivers = reader.drivers
