@@ -502,3 +502,14 @@ def test_django_atomic_not_a_literal_is_an_unknown_transaction_mode(tmp_path):
     f = by_file(res)["0001_initial.py"]
     assert "concurrently-in-transaction" not in {d.rule for d in f.diagnostics}
     assert f.tx_unknown
+
+
+def test_python_rules_run_on_migrations_too(tmp_path):
+    write(tmp_path, {
+        "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
+                                                'sa.Identity(), primary_key=True))\n'),
+        "versions/b.py": alembic_rev("b", "a", '    table = TABLE\n    op.execute(f"DELETE FROM {table} WHERE id = 1")\n'),
+    })
+    res = run(tmp_path)
+    b = tmp_path / "versions" / "b.py"
+    assert ("sql-injection-python", line_of(b, "op.execute(")) in {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics}
