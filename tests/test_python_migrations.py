@@ -513,3 +513,25 @@ def test_python_rules_run_on_migrations_too(tmp_path):
     res = run(tmp_path)
     b = tmp_path / "versions" / "b.py"
     assert ("sql-injection-python", line_of(b, "op.execute(")) in {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics}
+
+
+def test_a_revision_named_alone_is_linted_after_the_revisions_before_it():
+    one = ALEMBIC / "versions" / "0b2c_orders.py"
+    res = run(one)
+    assert [os.path.basename(f.path) for f in res.files] == ["0b2c_orders.py"]  # the others give context only
+    assert ("0b2c_orders.py", line_of(one, 'op.create_index("ix_users_email"'), "index-not-concurrent") in findings(res)
+
+
+def test_sql_written_in_an_autocommit_block_runs_outside_the_transaction(tmp_path):
+    write(tmp_path, {
+        "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
+                                                'sa.Identity(), primary_key=True))\n'),
+        "versions/b.py": alembic_rev("b", "a",
+                                     '    with op.get_context().autocommit_block():\n'
+                                     '        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix1 ON t (id)")\n'
+                                     '    op.execute("CREATE INDEX CONCURRENTLY ix2 ON t (id)")\n'),
+    })
+    res = run(tmp_path)
+    b = tmp_path / "versions" / "b.py"
+    got = {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics if d.rule == "concurrently-in-transaction"}
+    assert got == {("concurrently-in-transaction", line_of(b, "ix2"))}
