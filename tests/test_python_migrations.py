@@ -231,6 +231,7 @@ def test_django_app_findings():
     assert ("0002_customer_email.py", line_of(m2, "migrations.AddField(", 2), "add-column-required") not in got
     # RunPython is Python: counted in a note, never guessed
     assert any("migrations.RunPython (1)" in n for n in files["0002_customer_email.py"].notes)
+    assert any("did not turn into SQL" in n for n in files["0002_customer_email.py"].notes)
     [c] = [d for d in res.diagnostics if d.rule == "concurrently-in-transaction"]
     assert "atomic = False" in c.help
 
@@ -405,7 +406,8 @@ def test_django_field_pglint_cannot_read_is_skipped(tmp_path):
     """
     (_, _), (second, skipped) = django_sql(tmp_path, INITIAL, later)
     assert second == []
-    assert skipped == {"migrations.AddField": 2}  # a callable default; a model this history does not create
+    assert skipped == {"migrations.AddField (a default that is not a literal)": 1,
+                       "migrations.AddField (a model this history does not create)": 1}
 
 
 def test_django_set_not_null_on_existing_table_is_a_finding(tmp_path):
@@ -535,3 +537,38 @@ def test_sql_written_in_an_autocommit_block_runs_outside_the_transaction(tmp_pat
     b = tmp_path / "versions" / "b.py"
     got = {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics if d.rule == "concurrently-in-transaction"}
     assert got == {("concurrently-in-transaction", line_of(b, "ix2"))}
+
+
+def test_django_foreign_keys_to_other_apps_and_settings(tmp_path):
+    write(tmp_path, {
+        "blog/migrations/0001_initial.py": """
+            from django.conf import settings
+            from django.db import migrations, models
+            class Migration(migrations.Migration):
+                dependencies = [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+                operations = [migrations.CreateModel(name="Post", fields=[
+                    ("id", models.BigAutoField(primary_key=True)),
+                    ("editor", models.ForeignKey(on_delete=models.CASCADE, to="auth.user")),
+                    ("owner", models.ForeignKey(on_delete=models.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ])]
+        """,
+        "blog/migrations/0002_author.py": """
+            from django.conf import settings
+            from django.db import migrations, models
+            class Migration(migrations.Migration):
+                dependencies = [("blog", "0001_initial")]
+                operations = [
+                    migrations.AddField(model_name="post", name="author", field=models.ForeignKey(
+                        null=True, on_delete=models.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ]
+        """,
+    })
+    res = run(tmp_path)
+    files = by_file(res)
+    p2 = tmp_path / "blog" / "migrations" / "0002_author.py"
+    # the model exists for the later migration; the index Django builds on the new column is real
+    assert ("index-not-concurrent", line_of(p2, "migrations.AddField(")) in {
+        (d.rule, d.line) for d in files["0002_author.py"].diagnostics}
+    assert any("settings.AUTH_USER_MODEL" in n for n in files["0002_author.py"].notes)
+    assert any("settings.AUTH_USER_MODEL" in n for n in files["0001_initial.py"].notes)
+    assert not any(d.rule == "fk-type-mismatch" for d in res.diagnostics)  # auth_user's key type is not known

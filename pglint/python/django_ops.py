@@ -66,7 +66,7 @@ class DjangoState:
 
 
 class _Skip(Exception):
-    pass
+    """An operation pglint does not turn into SQL; the argument says why."""
 
 
 def _lit(node, default=None):
@@ -96,20 +96,30 @@ class _Field:
             try:
                 v = literal(kw["default"])
             except ValueError:
-                raise _Skip from None  # a callable: Django evaluates it, pglint cannot
+                raise _Skip("a default that is not a literal") from None  # Django evaluates it, pglint cannot
             self.default = _sql_value(v)
         self.target: ModelState | None = None
         self.target_table: str | None = None
+        self.unnamed_target = False
         column = _lit(kw.get("db_column"))
         if kind in _RELATIONS:
             to = kw.get("to") or (call.args[0] if call.args else None)
-            to_v = _lit(to) if to is not None else None
-            if not isinstance(to_v, str):
-                raise _Skip  # settings.AUTH_USER_MODEL and the like
-            key = to_v.lower() if "." in to_v else f"{app}.{to_v.lower()}"
-            self.target = state.models.get(key)
-            self.target_table = self.target.table if self.target else key.replace(".", "_")
-            self.type = self.target.pk_type() if self.target else "bigint"
+            try:
+                to_v = literal(to) if to is not None else None
+            except ValueError:
+                to_v = None
+            if isinstance(to_v, str):
+                key = to_v.lower() if "." in to_v else f"{app}.{to_v.lower()}"
+                self.target = state.models.get(key)
+                self.target_table = self.target.table if self.target else key.replace(".", "_")
+                # a model of another app: its table has Django's default name, the type of
+                # its key is not known here
+                self.type = self.target.pk_type() if self.target else UNKNOWN_TYPE
+            else:
+                # to=settings.AUTH_USER_MODEL and the like: the column and its index are
+                # certain; the referenced table and its key type are not (no constraint built)
+                self.type = UNKNOWN_TYPE
+                self.unnamed_target = True
             self.column = column or f"{name}_id"
             self.db_index = _lit(kw.get("db_index"), True) is not False and kind != "OneToOneField"
             self.unique = kind == "OneToOneField" or self.unique
@@ -179,13 +189,19 @@ class _Builder:
     def emit(self, sql: str, call, what: str, generated: bool = True, rollback: bool = False, lit=None) -> None:
         self.tr.pieces.append(Piece(sql, call, what, generated, self.run, rollback, lit))
 
+    def _note(self, f: "_Field") -> None:
+        if f.unnamed_target:
+            self.tr.notes.append(f"{f.name}: a foreign key to a model not named by a literal (e.g. "
+                                 "settings.AUTH_USER_MODEL): its column's type and constraint are not known to "
+                                 "pglint and not linted")
+
     def model(self, name_node) -> ModelState:
         name = _lit(name_node)
         if not isinstance(name, str):
             raise _Skip
         m = self.state.models.get(f"{self.app}.{name.lower()}")
         if m is None:
-            raise _Skip  # created outside this history: pglint does not know its table
+            raise _Skip("a model this history does not create")
         return m
 
     def operation(self, call: ast.AST) -> None:
@@ -199,7 +215,9 @@ class _Builder:
         what = f"migrations.{kind}" if kind not in ("AddIndexConcurrently", "RemoveIndexConcurrently") else kind
         try:
             fn(call, kwargs(call), what)
-        except (_Skip, ValueError, IndexError, KeyError, TypeError, AttributeError):
+        except _Skip as exc:
+            self.tr.skip(f"{what} ({exc.args[0]})" if exc.args else what)
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError):
             self.tr.skip(what)
 
     @staticmethod
@@ -228,7 +246,8 @@ class _Builder:
         self.emit(f"CREATE TABLE {ident(table)} ({', '.join(cols)})", call, what)
         for f in parsed:
             model.fields[f.name] = f.state()
-            if (f.target_table is not None or f.db_index) and not f.unique and not f.pk:
+            self._note(f)
+            if f.db_index and not f.unique and not f.pk:
                 self.emit(f"CREATE INDEX {ident(_index_name(table, f.column))} ON {ident(table)} ({ident(f.column)})",
                           call, what)
         self.state.models[f"{self.app}.{name.lower()}"] = model
@@ -257,7 +276,8 @@ class _Builder:
         self.emit(f"ALTER TABLE {t} ADD COLUMN {f.definition(with_default=True)}", call, what)
         if f.default is not None and f.default != "NULL":
             self.emit(f"ALTER TABLE {t} ALTER COLUMN {ident(f.column)} DROP DEFAULT", call, what)
-        if (f.target_table is not None or f.db_index) and not f.unique:
+        self._note(f)
+        if f.db_index and not f.unique:
             self.emit(f"CREATE INDEX {ident(_index_name(m.table, f.column))} ON {t} ({ident(f.column)})", call, what)
         m.fields[name] = f.state()
 

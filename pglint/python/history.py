@@ -325,10 +325,11 @@ def finish(result, src: MigrationSource, opts) -> None:
 
     kept.sort(key=Diagnostic.sort_key)
     result.diagnostics = kept
+    result.notes.extend(src.translation.notes)
     if src.translation.skipped:
         what = ", ".join(f"{k} ({n})" for k, n in sorted(src.translation.skipped.items()))
-        result.notes.append("operations not linted (Python code, arguments that are not literals, or no "
-                            f"statement pglint can build with confidence): {what}")
+        result.notes.append(f"operations pglint did not turn into SQL (Python code, arguments that are not "
+                            f"literals, no statement it can build with confidence): {what}")
 
 
 def _python_rules(src: MigrationSource, opts, path: str) -> list:
