@@ -474,7 +474,8 @@ def test_odd_alembic_calls_give_findings_or_notes_never_a_traceback(tmp_path, bo
 
 ODD_DJANGO = [
     "operations = [migrations.CreateModel(name='X', fields=FIELDS)]",
-    "operations = [migrations.CreateModel('X', [('id', models.BigAutoField(primary_key=True)), ('m', models.ManyToManyField('Y'))])]",
+    "operations = [migrations.CreateModel('X', [('id', models.BigAutoField(primary_key=True)), "
+    "('m', models.ManyToManyField('Y'))])]",
     "operations = [migrations.AddField('x', 'y', models.IntegerField())]",
     "operations = OPS",
     "operations = [RunSomething()]",
@@ -510,11 +511,13 @@ def test_python_rules_run_on_migrations_too(tmp_path):
     write(tmp_path, {
         "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
                                                 'sa.Identity(), primary_key=True))\n'),
-        "versions/b.py": alembic_rev("b", "a", '    table = TABLE\n    op.execute(f"DELETE FROM {table} WHERE id = 1")\n'),
+        "versions/b.py": alembic_rev("b", "a", '    table = TABLE\n'
+                                               '    op.execute(f"DELETE FROM {table} WHERE id = 1")\n'),
     })
     res = run(tmp_path)
     b = tmp_path / "versions" / "b.py"
-    assert ("sql-injection-python", line_of(b, "op.execute(")) in {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics}
+    got = {(d.rule, d.line) for d in by_file(res)["b.py"].diagnostics}
+    assert ("sql-injection-python", line_of(b, "op.execute(")) in got
 
 
 def test_a_revision_named_alone_is_linted_after_the_revisions_before_it():
