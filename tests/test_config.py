@@ -98,6 +98,9 @@ BAD_VALUES = [
     ("jobs", '"4"', "'jobs' must be a number of worker processes", 'not "4"'),
     ("cache", '"off"', "'cache' must be true or false", 'not "off"'),
     ("cache-dir", '""', "'cache-dir' must be a path", 'not ""'),
+    ("python", '"yes"', "'python' must be true or false", 'not "yes"'),
+    ("python-sinks", '"mydb.run"', "'python-sinks' must be a list of dotted call names", 'not "mydb.run"'),
+    ("python-sinks", '["mydb run"]', "'python-sinks': 'mydb run' is not a dotted name", ""),
 ]
 
 
