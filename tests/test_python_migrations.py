@@ -575,3 +575,19 @@ def test_django_foreign_keys_to_other_apps_and_settings(tmp_path):
     assert any("settings.AUTH_USER_MODEL" in n for n in files["0002_author.py"].notes)
     assert any("settings.AUTH_USER_MODEL" in n for n in files["0001_initial.py"].notes)
     assert not any(d.rule == "fk-type-mismatch" for d in res.diagnostics)  # auth_user's key type is not known
+
+
+def test_unsaved_editor_text_that_is_not_valid_python_gives_a_note(tmp_path):
+    write(tmp_path, {
+        "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
+                                                'sa.Identity(), primary_key=True))\n'),
+        "versions/b.py": alembic_rev("b", "a", '    op.create_index("ix", "t", ["id"])\n'),
+    })
+    b = str(tmp_path / "versions" / "b.py")
+    settings = Settings(python=True)
+    res = run_paths([b], settings, jobs=1, overlay={os.path.realpath(b): "def upgrade(:\n"})
+    [f] = res.files
+    assert f.diagnostics == [] and any("not valid Python" in n for n in f.notes)
+    # the saved text is a migration with a finding
+    res = run_paths([b], settings, jobs=1)
+    assert [d.rule for d in res.files[0].diagnostics if d.rule == "index-not-concurrent"] == ["index-not-concurrent"]

@@ -186,11 +186,15 @@ class Reader:
 
         extra = tuple(getattr(self.opts.settings, "python_sinks", ()) or ())
         mod = read_module(py.text, py.path, extra)
-        if mod.tree is None:
-            return None
-        m = recognise(py.path, py.text, mod.tree)
+        m = recognise(py.path, py.text, mod.tree) if mod.tree is not None else None
         if m is None:
-            return None
+            # the text changed since the layout was detected (an editor's unsaved buffer):
+            # nothing to lint, and a note says why
+            tr = Translation()
+            tr.notes.append(f"{mod.error}: its SQL was not read" if mod.error else
+                            "no longer an Alembic revision or a Django migration: its SQL was not read")
+            kind = ALEMBIC if self.history.layout == ALEMBIC else DJANGO
+            return build(py, tr, MigrationModule(kind, py.path, ast.Module(body=[], type_ignores=[])), ())
         if m.kind == ALEMBIC:
             tr = alembic_ops.translate(mod.tree)
         else:
