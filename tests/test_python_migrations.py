@@ -591,3 +591,24 @@ def test_unsaved_editor_text_that_is_not_valid_python_gives_a_note(tmp_path):
     # the saved text is a migration with a finding
     res = run_paths([b], settings, jobs=1)
     assert [d.rule for d in res.files[0].diagnostics if d.rule == "index-not-concurrent"] == ["index-not-concurrent"]
+
+
+def test_alembic_autogenerate_style():
+    body = '''
+    op.create_table("accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("name", sa.VARCHAR(length=80), server_default=sa.text("'x'::character varying"), nullable=False),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_accounts_owner_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
+    )
+    op.create_index(op.f("ix_accounts_name"), "accounts", ["name"], unique=False)
+    op.drop_index(op.f("ix_old"), table_name="accounts")
+    '''
+    assert alembic_sql(body) == [
+        "CREATE TABLE accounts (id serial NOT NULL, owner_id integer, name varchar(80) DEFAULT "
+        "'x'::character varying NOT NULL, CONSTRAINT fk_accounts_owner_id_users FOREIGN KEY (owner_id) "
+        "REFERENCES users (id), CONSTRAINT pk_accounts PRIMARY KEY (id))",
+        "CREATE INDEX ix_accounts_name ON accounts (name)",
+        "DROP INDEX ix_old",
+    ]

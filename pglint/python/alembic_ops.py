@@ -16,7 +16,16 @@ from __future__ import annotations
 import ast
 
 from .ddl import (AUTOCOMMIT, IN_TRANSACTION, UNKNOWN_TYPE, Piece, Translation, dotted, ident, kwargs, last_name,
-                  literal, qualified, sql_string, string_node, text_of)
+                  qualified, sql_string, string_node, text_of)
+from .ddl import literal as _literal
+
+
+def literal(node: ast.AST):
+    """A literal; a name marked ``op.f("ix_name")`` (or ``conv(...)``: the naming convention
+    left alone) is that name."""
+    if isinstance(node, ast.Call) and dotted(node.func).rsplit(".", 1)[-1] in ("f", "conv") and len(node.args) == 1:
+        node = node.args[0]
+    return _literal(node)
 
 _SIMPLE_TYPES = {
     "Integer": "integer", "INTEGER": "integer", "INT": "integer",
@@ -140,10 +149,13 @@ class _Column:
                 isinstance(kw["server_default"], ast.Constant) and kw["server_default"].value is None):
             raise _Unreadable
         self.unique = _lit(kw.get("unique")) is True
-        auto = _lit(kw.get("autoincrement")) if "autoincrement" in kw else "auto"
-        # SQLAlchemy renders an integer primary key of a CREATE TABLE as SERIAL / BIGSERIAL
-        if table_create and self.pk and auto in ("auto", True) and self.type in ("integer", "bigint", "smallint") \
-                and self.default is None and self.identity is None:
+        self.auto = _lit(kw.get("autoincrement")) if "autoincrement" in kw else "auto"
+
+    def make_serial(self) -> None:
+        """SQLAlchemy renders the one integer primary-key column of a CREATE TABLE (no
+        default, no identity, no foreign key, autoincrement not off) as SERIAL / BIGSERIAL."""
+        if self.auto in ("auto", True) and self.type in ("integer", "bigint", "smallint") \
+                and self.default is None and self.identity is None and not self.fks:
             self.type = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}[self.type]
 
     def sql(self, with_pk: bool) -> str:
@@ -293,6 +305,7 @@ class _Builder:
         schema = _lit(kw.get("schema"))
         cols, cons = [], []
         pks = []
+        table_pk: list = []
         for a in c.args[1:]:
             if not isinstance(a, ast.Call):
                 raise ValueError
@@ -304,6 +317,7 @@ class _Builder:
                     pks.append(col.name)
             elif kind == "PrimaryKeyConstraint":
                 cons.append(self._constraint_sql("PRIMARY KEY", a))
+                table_pk.extend(literal(x) for x in a.args)
             elif kind == "UniqueConstraint":
                 cons.append(self._constraint_sql("UNIQUE", a))
             elif kind == "ForeignKeyConstraint":
@@ -325,6 +339,11 @@ class _Builder:
             else:
                 raise ValueError
         with_pk = len(pks) == 1
+        pk_names = pks + [n for n in table_pk if n not in pks]
+        if len(pk_names) == 1:
+            for col in cols:
+                if col.name == pk_names[0]:
+                    col.make_serial()
         items = [col.sql(with_pk) for col in cols]
         if len(pks) > 1:
             items.append(f"PRIMARY KEY ({', '.join(ident(p) for p in pks)})")
