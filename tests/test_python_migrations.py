@@ -612,3 +612,40 @@ def test_alembic_autogenerate_style():
         "CREATE INDEX ix_accounts_name ON accounts (name)",
         "DROP INDEX ix_old",
     ]
+
+
+def test_sql_the_reader_resolves_beyond_one_literal(tmp_path):
+    write(tmp_path, {
+        "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
+                                                'sa.Identity(), primary_key=True))\n'),
+        "versions/b.py": 'DDL = "CREATE INDEX ix ON t (id)"\n' + alembic_rev("b", "a",
+                                                                             '    op.execute(DDL)\n'
+                                                                             '    op.execute(make_sql())\n'),
+    })
+    res = run(tmp_path)
+    f = by_file(res)["b.py"]
+    b = tmp_path / "versions" / "b.py"
+    [d] = [d for d in f.diagnostics if d.rule == "index-not-concurrent"]
+    assert (d.line, d.column) == (1, len('DDL = "') + 1)  # in the constant's string, where the reader found it
+    assert any("op.execute (SQL pglint cannot resolve) (1)" in n for n in f.notes)
+    assert line_of(b, "make_sql") > 1
+
+
+def test_django_separate_database_and_state_and_db_default(tmp_path):
+    later = """
+        from django.db import migrations, models
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_m")]
+            operations = [
+                migrations.SeparateDatabaseAndState(
+                    state_operations=[migrations.CreateModel(name="Legacy", fields=[
+                        ("id", models.BigAutoField(primary_key=True))], options={"db_table": "legacy"})],
+                    database_operations=[migrations.RunSQL("ALTER TABLE old_legacy RENAME TO legacy")],
+                ),
+                migrations.AddField(model_name="legacy", name="n", field=models.IntegerField(db_default=0)),
+            ]
+    """
+    (_, _), (second, skipped) = django_sql(tmp_path, INITIAL, later)
+    assert second == ["ALTER TABLE old_legacy RENAME TO legacy",
+                      "ALTER TABLE legacy ADD COLUMN n integer DEFAULT 0 NOT NULL"]
+    assert skipped == {}

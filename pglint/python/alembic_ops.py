@@ -286,11 +286,10 @@ class _Builder:
     binds: set[str] = set()
 
     def _user_sql(self, c: ast.Call, arg: ast.AST, what: str) -> None:
+        # SQL that is not one literal (a constant, an f-string, text(...).bindparams(...)):
+        # the reader resolves it (history.build), or it is counted
         t = text_of(arg)
-        if t is None:
-            self.tr.skip(what + " (SQL not a literal)")
-            return
-        self.emit(t, c, what, generated=False, literal_node=string_node(arg))
+        self.emit(t, c, what, generated=False, literal_node=string_node(arg) or arg)
 
     # -- operations ------------------------------------------------------------------
 

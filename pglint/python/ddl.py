@@ -18,7 +18,7 @@ AUTOCOMMIT = "autocommit"
 
 @dataclass
 class Piece:
-    sql: str
+    sql: str | None  # None: SQL the user wrote that is not one literal (the reader resolves it)
     call: ast.AST  # the call (or operation) in the .py file that sends it
     what: str  # "op.create_index", "migrations.AddField": for messages
     generated: bool  # built by pglint from an operation (True) or written by the user as SQL

@@ -233,16 +233,21 @@ def build(py: SourceText, tr: Translation, m: MigrationModule, sites=()) -> Migr
             section_tx[section] = None if p.run == AUTOCOMMIT else ASSUMED
             last_key = key
         call = p.call
+        site = None
+        if not p.generated and p.literal is not None:
+            site = next((by_node[id(n)] for n in ast.walk(p.literal) if id(n) in by_node), None)
+            if site is None or site.sql is None or not site.offsets:
+                site = None
+        if p.sql is None and site is None:
+            tr.skip(f"{p.what} (SQL pglint cannot resolve)")
+            continue
         cs = _py_offset(py, call.lineno, call.col_offset)
         ce = _py_offset(py, call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
         sql = p.sql
         offsets = None
-        site = None
-        if not p.generated and p.literal is not None:
-            site = by_node.get(id(p.literal))
-            if site is not None and site.sql is not None and site.offsets:
-                sql = site.sql  # placeholders replaced by stand-ins of the same length
-                offsets = list(site.offsets)
+        if site is not None:
+            sql = site.sql  # placeholders (and non-constant parts) replaced by same-length stand-ins
+            offsets = list(site.offsets)
         # without offsets (SQL pglint built, or not mapped character by character) a
         # finding is placed on the call
         segments.append(Segment(pos, pos + len(sql), p, cs, ce, offsets, section, site))
