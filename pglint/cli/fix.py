@@ -229,6 +229,9 @@ def add_ignores(result) -> FixReport:
         path = fr.path
         if fr.unreadable or path == "-" or not os.path.isfile(path):
             continue
+        if path.endswith(".py"):
+            _add_python_ignores(rep, fr)
+            continue
         by_start: dict[int, list[str]] = {}
         src = pf = None
         for d in fr.diagnostics:
@@ -264,6 +267,38 @@ def add_ignores(result) -> FixReport:
 
 
 IGNORE_REASON = "TODO: give the reason"
+
+
+def _add_python_ignores(rep: FixReport, fr) -> None:
+    """--add-ignore in a Python module: ``# pglint: ignore[...]`` lines above the Python
+    statements holding findings (pglint/python/lint.py reads them there)."""
+    import ast
+
+    from ..python.lint import ignore_anchor, ignore_insertion
+
+    diags = [d for d in fr.diagnostics if d.rule not in NOT_SUPPRESSIBLE]
+    if not diags:
+        return
+    src = read_to_edit(rep, fr)
+    if src is None:
+        return
+    text = src.text
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    by_line: dict[int, list[str]] = {}
+    for d in diags:
+        names = by_line.setdefault(ignore_anchor(text, d.line, tree), [])
+        if d.rule not in names:
+            names.append(d.rule)
+    out = text
+    for line in sorted(by_line, reverse=True):
+        at, comment = ignore_insertion(text, line, by_line[line])
+        out = out[:at] + comment + out[at:]
+    rep.original[fr.path] = text
+    rep.fixed[fr.path] = out
+    rep.counts[fr.path] = sum(len(v) for v in by_line.values())
 
 
 def ignore_comment_insertion(text: str, at: int, rules) -> tuple[int, str]:

@@ -53,8 +53,15 @@ def code_actions(linted: Linted, start: int, end: int, wanted=lambda kind: True)
                 out.append(a)
         seen_stmt: set[tuple[str, int]] = set()
         seen_file: set[str] = set()
+        python = (linted.path or "").endswith(".py")
         for d in diags:
             if not _suppressible(d):
+                continue
+            if python:  # a Python module: a # comment above the Python statement
+                a = _ignore_python(state, d)
+                if a is not None and (d.rule, a.edits[0][0]) not in seen_stmt:
+                    seen_stmt.add((d.rule, a.edits[0][0]))
+                    out.append(a)
                 continue
             if d.statement_start is not None:
                 a = _ignore_statement(state, d)
@@ -190,6 +197,13 @@ def _ignore_statement(state: _State, d: Diagnostic) -> Action | None:
         if state.reaches(edit, d):
             return Action(f"Ignore {d.rule} for this statement", QUICKFIX, [edit], [d])
     return None
+
+
+def _ignore_python(state: _State, d: Diagnostic) -> Action | None:
+    from ..python.lint import ignore_anchor, ignore_insertion
+
+    at, line = ignore_insertion(state.text, ignore_anchor(state.text, d.line), [d.rule])
+    return Action(f"Ignore {d.rule} for this statement", QUICKFIX, [(at, at, line)], [d])
 
 
 def _ignore_file(state: _State, d: Diagnostic) -> Action | None:

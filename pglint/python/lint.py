@@ -266,3 +266,35 @@ def _suppress(src: SourceText, mod: PyModule, diags, opts, path: str) -> list[Di
 def _site_in(src: SourceText, site: Site, cov: tuple[int, int]) -> bool:
     a = src.position(site.start)[0]
     return cov[0] <= a <= cov[1]
+
+
+# -- writing suppressions (--add-ignore, the language server) --------------------------------
+
+
+def ignore_anchor(text: str, line: int, tree: ast.Module | None = None) -> int:
+    """The first line of the innermost Python statement holding ``line``: where a
+    ``# pglint: ignore[...]`` comment line goes so that it covers the finding."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return line
+    best = None
+    for a, b in _statement_lines(tree):
+        if a <= line <= b and (best is None or b - a <= best[1] - best[0]):
+            best = (a, b)
+    return best[0] if best else line
+
+
+def ignore_insertion(text: str, first_line: int, rules) -> tuple[int, str]:
+    """(offset, text) inserting ``# pglint: ignore[rules] TODO: give the reason`` as a line of
+    its own above 1-based ``first_line``, with that line's indentation and the file's line
+    ending."""
+    from ..cli.fix import IGNORE_REASON
+
+    src = SourceText("<py>", text)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    at = src.line_start(max(1, min(first_line, src.line_count)))
+    line = src.line_text(first_line)
+    indent = line[:len(line) - len(line.lstrip())]
+    return at, f"{indent}# pglint: ignore[{', '.join(sorted(rules))}] {IGNORE_REASON}{nl}"
