@@ -122,6 +122,7 @@ class _Column:
         self.type = None
         self.fks: list[tuple[str, str, dict]] = []
         self.identity: str | None = None
+        self.unknown: str | None = None  # a type pglint does not know, as written
         for a in call.args[1:]:
             if isinstance(a, ast.Call) and last_name(a) == "Identity":
                 always = _lit(kwargs(a).get("always"))
@@ -137,8 +138,12 @@ class _Column:
                 self.type = column_type(a)
                 if self.type is None:
                     self.type = UNKNOWN_TYPE
+                    self.unknown = dotted(a.func if isinstance(a, ast.Call) else a) or "?"
         if self.type is None and "type_" in kw:
-            self.type = column_type(kw["type_"]) or UNKNOWN_TYPE
+            self.type = column_type(kw["type_"])
+            if self.type is None:
+                self.type = UNKNOWN_TYPE
+                self.unknown = dotted(kw["type_"].func if isinstance(kw["type_"], ast.Call) else kw["type_"]) or "?"
         if self.type is None:
             raise _Unreadable
         self.pk = _lit(kw.get("primary_key")) is True
@@ -227,6 +232,11 @@ class _Builder:
         self.run = IN_TRANSACTION
         self.block = 0
 
+    def unknown_type(self, table: str, col: "_Column") -> None:
+        if col.unknown:
+            self.tr.notes.append(f"{table}.{col.name}: type {col.unknown} is not one pglint knows (linted as a type "
+                                 "no rule judges)")
+
     def emit(self, sql: str, call: ast.Call, what: str, generated: bool = True, literal_node=None) -> None:
         self.tr.pieces.append(Piece(sql, call, what, generated, self.run, self.rollback, literal_node, self.block))
 
@@ -311,6 +321,7 @@ class _Builder:
             kind = last_name(a)
             if kind == "Column":
                 col = _Column(a, table_create=True)
+                self.unknown_type(name, col)
                 cols.append(col)
                 if col.pk:
                     pks.append(col.name)
@@ -350,7 +361,8 @@ class _Builder:
             for t, cc, k in col.fks:
                 items.append(f"FOREIGN KEY ({ident(col.name)}) " + _fk_clause(t, cc, k))
         items.extend(cons)
-        self.emit(f"CREATE TABLE {qualified(name, schema)} ({', '.join(items)})", c, "op.create_table")
+        ine = " IF NOT EXISTS" if _lit(kw.get("if_not_exists")) is True else ""
+        self.emit(f"CREATE TABLE{ine} {qualified(name, schema)} ({', '.join(items)})", c, "op.create_table")
 
     def _constraint_sql(self, word: str, a: ast.Call) -> str:
         cols = [literal(x) for x in a.args]
@@ -368,8 +380,10 @@ class _Builder:
     def op_add_column(self, c, kw):
         table = literal(c.args[0] if c.args else kw["table_name"])
         col = _Column(c.args[1] if len(c.args) > 1 else kw["column"], table_create=False)
+        self.unknown_type(table, col)
         t = qualified(table, _lit(kw.get("schema")))
-        self.emit(f"ALTER TABLE {t} ADD COLUMN {col.sql(True)}", c, "op.add_column")
+        ine = " IF NOT EXISTS" if _lit(kw.get("if_not_exists")) is True else ""
+        self.emit(f"ALTER TABLE {t} ADD COLUMN{ine} {col.sql(True)}", c, "op.add_column")
         # Alembic emits a ForeignKey of the column as its own ADD CONSTRAINT
         for ft, fc, k in col.fks:
             self.emit(f"ALTER TABLE {t} ADD FOREIGN KEY ({ident(col.name)}) " + _fk_clause(ft, fc, k),

@@ -101,6 +101,8 @@ class _Field:
         self.target: ModelState | None = None
         self.target_table: str | None = None
         self.unnamed_target = False
+        self.unknown: str | None = None  # a field class pglint does not know
+        self.db_constraint = _lit(kw.get("db_constraint"), True) is not False
         self.db_default: str | None = None  # Django 5: a DEFAULT the column keeps
         if "db_default" in kw:
             try:
@@ -141,10 +143,11 @@ class _Field:
             self.type = f"numeric({p}, {s})" if isinstance(p, int) and isinstance(s, int) else "numeric"
             self.column = column or name
         elif kind == "ManyToManyField":
-            raise _Skip  # a table of its own
+            raise _Skip("a many-to-many field: its join table is not linted")
         else:
             self.type = UNKNOWN_TYPE
             self.column = column or name
+            self.unknown = kind or "?"
 
     def definition(self, with_default: bool) -> str:
         out = f"{ident(self.column)} {self.type}"
@@ -160,7 +163,7 @@ class _Field:
             out += " PRIMARY KEY"
         elif self.unique:
             out += " UNIQUE"
-        if self.target_table is not None:
+        if self.target_table is not None and self.db_constraint:
             ref_col = "id"
             if self.target is not None:
                 ref_col = next((f.column for f in self.target.fields.values() if f.pk), "id")
@@ -201,6 +204,9 @@ class _Builder:
         self.tr.pieces.append(Piece(sql, call, what, generated, self.run, rollback, lit))
 
     def _note(self, f: "_Field") -> None:
+        if f.unknown:
+            self.tr.notes.append(f"{f.name}: field {f.unknown} is not one pglint knows (its column is linted as a "
+                                 "type no rule judges)")
         if f.unnamed_target:
             self.tr.notes.append(f"{f.name}: a foreign key to a model not named by a literal (e.g. "
                                  "settings.AUTH_USER_MODEL): its column's type and constraint are not known to "
@@ -251,6 +257,9 @@ class _Builder:
             if not isinstance(el, ast.Tuple) or len(el.elts) != 2:
                 raise _Skip
             fname = _lit(el.elts[0])
+            if isinstance(el.elts[1], ast.Call) and last_name(el.elts[1]) == "ManyToManyField":
+                self.tr.notes.append(f"{name}.{fname}: a many-to-many field; its join table is not linted")
+                continue
             f = _Field(fname, el.elts[1], self.app, self.state)
             parsed.append(f)
         cols = [f.definition(with_default=False) for f in parsed]
