@@ -681,3 +681,18 @@ def test_unknown_types_are_said_not_guessed(tmp_path):
         "geo pglint_unknown_type NOT NULL)"]
     assert tr.notes == ["Tag.items: a many-to-many field; its join table is not linted",
                         "geo: field PointField is not one pglint knows (its column is linted as a type no rule judges)"]
+
+
+def test_django_reverse_sql_runs_after_the_forward_operations(tmp_path):
+    mig = """
+        from django.db import migrations
+        class Migration(migrations.Migration):
+            operations = [
+                migrations.RunSQL("SELECT 1", reverse_sql="SELECT -1"),
+                migrations.RunSQL("SELECT 2", reverse_sql=["SELECT -2", "SELECT -3"]),
+            ]
+    """
+    m = recognise(str(tmp_path / "a" / "migrations" / "0001_x.py"), textwrap.dedent(mig))
+    tr = django_ops.translate(m.migration_class, m.app, django_ops.DjangoState(), True)
+    assert [(p.sql, p.rollback) for p in tr.pieces] == [
+        ("SELECT 1", False), ("SELECT 2", False), ("SELECT -2", True), ("SELECT -3", True), ("SELECT -1", True)]

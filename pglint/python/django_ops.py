@@ -452,4 +452,16 @@ def translate(cls: ast.ClassDef, app: str, state: DjangoState, atomic: bool) -> 
     b = _Builder(tr, app, state, atomic)
     for o in ops.elts:
         b.operation(o)
+    # the reverse SQL runs when the migration is unapplied: after the forward run, in the
+    # reverse order of the operations
+    # (the statements of one operation keep their order)
+    forward = [p for p in tr.pieces if not p.rollback]
+    groups: list[list[Piece]] = []
+    for p in tr.pieces:
+        if p.rollback:
+            if groups and groups[-1][0].call is p.call:
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+    tr.pieces = forward + [p for g in reversed(groups) for p in g]
     return tr
