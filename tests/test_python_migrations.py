@@ -696,3 +696,27 @@ def test_django_reverse_sql_runs_after_the_forward_operations(tmp_path):
     tr = django_ops.translate(m.migration_class, m.app, django_ops.DjangoState(), True)
     assert [(p.sql, p.rollback) for p in tr.pieces] == [
         ("SELECT 1", False), ("SELECT 2", False), ("SELECT -2", True), ("SELECT -3", True), ("SELECT -1", True)]
+
+
+def test_cli_explain_order_and_add_ignore_round_trip(tmp_path):
+    import shutil
+    import subprocess
+
+    from conftest import pglint_path
+
+    tree = tmp_path / "alembic"
+    shutil.copytree(ALEMBIC, tree)
+    out = subprocess.run([pglint_path(), "--python", "--explain-order", str(tree)], capture_output=True, text=True)
+    assert out.returncode == 0
+    lines = [ln.split()[1] for ln in out.stdout.splitlines() if ln.strip()[:1].isdigit()]
+    assert lines == ["f3a1_create_users.py", "0b2c_orders.py", "9d4e_constraints.py", "2e5f_online.py"]
+    first = subprocess.run([pglint_path(), "--python", "--no-cache", "--format", "json", str(tree)],
+                           capture_output=True, text=True)
+    assert first.returncode == 1 and "index-not-concurrent" in first.stdout
+    add = subprocess.run([pglint_path(), "--python", "--no-cache", "--add-ignore", str(tree)],
+                         capture_output=True, text=True)
+    assert add.returncode == 0, add.stderr
+    again = subprocess.run([pglint_path(), "--python", "--no-cache", str(tree)], capture_output=True, text=True)
+    assert again.returncode == 0 and "No problems found" in again.stdout
+    # the comments went above the op calls of the .py files
+    assert "# pglint: ignore[index-not-concurrent" in (tree / "versions" / "0b2c_orders.py").read_text()
