@@ -179,7 +179,6 @@ class Reader:
         self.history = history
         self.opts = opts
         self.state = django_ops.DjangoState()
-        self.first = True
 
     def source(self, entry: Entry, py: SourceText) -> MigrationSource | None:
         from .reader import read_module
