@@ -4,8 +4,9 @@ Each migration file becomes the SQL its tool sends, statement after statement: t
 ``op.execute(...)`` / ``RunSQL(...)`` as written (read by the Python reader, reader.py,
 which maps every character back to the .py file), and the DDL each ``op.*`` call or Django
 operation emits (alembic_ops.py, django_ops.py). That SQL is linted with the migration
-rules, the files replayed in the tool's order into one schema model (layouts.py and
-engine/runner.py do the rest, as for .sql histories). A finding is placed in the .py file:
+rules, the files replayed in the tool's order into one schema model (engine/runner.py:
+plan_units groups the directories with python_histories, _lint_unit reads each file through
+Reader, as for .sql histories). A finding is placed in the .py file:
 in the string for SQL the user wrote, on the call for a statement pglint built, whose
 message then names the call and the statement it emits.
 
