@@ -98,8 +98,8 @@ def test_every_sink_is_read_with_its_driver():
     assert [g[4].split()[1] for g in got] == [str(n) for n in range(1, 19)]
     assert [g[1] for g in got] == want_drivers
     assert [g[0] for g in got] == [
-        "fetch", "fetchrow", "fetchval", "execute", "executemany", "cursor.execute", "cursor.executemany",
-        "cursor.copy", "cursor.execute", "text", "exec_driver_sql", "raw", "cursor.execute", "RunSQL",
+        "conn.fetch", "conn.fetchrow", "conn.fetchval", "conn.execute", "conn.executemany", "cur.execute",
+        "cur.executemany", "cur.copy", "conn.execute", "text", "exec_driver_sql", "raw", "cursor.execute", "RunSQL",
         "RunSQL", "op.execute", "op.get_bind().execute(text())", "mydb.run"]
     assert all(g[2] for g in got)
     assert [g[3] for g in got].count("reverse") == 1  # RunSQL's reverse_sql
@@ -386,7 +386,7 @@ def test_injection_is_flagged(expr, kind):
     '''
     diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
     assert len(diags) == 1, lint_py(code)
-    assert kind in diags[0].message and "cursor.execute (psycopg)" in diags[0].message
+    assert kind in diags[0].message and "cur.execute (psycopg)" in diags[0].message
     assert "%s" in diags[0].help
 
 
@@ -708,3 +708,73 @@ def test_lsp_offers_a_python_ignore_comment(tmp_path):
     fixed = code[:s] + new + code[e:]
     assert "    # pglint: ignore[sql-injection-python] TODO: give the reason\n    cur.execute" in fixed
     assert lint_document(fixed, 2, str(path)).diagnostics == []
+
+
+@pytest.mark.parametrize("code", [
+    "import psycopg\ndef f(cur):\n    cur.execute(" + " + ".join(['"SELECT 1"'] * 3000) + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute(" + "(" * 150 + '"SELECT 1"' + ")" * 150 + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute(" + "[" * 5000 + "]" * 5000 + ")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute('SELECT 1 \\\n    ')\n",
+    "import psycopg\r\ndef f(cur):\r\n    cur.execute('SELECT \x0c\u2028 1 FROM t WHERE a = NULL')\r\n",
+    "import psycopg\ndef f(cur, x):\n    cur.execute(b'SELECT %s FROM t', (x,))\n    cur.execute(f'{x!r:>{x}}')\n",
+    "import psycopg\ndef f(cur, x):\n    cur.execute(f\"SELECT {x['a']} FROM t WHERE b = {{1}}\")\n",
+    "import psycopg\ndef f(cur):\n    cur.execute()\n    cur.execute(*args)\n    cur.execute(query=None)\n",
+    "\ufeffimport psycopg\nQ = Q\ndef f(cur):\n    cur.execute(Q)\n",
+    "import psycopg\nA = B\nB = A\ndef f(cur):\n    cur.execute(A + B)\n",
+])
+def test_hostile_python_never_raises(code):
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import lint_text
+
+    settings, _ = settings_from_table({"python": True}, "<test>", ".")
+    res = lint_text(code, "app.py", settings)
+    for d in res.diagnostics:
+        assert d.line >= 1 and d.column >= 1
+
+
+def test_crlf_and_form_feed_keep_positions():
+    code = "import psycopg\r\ndef f(cur):\r\n    cur.execute('SELECT \x0c\u2028 a FROM t WHERE a = NULL')\r\n"
+    diags = lint(code, "app.py", python=True)
+    assert [(d.rule, d.line, d.column) for d in diags] == [("null-comparison", 3, code.split("\r\n")[2].index("a = NULL") + 1)]
+
+
+def test_messages_show_non_constant_parts_as_written():
+    code = '''
+    import psycopg
+
+    def f(cur, db, pw):
+        cur.execute(f"GRANT SELECT ON TABLE {db.name} TO PUBLIC")
+        cur.execute(f"CREATE ROLE app LOGIN PASSWORD '{pw}'")
+    '''
+    diags = lint_py(code)
+    grant = [d for d in diags if d.rule == "grant-to-public"]
+    assert len(grant) == 1 and "{db.name}" in grant[0].message
+    # a password from a variable is not a password written in the source
+    assert "password-in-source" not in [d.rule for d in diags]
+    assert sites(code)[0].written == "GRANT SELECT ON TABLE {db.name} TO PUBLIC"
+    assert sites(code)[0].stand_ins == [(22, 31)]
+
+
+def test_class_constants_and_dedent_are_followed():
+    code = '''
+    import textwrap
+    import psycopg
+
+
+    class Repo:
+        TABLE = "users"
+        FIND = "SELECT id FROM users WHERE id = %s"
+
+        def find(self, uid):
+            self.cur.execute(self.FIND, (uid,))
+            self.cur.execute(f"SELECT id FROM {self.TABLE} WHERE a = NULL")
+            self.cur.execute(textwrap.dedent("""
+                DELETE FROM users
+            """))
+    '''
+    ss = sites(code)
+    assert [s.constant for s in ss] == [True, True, True]
+    assert ss[1].sql == "SELECT id FROM users WHERE a = NULL"
+    diags = lint_py(code)
+    assert sorted((d.rule, d.line) for d in diags) == [("delete-without-where", 13), ("null-comparison", 11)]
+    assert [d.column for d in diags if d.rule == "delete-without-where"] == [at(code, "users\n")[1]]

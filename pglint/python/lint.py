@@ -49,6 +49,7 @@ class _Combined:
     def __init__(self) -> None:
         self.raw: list[str] = []
         self.sql: list[str] = []
+        self.subs: list[tuple[int, int]] = []  # stand-ins and placeholders (as the parser's placeholders)
         self.offs: list[int] = []
         self.bounds: list[tuple[int, int, Site]] = []  # (start, end, site) in the joined text
         self.n = 0
@@ -60,8 +61,9 @@ class _Combined:
             self.sql.append(SEPARATOR)
             self.offs.extend([last] * len(SEPARATOR))
             self.n += len(SEPARATOR)
-        self.raw.append(site.raw)
+        self.raw.append(_as_written(site))
         self.sql.append(site.sql)
+        self.subs.extend((self.n + a, self.n + b) for a, b in sorted(site.stand_ins + site.placeholders))
         self.offs.extend(site.offsets[:len(site.sql)])
         self.bounds.append((self.n, self.n + len(site.sql), site))
         self.n += len(site.sql)
@@ -122,6 +124,7 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
     for g in groups:
         raw = SourceText(path, "".join(g.raw))
         parsed = parse_file(SourceText(path, "".join(g.sql)), patterns)
+        parsed.placeholders = sorted(parsed.placeholders + g.subs)
         res = lint_source(raw, opts, dispatch, path, file_index, schema=schema, rollback=rollback,
                           parsed=parsed, complete_history=complete_history, tool=tool)
         statements += res.statements
@@ -174,6 +177,15 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
                             "non-constant parts, or handed to a call pglint cannot tell is a database driver, "
                             "and not parseable as it stands")
     return result
+
+
+def _as_written(site: Site) -> str:
+    """The site's SQL as the code shows it: non-constant parts as written (``{user_id}``) and
+    the driver's placeholders (``%s``), for the engine's messages (same length as ``sql``)."""
+    w = list(site.written if site.written is not None and len(site.written) == len(site.sql) else site.sql)
+    for a, b in site.placeholders:
+        w[a:b] = site.raw[a:b]
+    return "".join(w)
 
 
 def _single(site: Site) -> _Combined:

@@ -23,8 +23,10 @@ API (stable; the Alembic/Django migration support builds on it)::
 
 A :class:`Site` has:
 
-- ``sink``: how the SQL is sent, e.g. ``"cursor.execute"``, ``"text"``, ``"op.execute"``,
-  ``"RunSQL"``, ``"raw"``, ``"exec_driver_sql"``, ``"fetchrow"``, or the configured sink;
+- ``sink``: how the SQL is sent: for a method of a connection or cursor, its last two names
+  as written (``"cur.execute"``, ``"conn.fetchrow"``, ``"cursor().execute"``), else
+  ``"text"``, ``"op.execute"``, ``"op.get_bind().execute(text())"``, ``"RunSQL"``, ``"raw"``,
+  ``"exec_driver_sql"``, or the configured sink as written (``"mydb.run"``);
 - ``driver``: ``psycopg``, ``asyncpg``, ``sqlalchemy``, ``django``, ``alembic`` or
   ``generic`` (when imports and call shape do not tell);
 - ``certain``: whether the call surely sends SQL (an ``.execute`` on an object of unknown
@@ -34,7 +36,9 @@ A :class:`Site` has:
   ``?``) and the non-constant parts (f-string fields, concatenated variables, format
   fields) replaced by same-length stand-ins PostgreSQL parses (``$1``, ``_name_``), or
   None when the argument could not be resolved at all; ``raw``: the same before the
-  placeholder substitution; ``placeholders``: their spans in ``sql``;
+  placeholder substitution; ``placeholders``: their spans in ``sql``; ``written``: the
+  text as the code shows it (``{user_id}`` where ``sql`` has ``_user_id_``: same length),
+  for messages; ``stand_ins``: the spans of ``sql`` holding a non-constant part's stand-in;
 - ``offsets``: for every character of ``sql`` (and one past its end) the offset in the
   .py text it comes from (through escapes, implicit concatenation, triple quotes, f-string
   literal parts, module constants defined elsewhere in the file); ``py_offset(i)`` reads it;
@@ -57,6 +61,7 @@ A :class:`Site` has:
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from . import placeholders as _ph
@@ -90,6 +95,8 @@ class Site:
     end: int
     sql: str | None = None
     raw: str | None = None
+    written: str | None = None
+    stand_ins: list[tuple[int, int]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     placeholders: list[tuple[int, int]] = field(default_factory=list)
     constant: bool = False
@@ -142,18 +149,21 @@ class Val:
     """A string value being resolved: its characters with their offsets, the stand-ins of
     the parts not known, and how those got in."""
 
-    __slots__ = ("chars", "offs", "dynamic", "composed", "unknown")
+    __slots__ = ("chars", "offs", "written", "holes", "dynamic", "composed", "unknown")
 
     def __init__(self) -> None:
         self.chars: list[str] = []
         self.offs: list[int] = []
+        self.written: list[str] = []  # as the code shows it: a stand-in's own source text
+        self.holes: list[tuple[int, int]] = []  # spans of the stand-ins in chars
         self.dynamic: list[Dynamic] = []
         self.composed = False
         self.unknown = False  # some part is a stand-in
 
-    def lit(self, ch: str, off: int) -> None:
+    def lit(self, ch: str, off: int, written: str | None = None) -> None:
         self.chars.append(ch)
         self.offs.append(off)
+        self.written.append(ch if written is None else written)
 
     def hole(self, text: str, start: int, end: int) -> None:
         """A stand-in identifier for a part not known, spanning ``start..end`` of the file."""
@@ -161,13 +171,19 @@ class Val:
         src = text[start:end] if end > start else "_"
         stand = "_" + "".join(c if (c.isalnum() and c.isascii()) or c == "_" else "_" for c in src[1:n])
         stand = stand[:n].ljust(n, "_")
+        self.holes.append((len(self.chars), len(self.chars) + n))
         self.chars.extend(stand)
+        shown = src[:n].ljust(n, "_") if len(src) >= 1 else stand
+        self.written.extend(" " if c in "\r\n" else c for c in shown)
         self.offs.extend(min(start + k, max(start, end - 1)) for k in range(n))
         self.unknown = True
 
     def extend(self, other: "Val") -> None:
+        k = len(self.chars)
+        self.holes.extend((k + a, k + b) for a, b in other.holes)
         self.chars.extend(other.chars)
         self.offs.extend(other.offs)
+        self.written.extend(other.written)
         self.dynamic.extend(other.dynamic)
         self.composed = self.composed or other.composed
         self.unknown = self.unknown or other.unknown
@@ -176,7 +192,12 @@ class Val:
     def text(self) -> str:
         return "".join(self.chars)
 
+    def stand_ins(self) -> list[tuple[int, int]]:
+        """Spans where the text holds a stand-in rather than what the code shows."""
+        return sorted(self.holes)
 
+
+CLASS_KEY = "\0class"  # in a method's names: the class body's constants
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
 _PSYCOPG_SAFE = frozenset({"Identifier", "Literal", "Placeholder", "SQL", "Composed", "DEFAULT"})
 MAX_DEPTH = 12
@@ -231,6 +252,10 @@ class _Resolver:
             return left
         if isinstance(node, ast.Call):
             return self.call(node, env, depth)
+        if isinstance(node, ast.Attribute):
+            target = _class_attr(node, env)  # a class attribute assigned once
+            if target is not None:
+                return self.value(target, self.r.module_env, depth + 1)
         return None
 
     def literal(self, node: ast.Constant) -> Val:
@@ -336,8 +361,10 @@ class _Resolver:
             return out
         if last == "text" and self.r.is_sqlalchemy_text(name) and node.args:
             return self.value(node.args[0], env, depth + 1)
-        if last in ("dedent", "strip", "lstrip", "rstrip", "cleandoc") and node.args and not isinstance(func, ast.Attribute):
-            return None
+        if last in ("dedent", "cleandoc") and len(node.args) == 1 and self.r.origin(name) in (
+                "textwrap.dedent", "inspect.cleandoc"):
+            # only whitespace goes: the SQL means the same with it, and offsets stay exact
+            return self.value(node.args[0], env, depth + 1)
         if isinstance(func, ast.Attribute) and func.attr in ("strip", "lstrip", "rstrip") and not node.args:
             return self.value(func.value, env, depth + 1)
         return None
@@ -348,7 +375,11 @@ class _Resolver:
         out.dynamic = list(base.dynamic)
         out.composed = base.composed
         out.unknown = base.unknown
-        chars, offs = base.chars, base.offs
+        chars, offs, written = base.chars, base.offs, base.written
+        inside = [False] * len(chars)
+        for a, b in base.holes:
+            for k in range(a, b):
+                inside[k] = True
         i, n = 0, len(chars)
         while i < n:
             c = chars[i]
@@ -357,18 +388,22 @@ class _Resolver:
                 out.lit(c, offs[i + 1])  # both kept: same length, offsets stay simple
                 i += 2
                 continue
-            if c == "{":
+            if c == "{" and not inside[i]:
                 j = i
                 while j < n and chars[j] != "}":
                     j += 1
                 width = j + 1 - i
+                out.holes.append((len(out.chars), len(out.chars) + min(width, n - i)))
                 stand = "_" + "".join(ch if ch.isalnum() and ch.isascii() else "_" for ch in chars[i + 1:j + 1])
                 for k in range(min(width, len(stand))):
-                    out.lit(stand[k], offs[min(i + k, n - 1)])
+                    out.lit(stand[k], offs[min(i + k, n - 1)], chars[i + k] if i + k < n else None)
                 out.unknown = True
                 i = j + 1
                 continue
-            out.lit(c, offs[i])
+            if inside[i]:
+                if i == 0 or not inside[i - 1] or any(a == i for a, _ in base.holes):
+                    out.holes.extend((len(out.chars), len(out.chars) + (b - a)) for a, b in base.holes if a == i)
+            out.lit(c, offs[i], written[i])
             i += 1
         return out
 
@@ -389,6 +424,9 @@ class _Resolver:
                 target = self.r.constants.get(node.id)
                 env = self.r.module_env
             return target is not None and self.constant_value(target, env, depth + 1)
+        if isinstance(node, ast.Attribute):
+            target = _class_attr(node, env)
+            return target is not None and self.constant_value(target, self.r.module_env, depth + 1)
         if isinstance(node, ast.JoinedStr):
             return all(self.constant_value(v.value if isinstance(v, ast.FormattedValue) else v, env, depth + 1)
                        for v in node.values)
@@ -448,6 +486,13 @@ class _Resolver:
         return False
 
 
+def _class_attr(node: ast.Attribute, env: dict):
+    """``self.X`` / ``cls.X`` in a method: the class body's single assignment of X."""
+    if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+        return env.get(CLASS_KEY, {}).get(node.attr)
+    return None
+
+
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -501,7 +546,7 @@ class _Reader:
         self.text = text
         self.path = path
         self.extra = parse_extra_sinks(extra_sinks)
-        self.lines = text.splitlines(keepends=True)
+        self.lines = _lines(text)
         self._line_start = [0]
         for ln in self.lines:
             self._line_start.append(self._line_start[-1] + len(ln))
@@ -597,13 +642,19 @@ class _Reader:
                 inner.pop(k, None)
             inner.update(single)
             self._locals[id(inner)] = bound | (self.local_names(env) if env is not self.module_env else set())
+            if CLASS_KEY in env:
+                inner[CLASS_KEY] = env[CLASS_KEY]
             name = function or (n.name if not isinstance(n, ast.Lambda) else None)
             self._walk(body, inner, (), name)
             return
         if isinstance(n, ast.ClassDef):
             for d in n.decorator_list + n.bases + [k.value for k in n.keywords]:
                 self._visit(d, env, loops, function)
-            self._walk(n.body, env, (), function)
+            consts, _ = _single_assignments(n.body)
+            inner = dict(env) if env is not self.module_env else {}
+            inner[CLASS_KEY] = consts
+            self._locals[id(inner)] = self.local_names(env) if env is not self.module_env else set()
+            self._walk(n.body, inner, (), function)
             return
         if isinstance(n, (ast.For, ast.AsyncFor)):
             self._visit(n.iter, env, loops, function)
@@ -700,9 +751,7 @@ class _Reader:
             if driver == "asyncpg" and last not in EXECUTE_METHODS and not certain:
                 if "asyncpg" not in self.drivers:
                     return
-            sink = f"{receiver or 'x'}.{last}" if receiver and receiver.endswith("()") else (
-                f"cursor.{last}" if driver in ("psycopg", "django") and last in EXECUTE_METHODS | COPY_METHODS
-                else last)
+            sink = ".".join(name[-2:])  # as written: cur.execute, conn.fetchrow, cursor().execute
             self._site(sink, driver, certain, query, call, call, params, env, loops, function, require_sql=not certain)
 
     def _driver_of(self, method: str, awaited: bool) -> str | None:
@@ -771,6 +820,8 @@ class _Reader:
             if require_sql and not starts_like_sql(raw):
                 return
             site.raw = raw
+            site.written = "".join(val.written)
+            site.stand_ins = val.stand_ins()
             site.sql, site.placeholders = _ph.substitute(raw, driver)
             site.offsets = list(val.offs) + [(val.offs[-1] + 1) if val.offs else start]
             site.dynamic = val.dynamic
@@ -797,13 +848,22 @@ def _migration_kind(tree: ast.Module, reader: _Reader) -> str | None:
     return None
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> list[str]:
+    """The lines as Python counts them (only \\r\\n, \\r and \\n end a line; str.splitlines
+    also splits at form feeds and U+2028, which may sit inside a string literal)."""
+    return _LINE.findall(text)
+
+
 def _comments(text: str) -> list[tuple[int, int]]:
     import io
     import tokenize
 
     out = []
     starts = [0]
-    for ln in text.splitlines(keepends=True):
+    for ln in _lines(text):
         starts.append(starts[-1] + len(ln))
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):

@@ -22,7 +22,7 @@ RULE = Rule(
     severity=WARNING, category="queries", scope=EVERYWHERE, engine=False,
 )
 
-_SINGLE = re.compile(r"(?:^|\.)(?:execute|fetch|fetchrow|fetchval|text|exec_driver_sql|raw|op\.execute)$")
+_SINGLE = re.compile(r"(?:^|\.)(?:execute|fetch|fetchrow|fetchval|text|exec_driver_sql|raw)(?:\(text\(\)\))?$")
 _FIRST = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*\(*\s*([A-Za-z]+)", re.S)
 _WRITES = {"insert", "update", "delete", "merge"}
 _READS = {"select", "with", "values", "table"}
