@@ -720,3 +720,15 @@ def test_cli_explain_order_and_add_ignore_round_trip(tmp_path):
     assert again.returncode == 0 and "No problems found" in again.stdout
     # the comments went above the op calls of the .py files
     assert "# pglint: ignore[index-not-concurrent" in (tree / "versions" / "0b2c_orders.py").read_text()
+
+
+def test_messages_show_the_sql_as_written_in_the_migration(tmp_path):
+    write(tmp_path, {
+        "versions/a.py": alembic_rev("a", None, '    op.create_table("t", sa.Column("id", sa.BigInteger(), '
+                                                'sa.Identity(), primary_key=True))\n'),
+        "versions/b.py": alembic_rev("b", "a", '    for table in TABLES:\n'
+                                               '        op.execute(f"UPDATE {table} SET id = id")\n'),
+    })
+    res = run(tmp_path)
+    [d] = [d for d in by_file(res)["b.py"].diagnostics if d.rule == "update-without-where"]
+    assert "{table}" in d.message

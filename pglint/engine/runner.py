@@ -290,9 +290,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
             src, problem = py.source(e, src), "not a migration pglint can read"
         if src is not None:
             try:
-                pf = parse_source(src, opts)
-                if py is not None:
-                    py.sections(src, pf)
+                pf = py.parse(src, opts) if py is not None else parse_source(src, opts)
             except RecursionError:
                 src, problem = None, "input nested too deeply"
         loaded.append((src, problem, pf))

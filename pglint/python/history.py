@@ -118,11 +118,16 @@ class MigrationSource(SourceText):
     """The SQL a Python migration sends, as one text whose positions are those of the .py
     file (line_text gives the .py lines: code frames show the Python)."""
 
-    __slots__ = ("py", "segments", "_starts", "section_tx", "translation", "module", "pymod")
+    __slots__ = ("py", "segments", "_starts", "section_tx", "translation", "module", "pymod", "parse_text", "subs")
 
     def __init__(self, py: SourceText, sql: str, segments: list[Segment], section_tx: dict,
-                 translation: Translation, module: MigrationModule, pymod=None) -> None:
-        super().__init__(py.path, sql)
+                 translation: Translation, module: MigrationModule, pymod=None, written: str | None = None,
+                 subs=()) -> None:
+        # the text is the SQL as the code shows it (``{user_id}``, ``%s``); the parser reads
+        # ``sql``, where those are stand-ins of the same length
+        super().__init__(py.path, written if written is not None else sql)
+        self.parse_text = sql
+        self.subs = list(subs)
         self.py = py
         self.segments = segments
         self._starts = [s.start for s in segments]
@@ -203,9 +208,19 @@ class Reader:
         src.pymod = mod
         return src
 
-    def sections(self, src, parsed) -> None:
-        if isinstance(src, MigrationSource):
-            assign_sections(src, parsed)
+    def parse(self, src, opts):
+        """Parse the SQL (stand-ins where the text as written has placeholders and
+        non-constant parts: they are the parser's placeholders), with each statement in its
+        section."""
+        from ..engine.checker import _placeholder_patterns, parse_source
+        from ..source.parsing import parse_file
+
+        if not isinstance(src, MigrationSource):
+            return parse_source(src, opts)
+        parsed = parse_file(SourceText(src.path, src.parse_text), _placeholder_patterns(opts))
+        parsed.placeholders = sorted(parsed.placeholders + src.subs)
+        assign_sections(src, parsed)
+        return parsed
 
     def finish(self, result, src, first: bool) -> None:
         if not isinstance(src, MigrationSource):
@@ -219,8 +234,12 @@ class Reader:
 
 
 def build(py: SourceText, tr: Translation, m: MigrationModule, sites=()) -> MigrationSource:
+    from .lint import _as_written
+
     by_node = _site_map(sites)
     parts: list[str] = []
+    written: list[str] = []
+    subs: list[tuple[int, int]] = []
     segments: list[Segment] = []
     section_tx: dict[int, str | None] = {}
     pos = 0
@@ -243,19 +262,23 @@ def build(py: SourceText, tr: Translation, m: MigrationModule, sites=()) -> Migr
             continue
         cs = _py_offset(py, call.lineno, call.col_offset)
         ce = _py_offset(py, call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
-        sql = p.sql
+        sql = as_written = p.sql
         offsets = None
         if site is not None:
             sql = site.sql  # placeholders (and non-constant parts) replaced by same-length stand-ins
+            as_written = _as_written(site)
+            subs.extend((pos + a, pos + b) for a, b in sorted(site.stand_ins + site.placeholders))
             offsets = list(site.offsets)
         # without offsets (SQL pglint built, or not mapped character by character) a
         # finding is placed on the call
         segments.append(Segment(pos, pos + len(sql), p, cs, ce, offsets, section, site))
         parts.append(sql)
         parts.append("\n;\n")
+        written.append(as_written)
+        written.append("\n;\n")
         pos += len(sql) + 3
     section_tx[0] = section_tx.get(1, ASSUMED)
-    return MigrationSource(py, "".join(parts), segments, section_tx, tr, m)
+    return MigrationSource(py, "".join(parts), segments, section_tx, tr, m, written="".join(written), subs=subs)
 
 
 def assign_sections(src: MigrationSource, parsed) -> None:
