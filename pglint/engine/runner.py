@@ -123,7 +123,7 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
     if not history:
         return [Unit([i], None, report) for i in inputs if report is None or i.path in report]
     python = [i for i in inputs if is_python(i.path)]
-    if python:  # Python modules: each on its own (see pglint/python)
+    if python:  # Python modules: application code on its own, migrations by directory (pglint/python)
         inputs = [i for i in inputs if not is_python(i.path)]
     histories, standalone = detect(inputs)
     if python:  # Alembic / Django migration directories are histories (pglint/python/history.py)
@@ -287,7 +287,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
         src, problem = _read(e.input)
         pf = None
         if src is not None and py is not None:
-            src, problem = py.source(e, src), "not a migration pglint can read"
+            src = py.source(e, src)  # the SQL the migration sends, placed in the .py file
         if src is not None:
             try:
                 pf = py.parse(src, opts) if py is not None else parse_source(src, opts)

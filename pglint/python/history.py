@@ -186,7 +186,7 @@ class Reader:
         self.opts = opts
         self.state = django_ops.DjangoState()
 
-    def source(self, entry: Entry, py: SourceText) -> MigrationSource | None:
+    def source(self, entry: Entry, py: SourceText) -> MigrationSource:
         from .reader import read_module
 
         extra = tuple(getattr(self.opts.settings, "python_sinks", ()) or ())
