@@ -134,12 +134,14 @@ def test_uncertain_execute_needs_sql_and_never_gives_syntax_errors():
     assert any("not analysed" in n for n in res.notes)
 
 
-def test_sqlite_code_is_not_postgresql():
-    code = """
-    import sqlite3
+@pytest.mark.parametrize("module", ["sqlite3", "pymysql", "MySQLdb", "oracledb"])
+def test_other_databases_code_is_not_postgresql(module):
+    code = f"""
+    import {module}
 
     def f(cur):
         cur.execute("INSERT OR REPLACE INTO t VALUES (?)", (1,))
+        cur.execute("SELECT * FROM t LIMIT 1, 2")
     """
     assert sites(code) == []
     assert lint_py(code) == []
@@ -406,8 +408,9 @@ def test_injection_through_a_local_variable_points_at_the_value():
 
 @pytest.mark.parametrize("driver_import,call,form", [
     ("import asyncpg", 'await conn.fetch(f"SELECT a FROM t WHERE id = {uid}")', "$1"),
-    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))', ":id"),
-    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM t WHERE id = {uid}")', "[user_id]"),
+    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))', ":uid"),
+    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM t WHERE id = {uid}")', "[uid]"),
+    ("from django.db import connection", 'connection.cursor().execute(f"SELECT a FROM {uid}")', "[user_id]"),
 ])
 def test_injection_help_shows_the_drivers_parameters(driver_import, call, form):
     code = f'''
@@ -436,6 +439,10 @@ def test_not_injection():
         cur.execute("SELECT " + COLUMNS + " FROM t")
         cur.execute(f"SELECT a FROM t WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
         cur.execute(f"SELECT a FROM t LIMIT {int(uid)}")
+        cur.execute(f"SELECT a FROM t LIMIT {uid:d} OFFSET {uid:.0f}")
+        cur.execute(f"SELECT a FROM t WHERE id IN ({('%s, ' * len(ids))[:-2]})", ids)
+        cur.execute(f"SELECT a FROM {sql.Identifier(table).as_string(cur)}")
+        cur.execute("SELECT a FROM " + psycopg2.extensions.quote_ident(table, cur))
         cur.execute(query)
     '''
     assert "sql-injection-python" not in rules(code)
@@ -499,6 +506,10 @@ def test_query_in_loop_guards():
         cur.executemany("INSERT INTO t (a) VALUES (%s)", [(i,) for i in ids])
         for i in ids:
             cur.execute("CREATE TABLE IF NOT EXISTS t (a int)")   # no per-item values
+        for batch in chunks(ids, 1000):               # batches: already the bulk form
+            cur.execute("DELETE FROM t WHERE id = ANY(%s)", (batch,))
+        for status in ("new", "held"):                # a few fixed items
+            cur.execute("SELECT count(*) FROM t WHERE status = %s", (status,))
     '''
     assert "query-in-loop" not in rules(code)
 
@@ -778,3 +789,179 @@ def test_class_constants_and_dedent_are_followed():
     diags = lint_py(code)
     assert sorted((d.rule, d.line) for d in diags) == [("delete-without-where", 13), ("null-comparison", 11)]
     assert [d.column for d in diags if d.rule == "delete-without-where"] == [at(code, "users\n")[1]]
+
+
+def test_reverse_sql_is_linted_as_a_rollback():
+    code = '''
+    from django.db import migrations
+
+    class Migration(migrations.Migration):
+        operations = [
+            migrations.RunSQL("CREATE TABLE audit (id bigint PRIMARY KEY)", reverse_sql="DROP TABLE audit"),
+        ]
+    '''
+    diags = lint_py(code)
+    drops = [d for d in diags if d.rule == "drop-table"]
+    assert len(drops) == 1 and drops[0].rollback and drops[0].severity == "info"
+
+
+def test_lint_python_takes_sites_built_by_the_caller():
+    """The hook the Alembic/Django support uses: a Site for the DDL an op.* call emits,
+    linted with the module's own sites against a schema model that persists."""
+    import ast
+
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import make_dispatch, make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.python.lint import lint_python
+    from pglint.python.reader import Site
+    from pglint.source.text import SourceText
+
+    code = py('''
+        from alembic import op
+
+        revision = "b2"
+        down_revision = "a1"
+
+        def upgrade():
+            op.create_index("i", "t", ["a"])
+    ''')
+    mod = read_module(code, "versions/b2.py")
+    call = next(n for n in ast.walk(mod.tree) if isinstance(n, ast.Call))
+    start, end = mod.span(call)
+    ddl = "CREATE INDEX i ON t (a)"
+    site = Site("op.create_index", "alembic", True, call, call, start, end, sql=ddl, raw=ddl,
+                offsets=[start] * len(ddl) + [end], constant=True)
+    settings, _ = settings_from_table({"python": True}, "<test>", ".")
+    opts = make_options(settings)
+    model = SchemaModel()
+    lint_python(SourceText("a1.py", "import psycopg\n"), opts, make_dispatch(opts), "a1.py", schema=model)
+    res = lint_python(SourceText("versions/b2.py", code), opts, make_dispatch(opts), "versions/b2.py",
+                      schema=model, mod=mod, sites=mod.sites + [site], migration=True)
+    assert ("index-not-concurrent", 7, 5) in [(d.rule, d.line, d.column) for d in res.diagnostics]
+
+
+@pytest.mark.parametrize("driver_import,call,want", [
+    ("import psycopg", 'cur.execute(f"SELECT a FROM t WHERE id = {uid} AND name = \'{name}\'")',
+     'cur.execute("SELECT a FROM t WHERE id = %s AND name = %s", (uid, name))'),
+    ("import asyncpg", 'await conn.fetch("SELECT a FROM t WHERE id = " + str(uid))',
+     'await conn.fetch("SELECT a FROM t WHERE id = $1", str(uid))'),
+    ("from sqlalchemy import text", 'conn.execute(text(f"SELECT a FROM t WHERE id = {uid}"))',
+     'text("SELECT a FROM t WHERE id = :uid") with {"uid": uid}'),
+    ("from django.db import connection", 'connection.cursor().execute(f"DELETE FROM t WHERE id = {uid}")',
+     'cursor().execute("DELETE FROM t WHERE id = %s", [uid])'),
+])
+def test_injection_help_rewrites_the_call_with_parameters(driver_import, call, want):
+    code = f'''
+    {driver_import}
+
+    async def f(cur, conn, uid, name):
+        {call}
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert len(diags) == 1 and want in diags[0].help, diags[0].help
+
+
+def test_injection_help_does_not_turn_a_name_into_a_parameter():
+    code = '''
+    import psycopg
+
+    def f(cur, table, uid):
+        cur.execute(f"SELECT a FROM {table} WHERE id = {uid}")
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert "FROM %s" not in diags[0].help and "sql.Identifier" in diags[0].help
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+_ALPHABET = st.sampled_from(list("SELECT ab1;'\"\\\n\t\r{}%$:?é€\x00\x0c\u2028😀"))
+
+
+def _as_literal(piece: str, kind: int) -> str:
+    if kind == 0:
+        return repr(piece)
+    if kind == 1:  # an f-string: braces doubled, the rest as repr writes it
+        return "f" + repr(piece).replace("{", "{{").replace("}", "}}")
+    if kind == 2 and "'''" not in piece and not piece.endswith("'") and "\\" not in piece and "\r" not in piece \
+            and "\x00" not in piece:
+        return "'''" + piece + "'''"
+    if kind == 3 and piece and "\\" not in piece and "'" not in piece and "\n" not in piece and "\r" not in piece \
+            and "\x0c" not in piece and "\u2028" not in piece and "\x00" not in piece:
+        return "r'" + piece + "'"
+    return repr(piece)
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.text(_ALPHABET, max_size=12), st.integers(0, 3)), min_size=1, max_size=4),
+       st.sampled_from([" ", "\n    ", " # c\n    ", " \\\n    "]))
+def test_offsets_of_any_literal_point_at_the_character_or_its_escape(pieces, sep):
+    """Any string, written as repr, f-string, triple-quoted or raw pieces implicitly
+    concatenated: the resolved text is the value, and each character's offset is where it is
+    written (itself, or the backslash of its escape), in increasing order."""
+    literal = sep.join(_as_literal(p, k) for p, k in pieces)
+    code = f"import psycopg\n\ndef f(cur):\n    cur.execute(\n    {literal})\n"
+    value = "".join(p for p, _ in pieces)
+    mod = read_module(code, "app.py")
+    assert mod.error is None, (code, mod.error)
+    (site,) = mod.sites
+    assert site.raw == value
+    offs = site.offsets[:len(value)]
+    assert offs == sorted(offs) and len(set(offs)) == len(offs)
+    for i, ch in enumerate(value):
+        src = code[offs[i]]
+        assert src == ch or src == "\\", (code, i, ch, src)
+
+
+def test_conditions_joined_from_constant_pieces_are_not_injection():
+    code = '''
+    import psycopg
+
+    def search(cur, name=None, min_age=None, order=None):
+        conds = ["deleted_at IS NULL"]
+        params = []
+        if name:
+            conds.append("name = %s")
+            params.append(name)
+        if min_age:
+            conds += ["age >= %s"]
+            params.append(min_age)
+        cur.execute("SELECT id FROM users WHERE " + " AND ".join(conds), params)
+        where = " AND ".join(conds)
+        cur.execute(f"SELECT id FROM users WHERE {where}", params)
+
+    def bad(cur, column):
+        conds = []
+        conds.append(f"{column} = 1")
+        cur.execute("SELECT id FROM users WHERE " + " AND ".join(conds))
+    '''
+    diags = [d for d in lint_py(code) if d.rule == "sql-injection-python"]
+    assert [d.line for d in diags] == [19]
+
+
+def test_cached_python_results_are_the_same(tmp_path, pglint_exe):
+    proj = _project(tmp_path)
+    runs = [subprocess.run([pglint_exe, "--isolated", "--python", "--format", "json", "."], capture_output=True,
+                           text=True, cwd=proj) for _ in range(2)]
+    docs = [json.loads(r.stdout)["diagnostics"] for r in runs]
+    assert docs[0] == docs[1] and any(d["rule"] == "sql-injection-python" for d in docs[0])
+    assert (proj / ".pglint_cache").exists()
+    # the python option is part of the cache key: without it the .py file is not linted
+    off = subprocess.run([pglint_exe, "--isolated", "--format", "json", "."], capture_output=True, text=True, cwd=proj)
+    assert not any(d["path"].endswith(".py") for d in json.loads(off.stdout)["diagnostics"])
+
+
+def test_percent_formatting_with_constants_is_not_a_syntax_error():
+    code = '''
+    import psycopg
+
+    TABLE = "users"
+
+    def f(cur):
+        cur.execute("SELECT id FROM %s WHERE a = NULL" % TABLE)
+        cur.execute("SELECT id FROM %(t)s WHERE b LIKE 'x%%'" % {"t": "users"})
+    '''
+    ss = sites(code)
+    assert [s.sql for s in ss] == ["SELECT id FROM _s WHERE a = NULL", "SELECT id FROM __t_s WHERE b LIKE 'x%%'"]
+    assert not any(s.dynamic for s in ss)
+    assert rules(code) == ["null-comparison"]

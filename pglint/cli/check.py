@@ -62,7 +62,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
           stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
           history, explain_order, no_cache, cache_dir, statistics, dsn, analyze, fix, unsafe_fixes, show_diff,
           add_ignore, python):
-    """Lint SQL files, directories (walked for *.sql), globs, or - for stdin."""
+    """Lint SQL files, directories (walked for *.sql; with --python also *.py, whose SQL
+    strings are read), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
 

@@ -107,8 +107,8 @@ def run_check(paths, settings, cfg: LiveConfig, dsn: str, *, analyze: bool, expl
         dispatch = Dispatch([collector])
         opts2 = RunOptions(settings, enabled, opts.rules)
         for i, (item, fr) in enumerate(zip(inputs, result.files)):
-            if fr.unreadable:
-                continue
+            if fr.unreadable or item.path.endswith(".py"):
+                continue  # Python modules: their SQL gets the static rules only (pglint/python)
             src, _ = read_input(item, stdin_bytes)
             if src is None:
                 continue

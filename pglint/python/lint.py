@@ -52,6 +52,7 @@ class _Combined:
         self.subs: list[tuple[int, int]] = []  # stand-ins and placeholders (as the parser's placeholders)
         self.offs: list[int] = []
         self.bounds: list[tuple[int, int, Site]] = []  # (start, end, site) in the joined text
+        self.starts: list[int] = []
         self.n = 0
 
     def add(self, site: Site) -> None:
@@ -66,11 +67,16 @@ class _Combined:
         self.subs.extend((self.n + a, self.n + b) for a, b in sorted(site.stand_ins + site.placeholders))
         self.offs.extend(site.offsets[:len(site.sql)])
         self.bounds.append((self.n, self.n + len(site.sql), site))
+        self.starts.append(self.n)
         self.n += len(site.sql)
 
     def site_at(self, offset: int) -> Site | None:
-        for s, e, site in self.bounds:
-            if s <= offset <= e:
+        from bisect import bisect_right
+
+        k = bisect_right(self.starts, offset) - 1
+        if k >= 0:
+            s, e, site = self.bounds[k]
+            if s <= offset <= e + len(SEPARATOR):
                 return site
         return None
 
@@ -88,8 +94,16 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
                 sites: list[Site] | None = None) -> FileResult:
     """Lint one .py file. ``migration``: lint as a migration (every rule), as application
     code (query rules), or None: as ``mod.migration`` says. ``sites``: the sites to lint as
-    SQL (default: all of the module's, in source order). ``schema`` / ``complete_history`` /
-    ``tool`` / ``rollback`` are passed to the SQL engine as for a .sql file of a history."""
+    SQL, in the order they run (default: all of the module's, in source order); a caller may
+    add sites of its own, e.g. the DDL an ``op.create_index(...)`` call emits::
+
+        Site("op.create_index", "alembic", True, call, call, start, end, sql=ddl, raw=ddl,
+             offsets=[start] * len(ddl) + [end], constant=True)
+
+    (every character at the call: findings point at it). ``schema`` / ``complete_history`` /
+    ``tool`` / ``rollback`` are passed to the SQL engine as for a .sql file of a history:
+    ``schema`` is updated in place, so the next migration of a history sees this one's
+    tables. The Python rules always run over ``sites``."""
     from ..engine.checker import _position, lint_source
     from ..engine.checker import _placeholder_patterns
     from ..source.parsing import parse_file
@@ -106,26 +120,29 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
     rules = opts.rules
     diags: list[tuple[Diagnostic, Site | None]] = []
 
-    combined = _Combined()
+    # forward SQL together, then the reverse SQL (RunSQL's reverse_sql, Alembic's
+    # downgrade()) as a rollback: it runs only when the migration is undone
+    combined = {"forward": _Combined(), "reverse": _Combined()}
     alone: list[Site] = []
     skipped = 0
     for site in all_sites:
         if site.sql is None or not site.sql.strip():
             continue
         if _parses(site.sql):
-            combined.add(site)
+            combined["reverse" if site.role == "reverse" else "forward"].add(site)
         elif site.certain and site.constant:
             alone.append(site)
         else:
             skipped += 1
     statements = 0
     patterns = _placeholder_patterns(opts)
-    groups = ([combined] if combined.n else []) + [_single(s) for s in alone]
-    for g in groups:
+    groups = [(g, role == "reverse") for role, g in combined.items() if g.n]
+    groups += [(_single(s), s.role == "reverse") for s in alone]
+    for g, reverse in groups:
         raw = SourceText(path, "".join(g.raw))
         parsed = parse_file(SourceText(path, "".join(g.sql)), patterns)
         parsed.placeholders = sorted(parsed.placeholders + g.subs)
-        res = lint_source(raw, opts, dispatch, path, file_index, schema=schema, rollback=rollback,
+        res = lint_source(raw, opts, dispatch, path, file_index, schema=schema, rollback=rollback or reverse,
                           parsed=parsed, complete_history=complete_history, tool=tool)
         statements += res.statements
         for d in res.diagnostics:

@@ -197,8 +197,13 @@ class Val:
         return sorted(self.holes)
 
 
+_PERCENT_SPEC = re.compile(r"%(?:\([^()]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa]")
 CLASS_KEY = "\0class"  # in a method's names: the class body's constants
 _SAFE_CALLS = frozenset({"int", "float", "len", "bool", "round", "abs", "min", "max", "sum", "hash", "ord", "uuid4"})
+# quoting functions (psycopg2.extensions.quote_ident, libpq's escape_identifier ...): their
+# result is a quoted name or literal
+_QUOTING = frozenset({"quote_ident", "quote_literal", "quote_identifier", "escape_identifier", "escape_literal",
+                      "quote_nullable"})
 _PSYCOPG_SAFE = frozenset({"Identifier", "Literal", "Placeholder", "SQL", "Composed", "DEFAULT"})
 MAX_DEPTH = 12
 
@@ -247,9 +252,12 @@ class _Resolver:
             left = self.value(node.left, env, depth + 1)
             if left is None:
                 return None
+            # the conversions (%s, %(name)s, %d) are filled in by Python, not by the driver:
+            # stand-ins for what they become
+            out = self._percent_fields(left)
             if not self.constant_value(node.right, env, depth):
-                left.dynamic.append(Dynamic("percent", node.right, self.safe(node.right, env, depth)))
-            return left
+                out.dynamic.append(Dynamic("percent", node.right, self.safe(node.right, env, depth)))
+            return out
         if isinstance(node, ast.Call):
             return self.call(node, env, depth)
         if isinstance(node, ast.Attribute):
@@ -308,7 +316,8 @@ class _Resolver:
                 out.extend(inner)
             else:
                 out.hole(self.r.text, p.start, p.end)
-                out.dynamic.append(Dynamic("f-string", fv.value, self.safe(fv.value, env, depth)))
+                safe = self.safe(fv.value, env, depth) or _numeric_spec(fv)
+                out.dynamic.append(Dynamic("f-string", fv.value, safe))
         return out
 
     def call(self, node: ast.Call, env: dict, depth: int) -> Val | None:
@@ -369,6 +378,39 @@ class _Resolver:
             return self.value(func.value, env, depth + 1)
         return None
 
+    def _percent_fields(self, base: Val) -> Val:
+        """``%`` conversions of ``base`` turned into stand-ins (``%%`` stays as written)."""
+        out = Val()
+        out.dynamic = list(base.dynamic)
+        out.composed = base.composed
+        out.unknown = base.unknown
+        text = base.text
+        inside = set()
+        for a, b in base.holes:
+            inside.update(range(a, b))
+        i, n = 0, len(text)
+        while i < n:
+            if text.startswith("%%", i):
+                out.lit("%", base.offs[i])
+                out.lit("%", base.offs[i + 1])
+                i += 2
+                continue
+            m = _PERCENT_SPEC.match(text, i) if text[i] == "%" and i not in inside else None
+            if m:
+                w = m.end() - i
+                stand = ("_" + "".join(c if c.isalnum() else "_" for c in text[i + 1:m.end()]))[:w]
+                out.holes.append((len(out.chars), len(out.chars) + w))
+                for k in range(w):
+                    out.lit(stand[k], base.offs[i + k], text[i + k])
+                out.unknown = True
+                i = m.end()
+                continue
+            if any(a == i for a, _ in base.holes):
+                out.holes.extend((len(out.chars), len(out.chars) + (b - a)) for a, b in base.holes if a == i)
+            out.lit(text[i], base.offs[i], base.written[i])
+            i += 1
+        return out
+
     def _format_fields(self, base: Val) -> Val:
         """``str.format`` fields ``{...}`` of ``base`` turned into stand-ins (``{{`` stays a brace)."""
         out = Val()
@@ -419,6 +461,9 @@ class _Resolver:
             return all(k is None or self.constant_value(k, env, depth + 1) for k in node.keys) and \
                 all(self.constant_value(v, env, depth + 1) for v in node.values)
         if isinstance(node, ast.Name):
+            if node.id in env.get(LISTS_KEY, {}):  # a list that grows
+                items = self.list_items(node.id, env)
+                return items is not None and all(self.constant_value(x, env, depth + 1) for x in items)
             target = env.get(node.id)
             if target is None and node.id not in self.r.local_names(env):
                 target = self.r.constants.get(node.id)
@@ -449,8 +494,12 @@ class _Resolver:
         if isinstance(node, ast.Call):
             name = dotted(node.func) or ()
             last = node.func.attr if isinstance(node.func, ast.Attribute) else (name[-1] if name else "")
-            if last in _SAFE_CALLS and not isinstance(node.func, ast.Attribute) or last == "uuid4":
+            if last in _SAFE_CALLS and not isinstance(node.func, ast.Attribute) or last == "uuid4" or last in _QUOTING:
                 return True
+            if last == "as_string" and isinstance(node.func, ast.Attribute):
+                inner = node.func.value  # sql.Identifier(x).as_string(conn): quoted by psycopg
+                if isinstance(inner, ast.Call) and self.r.is_psycopg_sql(dotted(inner.func) or ()):
+                    return True
             if last in _PSYCOPG_SAFE and self.r.is_psycopg_sql(name):
                 return True
             if last == "join" and isinstance(node.func, ast.Attribute) and node.args:
@@ -467,8 +516,24 @@ class _Resolver:
         if isinstance(node, ast.JoinedStr):
             return all(self.safe(v.value, env, depth + 1) for v in node.values if isinstance(v, ast.FormattedValue))
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mult) and any(
+                    isinstance(side, ast.Constant) and isinstance(side.value, str) for side in (node.left, node.right)):
+                return True  # "%s, " * n: a constant repeated
             return self.safe(node.left, env, depth + 1) and self.safe(node.right, env, depth + 1)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            return self.safe(node.value, env, depth + 1)  # ("%s, " * n)[:-2]
         return False
+
+    def list_items(self, name: str, env: dict) -> list | None:
+        """Every item a local list ever holds (its literal, then what is appended), or None
+        when it is not a list pglint can follow."""
+        target = env.get(name)
+        if not isinstance(target, (ast.List, ast.Tuple)) or any(isinstance(x, ast.Starred) for x in target.elts):
+            return None
+        added = env.get(LISTS_KEY, {}).get(name, [])
+        if any(x is None for x in added):
+            return None
+        return list(target.elts) + list(added)
 
     def safe_items(self, node: ast.AST, env: dict, depth: int) -> bool:
         """An iterable whose items cannot carry SQL text: ``["%s"] * n``, ``("?",) * n``,
@@ -481,9 +546,24 @@ class _Resolver:
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(self.safe(x, env, depth + 1) for x in node.elts)
         if isinstance(node, ast.Name):
+            items = self.list_items(node.id, env)
+            if items is not None:
+                return all(self.safe(x, env, depth + 1) for x in items)
             target = env.get(node.id)
-            return target is not None and self.safe_items(target, env, depth + 1)
+            return target is not None and not isinstance(target, (ast.List, ast.Tuple)) and \
+                self.safe_items(target, env, depth + 1)
         return False
+
+
+def _numeric_spec(fv: ast.FormattedValue) -> bool:
+    """``{n:d}``, ``{x:.2f}``: a format spec that only numbers take (a string raises)."""
+    spec = fv.format_spec
+    if fv.conversion != -1 or not isinstance(spec, ast.JoinedStr) or not spec.values:
+        return False
+    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in spec.values):
+        return False
+    text = "".join(v.value for v in spec.values)
+    return bool(text) and text[-1] in "bcdoxXneEfFgG%"
 
 
 def _class_attr(node: ast.Attribute, env: dict):
@@ -527,6 +607,9 @@ def _single_assignments(body: list[ast.stmt], params: set[str] = frozenset()) ->
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
             counts[n.id] = counts.get(n.id, 0) + 1
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            if isinstance(n.op, ast.Add) and isinstance(n.value, (ast.List, ast.Tuple)):
+                stack.append(n.value)  # lst += [...]: a list growing (see _list_mutations)
+                continue
             counts[n.target.id] = counts.get(n.target.id, 0) + 2
         elif isinstance(n, (ast.Import, ast.ImportFrom)):
             for a in n.names:
@@ -539,6 +622,38 @@ def _single_assignments(body: list[ast.stmt], params: set[str] = frozenset()) ->
     bound = set(counts) | set(params)
     single = {k: v for k, v in values.items() if counts.get(k) == 1 and k not in params}
     return single, bound
+
+
+def _list_mutations(body: list[ast.stmt]) -> dict[str, list]:
+    """The items added to each list of a scope: ``lst.append(x)``, ``lst.insert(i, x)``,
+    ``lst.extend([...])``, ``lst += [...]`` (None: something pglint cannot follow)."""
+    out: dict[str, list] = {}
+    stack = list(body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name):
+            name, meth = n.func.value.id, n.func.attr
+            if meth == "append" and len(n.args) == 1:
+                out.setdefault(name, []).append(n.args[0])
+            elif meth == "insert" and len(n.args) == 2:
+                out.setdefault(name, []).append(n.args[1])
+            elif meth == "extend" and len(n.args) == 1:
+                a = n.args[0]
+                out.setdefault(name, []).extend(a.elts if isinstance(a, (ast.List, ast.Tuple)) else [None])
+            elif meth in ("pop", "remove", "clear", "sort", "reverse", "copy", "index", "count"):
+                pass
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and isinstance(n.op, ast.Add) \
+                and isinstance(n.value, (ast.List, ast.Tuple)):
+            out.setdefault(n.target.id, []).extend(n.value.elts)
+        elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+            out.setdefault(n.value.id, []).append(None)  # lst[i] = ...
+        stack.extend(ast.iter_child_nodes(n))
+    return out
+
+
+LISTS_KEY = "\0lists"  # in a function's names: what its lists get appended
 
 
 class _Reader:
@@ -558,7 +673,7 @@ class _Reader:
         self.sites: list[Site] = []
         self.res = _Resolver(self)
         self.awaited: set[int] = set()
-        self.text_args: set[int] = set()  # text() calls already sites of their own
+        self.text_sites: dict[int, Site] = {}  # text() calls (by id) -> their site
 
     def offset(self, lineno: int, col: int) -> int:
         """Offset in ``text`` of an ast position (1-based line, UTF-8 byte column)."""
@@ -644,6 +759,7 @@ class _Reader:
             self._locals[id(inner)] = bound | (self.local_names(env) if env is not self.module_env else set())
             if CLASS_KEY in env:
                 inner[CLASS_KEY] = env[CLASS_KEY]
+            inner[LISTS_KEY] = _list_mutations(body)
             name = function or (n.name if not isinstance(n, ast.Lambda) else None)
             self._walk(body, inner, (), name)
             return
@@ -704,8 +820,9 @@ class _Reader:
             return
         # SQLAlchemy text(): the SQL's own sink; the execute that runs it is the call
         if last == "text" and self.is_sqlalchemy_text(name):
-            self.text_args.add(id(call))
-            self._site("text", "sqlalchemy", True, query, call, call, [], env, loops, function)
+            site = self._site("text", "sqlalchemy", True, query, call, call, [], env, loops, function)
+            if site is not None:
+                self.text_sites[id(call)] = site
             return
         if self.extra and matches_extra(name, self.extra):
             self._site(".".join(name), "generic", True, query, call, call, params, env, loops, function)
@@ -767,8 +884,8 @@ class _Reader:
         for drv in ("psycopg", "django", "sqlalchemy", "alembic"):
             if drv in d:
                 return "sqlalchemy" if drv == "alembic" else drv
-        if "sqlite" in d and not ({"psycopg", "asyncpg", "django", "sqlalchemy"} & d):
-            return None  # SQLite's SQL, not PostgreSQL's
+        if "other" in d and not ({"psycopg", "asyncpg", "django", "sqlalchemy"} & d):
+            return None  # another database's SQL (SQLite, MySQL ...), not PostgreSQL's
         return "generic"
 
     def _db_receiver(self, node, env: dict, depth: int = 0) -> bool:
@@ -797,19 +914,19 @@ class _Reader:
 
     def _rebind_text(self, text_call: ast.Call, call: ast.Call, params, driver, role) -> None:
         """``conn.execute(text(q), params)``: the text() site is executed by ``call``."""
-        for s in self.sites:
-            if s.call is text_call or s.node is (text_call.args[0] if text_call.args else None):
-                s.call = call
-                s.params = list(params)
-                if driver == "alembic":
-                    s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
-                if role is not None:
-                    s.role = role
+        s = self.text_sites.get(id(text_call))
+        if s is not None:
+            s.call = call
+            s.params = list(params)
+            if driver == "alembic":
+                s.sink = ("op.execute" if len(dotted(call.func) or ()) == 2 else "op.get_bind().execute") + "(text())"
+            if role is not None:
+                s.role = role
 
     def _site(self, sink, driver, certain, query, node_call, exec_call, params, env, loops, function,
-              role="forward", require_sql=False) -> None:
+              role="forward", require_sql=False) -> Site | None:
         if query is None:
-            return
+            return None
         start = self.offset(node_call.lineno, node_call.col_offset)
         end = self.offset(node_call.end_lineno, node_call.end_col_offset)
         site = Site(sink, driver, certain, query, exec_call, start, end, params=list(params), loops=loops,
@@ -818,7 +935,7 @@ class _Reader:
         if val is not None:
             raw = val.text
             if require_sql and not starts_like_sql(raw):
-                return
+                return None
             site.raw = raw
             site.written = "".join(val.written)
             site.stand_ins = val.stand_ins()
@@ -828,8 +945,9 @@ class _Reader:
             site.composed = val.composed
             site.constant = not val.unknown and not val.dynamic
         elif require_sql:
-            return
+            return None
         self.sites.append(site)
+        return site
 
 
 # -- migrations ---------------------------------------------------------------------------
@@ -881,7 +999,7 @@ def read_module(text: str, path: str = "<string>", extra_sinks=()) -> PyModule:
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
-        mod.error = f"not valid Python: {exc.msg} (line {exc.lineno})"
+        mod.error = f"not valid Python: {exc.msg}" + (f" (line {exc.lineno})" if exc.lineno else "")
         return mod
     except (ValueError, RecursionError, MemoryError) as exc:
         mod.error = f"not readable as Python: {exc}"

@@ -40,7 +40,11 @@ DRIVER_MODULES = {
     "psycopg": "psycopg", "psycopg2": "psycopg", "psycopg_pool": "psycopg", "asyncpg": "asyncpg",
     "sqlalchemy": "sqlalchemy", "sqlmodel": "sqlalchemy", "flask_sqlalchemy": "sqlalchemy",
     "django": "django", "alembic": "alembic", "databases": "generic", "aiopg": "psycopg",
-    "pg8000": "generic", "sqlite3": "sqlite",
+    "pg8000": "generic",
+    # other databases' drivers: their SQL is not PostgreSQL's
+    "sqlite3": "other", "aiosqlite": "other", "pymysql": "other", "MySQLdb": "other", "mysql": "other",
+    "aiomysql": "other", "cx_Oracle": "other", "oracledb": "other", "pyodbc": "other", "pymssql": "other",
+    "duckdb": "other", "snowflake": "other", "clickhouse_driver": "other", "ibm_db": "other",
 }
 # first words of an SQL statement
 SQL_WORDS = frozenset("""

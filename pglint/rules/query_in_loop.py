@@ -45,6 +45,21 @@ _BULK = {
 }
 
 
+# a parameter that holds a whole set of values
+_SET_PARAM = re.compile(r"(?i)\b(?:any|all|unnest|array)\s*\(\s*\$1|\bin\s*\$1")
+SMALL = 5
+
+
+def _small_literal(node) -> bool:
+    """A loop over a literal list, tuple or set of a few items."""
+    gens = [node] if isinstance(node, (ast.For, ast.AsyncFor)) else getattr(node, "generators", [])
+    for g in gens:
+        it = g.iter
+        if not (isinstance(it, (ast.List, ast.Tuple, ast.Set)) and len(it.elts) <= SMALL):
+            return False
+    return bool(gens)
+
+
 def _kind(sql: str) -> str | None:
     m = _FIRST.match(sql)
     if not m:
@@ -84,6 +99,10 @@ def check(mod, sites):
             continue  # the same statement with the same values: not per item
         if ";" in site.sql.strip().rstrip(";"):
             continue  # several statements: a script run per item is not one bulk statement
+        if _SET_PARAM.search(site.sql):
+            continue  # already a statement over a set (= ANY(%s), unnest): a loop over batches
+        if _small_literal(loop.node):
+            continue  # a few fixed items: the number of statements does not grow with data
         start, end = mod.span(site.call.func)
         line = mod.line(mod.span(loop.node)[0])
         where = "comprehension" if loop.kind == "comprehension" else "for loop"

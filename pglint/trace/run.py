@@ -35,7 +35,8 @@ def plan(paths: list[str], settings, changed: set[str] | None = None):
     """Units (histories and standalone files) with the files to trace, as ``check`` plans them."""
     include = tuple(settings.include)
     excluded = settings.is_excluded if settings.exclude else None
-    inputs = discover(paths, include, excluded, None)
+    # Python modules are not traced: their SQL is read statically (pglint/python)
+    inputs = [i for i in discover(paths, include, excluded, None) if not i.path.endswith(".py")]
     report: set[str] | None = None
     if changed is not None:
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
