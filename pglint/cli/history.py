@@ -40,10 +40,10 @@ _RUNS = {ASSUMED: "in a transaction", ONE_QUERY: "as one query string", None: "s
 
 def explain_order(paths, settings) -> int:
     """Print the layout detected for each history and the order its files run in."""
-    from ..engine.runner import plan_units
+    from ..engine.runner import plan_units, python_include
     from ..source.files import discover
 
-    inputs = discover(list(paths), tuple(settings.include), settings.is_excluded if settings.exclude else None)
+    inputs = discover(list(paths), python_include(settings), settings.is_excluded if settings.exclude else None)
     units = plan_units(inputs, settings)
     standalone = [u.inputs[0].path for u in units if u.history is None]
     for u in units:
@@ -51,6 +51,8 @@ def explain_order(paths, settings) -> int:
         if h is None:
             continue
         click.echo(f"{h.root}: {h.layout}, {len(h.entries)} files")
+        if h.notice:
+            click.echo(f"  note: {h.notice}")
         width = len(str(len(h.entries)))
         for n, e in enumerate(h.entries, 1):
             rel = os.path.relpath(e.input.path, h.root) if h.root not in ("", ".") else e.input.path

@@ -207,7 +207,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     mode = how.mode if how is not None else None
     ctx = FileContext(opts, source, parsed, path, file_index, schema, mode)
     ctx.tool_tx = how
-    ctx.section_tx = _section_transactions(parsed, mode)
+    ctx.section_tx = parsed.section_tx or _section_transactions(parsed, mode)
     ctx.final_schema = final_schema
     ctx.complete_history = complete_history
     if parsed.errors:

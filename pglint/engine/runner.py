@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
-from ..source.files import Input, discover, path_key, read_input, text_digest
+from ..source.files import Input, discover, natural_key, path_key, read_input, text_digest
 from ..source.layouts import FORWARD, History, detect
 from .diagnostics import Diagnostic
 from .options import RunOptions
@@ -123,9 +123,14 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
     if not history:
         return [Unit([i], None, report) for i in inputs if report is None or i.path in report]
     python = [i for i in inputs if is_python(i.path)]
-    if python:  # Python modules: each on its own (see pglint/python)
+    if python:  # Python modules: application code on its own, migrations by directory (pglint/python)
         inputs = [i for i in inputs if not is_python(i.path)]
     histories, standalone = detect(inputs)
+    if python:  # Alembic / Django migration directories are histories (pglint/python/history.py)
+        from ..python.history import python_histories
+
+        more, python = python_histories(python)
+        histories = sorted(histories + more, key=lambda h: natural_key(h.root))
     standalone = list(standalone) + python
     units: list[Unit] = []
     for h in histories:
@@ -275,14 +280,17 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
     opts: RunOptions = _W["opts"]
     dispatch = _W["dispatch"]
     entries = unit.history.entries
+    py = _python_reader(unit.history, opts)  # Alembic / Django: the SQL each .py file sends
     # read and parse every file once
     loaded = []
     for e in entries:
         src, problem = _read(e.input)
         pf = None
+        if src is not None and py is not None:
+            src = py.source(e, src)  # the SQL the migration sends, placed in the .py file
         if src is not None:
             try:
-                pf = parse_source(src, opts)
+                pf = py.parse(src, opts) if py is not None else parse_source(src, opts)
             except RecursionError:
                 src, problem = None, "input nested too deeply"
         loaded.append((src, problem, pf))
@@ -325,11 +333,21 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
             res = _internal_error(e.input.path, "input nested too deeply", opts)
         res.rollback = not forward
         res.digest = text_digest(src.text)
+        if py is not None:
+            py.finish(res, src, k == 0)
         out.append(res)
     for _, _, pf in loaded:
         if pf is not None:
             pf.release()
     return out
+
+
+def _python_reader(history: History, opts: RunOptions):
+    if history.layout not in ("alembic", "django"):
+        return None
+    from ..python.history import Reader
+
+    return Reader(history, opts)
 
 
 def _creates_tables(loaded) -> bool:

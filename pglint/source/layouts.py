@@ -63,6 +63,7 @@ class History:
     root: str
     layout: str
     entries: list[Entry] = field(default_factory=list)
+    notice: str | None = None  # why the order is not the tool's (python/migrations.py)
 
     def describe(self) -> str:
         return f"{self.root} ({self.layout}, {len(self.entries)} files)"

@@ -73,6 +73,8 @@ class ParsedFile:
     markers: list[Marker] = field(default_factory=list)
     placeholders: list[tuple[int, int]] = field(default_factory=list)
     _lower: str | None = None
+    # how each section runs, when the file's reader says (Python migrations: python/history.py)
+    section_tx: dict | None = None
 
     def lower(self) -> str:
         """The text in lower case, offset for offset (a character whose lower case is longer,

@@ -107,3 +107,13 @@ def diesel(real: str | None) -> ToolTransaction:
 def golang_migrate(path: str) -> ToolTransaction:
     return POPX_AUTOCOMMIT if ".autocommit." in os.path.basename(path).lower() else GOLANG_MIGRATE
 
+
+# Python migrations (pglint/python/): the section of a file that runs outside a transaction
+# (Alembic's autocommit_block, Django's atomic = False) is a section of its own
+ALEMBIC = ToolTransaction(
+    ASSUMED, "Alembic runs the migration in a transaction",
+    "run it inside `with op.get_context().autocommit_block():`")
+DJANGO = ToolTransaction(
+    ASSUMED, "Django runs the migration in a transaction (the Migration class does not set atomic = False)",
+    "put it in a migration of its own with `atomic = False` on its Migration class")
+DJANGO_NON_ATOMIC = ToolTransaction(None, "the Migration class sets atomic = False", "")
