@@ -47,7 +47,10 @@ class ProgressBar:
             self.done = 0
             self.statements = 0
         if self._timer is None and not self._stopped and total:
-            self._timer = threading.Timer(self.delay, self._open)
+            from .timing import since_start
+
+            # half a second of the run, counted from process start (the user waits since then)
+            self._timer = threading.Timer(max(0.0, self.delay - since_start()), self._open)
             self._timer.daemon = True
             self._timer.start()
 
