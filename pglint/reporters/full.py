@@ -11,7 +11,8 @@
 
 Both end with the summary line and what to do next (fixes, silencing a rule, the full
 list). Uses rich (imported here only), which drops colours and links when the output is not
-a terminal; prose is wrapped to the terminal width (100 columns in a file), code is not.
+a terminal; prose is wrapped to the terminal width (in a file or a pipe the one-sentence
+message stays on one line, explanation and help are wrapped at 100 columns); code is not.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ def _finding(console, d, prose: int, explain: bool) -> None:
     head.append(" ")
     head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule)}")
     console.print(head, soft_wrap=True)
-    _para(console, Text(d.message), prose)
+    if console.is_terminal:
+        _para(console, Text(d.message), prose)
+    else:  # one sentence: kept on one line in a file or a pipe (grep finds it whole)
+        console.print(Text.assemble("  ", d.message), soft_wrap=True)
     if explain and d.explanation:
         _para(console, Text(d.explanation, style="dim"), prose, before=True)
     _frame(console, d, Text)
