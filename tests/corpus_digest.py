@@ -31,7 +31,7 @@ def summarize(doc: dict, corpus: str) -> dict:
         h.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
         h.update(b"\n")
         by_rule[d["rule"]] += 1
-    summary = {k: v for k, v in doc["summary"].items() if k != "elapsed"}
+    summary = {k: v for k, v in doc["summary"].items() if k not in ("elapsed", "timings")}
     return {"digest": h.hexdigest(), "summary": summary, "by_rule": dict(sorted(by_rule.items()))}
 
 

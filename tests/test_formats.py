@@ -224,7 +224,7 @@ def test_sarif_fixes_from_a_fix_on_a_real_diagnostic(tmp_path, sarif_validator, 
     assert_valid_sarif(sarif_validator, doc)
     [res] = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "index-not-concurrent"]
     [fix] = res["fixes"]
-    assert fix["description"]["text"] == "Build the index concurrently"
+    assert fix["description"]["text"] == "Build the index concurrently (fixable with --unsafe-fixes)"
     assert fix["properties"]["applicability"] == "unsafe"
     [change] = fix["artifactChanges"]
     assert change["artifactLocation"] == {"uri": "V3__idx.sql", "uriBaseId": "%SRCROOT%"}
@@ -440,12 +440,15 @@ def test_junit_stays_well_formed_with_control_characters(pglint_exe, tmp_path):
 # -- full output, --statistics, terminal hyperlinks -----------------------------------------
 
 def test_full_output_ends_with_a_summary_table(pglint_exe):
-    p = run(pglint_exe, "fixtures/")
+    """The finding-by-finding layout ends with a table per rule and severity, with the
+    findings each fix kind covers, then the summary line and what to do next."""
+    p = run(pglint_exe, "--no-summary-first", "fixtures/")
     doc = json_run(pglint_exe, "fixtures/")
     lines = p.stdout.splitlines()
     head = next(i for i, ln in enumerate(lines)
-                if re.match(r"^rule\s+code\s+error\s+warning(\s+info)?\s+findings\s*$", ln))
+                if re.match(r"^rule\s+code\s+error\s+warning(\s+info)?\s+findings\s+--fix(\s+--unsafe-fixes)?\s*$", ln))
     has_info = "info" in lines[head].split()
+    end = lines[head].index("findings") + len("findings")
     rows = {}
     for ln in lines[head + 2:]:
         parts = ln.split()
@@ -454,15 +457,19 @@ def test_full_output_ends_with_a_summary_table(pglint_exe):
         if parts[0] == "total":
             total = parts
             break
-        rows[parts[0]] = (parts[1], int(parts[-1]))
+        rows[parts[0]] = (parts[1], int(ln[:end].split()[-1]))
     by_rule = Counter(d["rule"] for d in doc["diagnostics"])
     assert {r: n for r, (_, n) in rows.items()} == dict(by_rule)
     sev = Counter(d["severity"] for d in doc["diagnostics"])
     want = [str(sev["error"]), str(sev["warning"])] + ([str(sev["info"])] if has_info else [])
-    assert total[1:] == want + [str(len(doc["diagnostics"]))]
+    fixes = doc["summary"]["fixes"]
+    want += [str(len(doc["diagnostics"])), str(fixes["safe"])] + ([str(fixes["unsafe"])] if fixes["unsafe"] else [])
+    assert total[1:] == want
     s = doc["summary"]
-    assert lines[-1].startswith(f"Found {s['diagnostics']} problems")
-    assert f"{s['files']} files ({s['statements']} statements, " in lines[-1]
+    found = next(ln for ln in lines if ln.startswith("Found "))
+    assert found.startswith(f"Found {s['diagnostics']} problems")
+    assert f"{s['files']} files ({s['statements']} statements, " in found
+    assert lines[-1].startswith("What a rule checks")  # the last lines say what to do next
 
 
 def test_statistics_counts_per_rule(pglint_exe):
@@ -506,7 +513,8 @@ def test_progress_bar_on_a_terminal_only(corpus, pglint_exe, tmp_path):
     import select
 
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    # (never in CI: the bar is for a person at a terminal, tests/test_progress.py checks that)
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "CI")}
     env.update(TERM="xterm-256color", COLUMNS="120")
     p = subprocess.Popen([pglint_exe, "--no-cache", "--format", "json", "-o", str(tmp_path / "r.json"), str(corpus)],
                          stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, env=env)

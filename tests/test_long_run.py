@@ -50,7 +50,7 @@ def report(paths, *extra, seed: str = "0") -> dict:
                        text=True, env=env, timeout=1200)
     assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
     doc = json.loads(p.stdout)
-    doc["summary"].pop("elapsed")
+    doc["summary"].pop("elapsed"), doc["summary"].pop("timings")
     return doc
 
 

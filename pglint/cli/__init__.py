@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import timing  # noqa: F401  (first: the run's clock starts at process start)
+
 import click
 
 from .. import __version__
@@ -21,6 +23,24 @@ class DefaultGroup(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in COMMANDS_NEEDING_NO_CHECK):
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("pglint", "[OPTIONS] [PATHS]...\n" + " " * 7 + "pglint COMMAND [ARGS]...")
+
+    def format_options(self, ctx, formatter):
+        """`pglint --help` shows the options of `pglint check` (the default command, as
+        ruff's help does), then the commands and the program's own options."""
+        check = self.commands.get("check")
+        if check is not None:
+            sub = click.Context(check, info_name="check", parent=ctx)
+            rows = [r for r in (p.get_help_record(sub) for p in check.get_params(sub)) if r is not None]
+            rows = [r for r in rows if r[0] not in ("-h, --help",) and r[1]]
+            with formatter.section("Check options (`pglint PATHS` is `pglint check PATHS`)"):
+                formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
+        own = [r for r in (p.get_help_record(ctx) for p in self.get_params(ctx)) if r is not None]
+        with formatter.section("Options"):
+            formatter.write_dl(own)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -35,10 +36,21 @@ def _multi(values) -> list[str]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: nearest pglint.toml or pyproject.toml).")
 @click.option("--isolated", is_flag=True, help="Ignore configuration files.")
+@click.option("--exclude", multiple=True, metavar="GLOBS",
+              help="Skip files and directories matching these globs, in addition to the exclude config key.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0, max=1024), default=None,
               help="Parallel workers (0: one per CPU, at most 1024).")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary line.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary line (full: no advice after it), no progress bar.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print where the time went (startup, reading, parsing, "
+                                                     "history, rules, output) after the summary.")
+@click.option("--summary-first/--no-summary-first", default=None,
+              help="Full format: the per-rule table, then one line per finding grouped by rule (default when the "
+                   "report would pass summary-first-threshold lines and a directory was given).")
+@click.option("--group-by", type=click.Choice(["rule", "file"]), default=None,
+              help="Summary-first layout: group the findings by rule (default) or by file.")
+@click.option("--max-per-rule", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Summary-first layout: list at most N findings per rule (0: all, the default).")
 @click.option("--statistics", is_flag=True, help="Show counts per rule instead of each diagnostic.")
 @click.option("--changed-since", metavar="REV",
               help="Report only files added or modified since this git revision (the history is still replayed).")
@@ -49,7 +61,8 @@ def _multi(values) -> list[str]:
               help="Replay migration directories as one ordered history (default on).")
 @click.option("--explain-order", is_flag=True, help="Print each detected migration layout and its order, then exit.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes to the files, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply fixes that change behaviour.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Apply safe fixes and also those that change behaviour (implies --fix; with --diff: show them).")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; change nothing (exit 1 if any).")
 @click.option("--add-ignore", is_flag=True, help="Write a pglint: ignore comment above every current finding.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
@@ -59,13 +72,14 @@ def _multi(values) -> list[str]:
 @click.option("--analyze", is_flag=True,
               help="Live mode: EXPLAIN (ANALYZE, BUFFERS) read-only queries, in transactions that are rolled back.")
 def check(paths, select, ignore, extend_select, pg_version, assume_in_transaction, fmt, output_file,
-          stdin_filename, exit_zero, config_path, isolated, jobs, color, quiet, changed_since, baseline,
-          history, explain_order, no_cache, cache_dir, statistics, dsn, analyze, fix, unsafe_fixes, show_diff,
-          add_ignore, python):
+          stdin_filename, exit_zero, config_path, isolated, exclude, jobs, color, quiet, verbose, summary_first,
+          group_by, max_per_rule, changed_since, baseline, history, explain_order, no_cache, cache_dir, statistics,
+          dsn, analyze, fix, unsafe_fixes, show_diff, add_ignore, python):
     """Lint SQL files, directories (walked for *.sql; with --python also *.py, whose SQL
     strings are read), globs, or - for stdin."""
     from ..engine.runner import run_paths
     from ..source.files import UsageError
+    from .timing import START
 
     settings, extras = load_settings(config_path, isolated)
     over = {}
@@ -75,6 +89,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         over["ignore"] = settings.ignore + _multi(ignore)
     if extend_select:
         over["extend_select"] = settings.extend_select + _multi(extend_select)
+    if exclude:
+        over["exclude"] = settings.exclude + _multi(exclude)
     if pg_version is not None:
         try:
             over["pg_version"] = parse_pg_version(pg_version)
@@ -106,7 +122,10 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
         changed = _changed(changed_since)
     from .output import Output  # format, --statistics, GitHub annotations, progress bar
 
-    output = Output(fmt, statistics, quiet, color)
+    named_files = all(p == "-" or not os.path.isdir(p) for p in paths)
+    output = Output(fmt, statistics, quiet, color, verbose=verbose,
+                    layout=dict(summary_first=summary_first, group_by=group_by, max_per_rule=max_per_rule,
+                                threshold=settings.summary_first_threshold, named_files=named_files))
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
     # live mode (pglint/live): validated config always, a connection only when asked for
     from ..live.config import live_config
@@ -115,6 +134,7 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
     live_cfg = live_config(extras.get("live"), settings.config_path)
     dsn = resolve_dsn(dsn)
     progress = output.progress()
+    lint_began = time.perf_counter()
     try:
         if dsn is not None or analyze:
             from ..live.check import LiveError, run_check
@@ -125,10 +145,11 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
                                    stdin_bytes=stdin_bytes, statement_text=output.statement_text)
             except LiveError as exc:
                 raise click.ClickException(str(exc)) from None
-        elif fix or show_diff or add_ignore:
+        elif fix or unsafe_fixes or show_diff or add_ignore:
             return _edit_files(paths, settings, fix, unsafe_fixes, show_diff, add_ignore, output, output_file,
                                exit_zero, dict(stdin_name=stdin_filename, stdin_bytes=stdin_bytes, changed=changed,
-                                               history=history, statement_text=True))
+                                               history=history, statement_text=True),
+                               (START, lint_began))
         else:
             result = run_paths(paths, settings, stdin_name=stdin_filename, stdin_bytes=stdin_bytes,
                                changed=changed, history=history, use_cache=not no_cache,
@@ -140,13 +161,24 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
     finally:
         if progress is not None:
             progress.stop()
+    _clock(result, START, lint_began)
     output.write(result, output_file)
     if exit_zero:
         return 0
     return 1 if result.diagnostics else 0
 
 
-def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, output_file, exit_zero, kw) -> int:
+def _clock(result, start: float, lint_began: float) -> None:
+    """The run's times: from process start (cli/timing.py) to the lint (interpreter,
+    imports, configuration), the lint's wall time; output time runs from here."""
+    result.clock_start = start
+    result.startup = lint_began - start
+    result.linting = time.perf_counter() - lint_began
+    result.output_start = time.perf_counter()
+
+
+def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, output_file, exit_zero, kw,
+                clock=None) -> int:
     """--fix / --diff / --add-ignore: lint, edit, write (or show), report what remains.
 
     A file that cannot be written is left as it was (exit 2); one edited while pglint ran
@@ -185,6 +217,8 @@ def _edit_files(paths, settings, fix, unsafe, show_diff, add_ignore, output, out
                err=True)
     if done.unwritten:  # report what those files hold, not the fixes they did not get
         _relint(result, lint, done.unwritten)
+    if clock is not None:
+        _clock(result, *clock)
     output.write(result, output_file)
     if done.exit_code() is not None:
         return done.exit_code()

@@ -16,13 +16,19 @@ STATISTICS_FORMATS = ("full", "concise", "json")
 
 class Output:
     def __init__(self, fmt: str | None, statistics: bool = False, quiet: bool = False,
-                 color: bool | None = None) -> None:
+                 color: bool | None = None, verbose: bool = False, layout: dict | None = None) -> None:
         from ..reporters import get
 
         self.fmt = fmt or "full"
         self.statistics = statistics
         self.quiet = quiet
         self.color = color
+        self.verbose = verbose
+        # full format: summary_first (None: by size), group_by, max_per_rule, threshold, named_files
+        self.layout = {k: v for k, v in (layout or {}).items() if v is not None or k == "threshold"}
+        if self.fmt != "full" and any(self.layout.get(k) is not None
+                                      for k in ("summary_first", "group_by", "max_per_rule")):
+            raise click.UsageError("--summary-first, --group-by and --max-per-rule work with --format full")
         if statistics and self.fmt not in STATISTICS_FORMATS:
             raise click.UsageError(f"--statistics works with --format {', '.join(STATISTICS_FORMATS)}, "
                                    f"not {self.fmt}")
@@ -39,7 +45,9 @@ class Output:
         return progress_bar(self.quiet, self.color)
 
     def write(self, result, output_file: str | None) -> None:
-        options = {"color": self.color, "quiet": self.quiet}
+        options = {"color": self.color, "quiet": self.quiet, **self.layout}
+        if "threshold" not in self.layout:
+            options.pop("threshold", None)
         emit(output_file, lambda out: self._render(result, out, options))
         if self.github_too:
             from ..reporters import github
@@ -47,6 +55,10 @@ class Output:
             out = _stdout()
             github.render(result, out, {"annotations_only": True})
             out.flush()
+        if self.verbose:
+            # after everything (so "output" and "total" include it); on stderr, so that
+            # machine formats on stdout stay as they are
+            click.echo(timing_line(result), err=True)
 
     def _render(self, result, out, options) -> None:
         if self.statistics:
@@ -111,3 +123,14 @@ def render_statistics(result, out, fmt: str, quiet: bool) -> None:
             out.write(f"{r['count']:>{wc}}  {r['code']}  {r['rule']:<{wr}}  {r['severity']}{fix}\n")
     if not quiet:
         out.write(summary_line(result) + "\n")
+
+
+def timing_line(result) -> str:
+    """--verbose: where the time went."""
+    split = result.split() if hasattr(result, "split") else {"total": result.elapsed}
+    work = ", ".join(f"{k} {split[k]:.2f}s" for k in ("reading", "parsing", "history", "rules") if k in split)
+    workers = split.get("workers", 1)
+    per = f" (summed over {workers} worker processes)" if workers > 1 else ""
+    return (f"Time: {split['total']:.2f}s wall from process start = startup {split.get('startup', 0):.2f}s "
+            f"+ linting {split.get('linting', 0):.2f}s + output {split.get('output', 0):.2f}s; "
+            f"linting work: {work}{per}.")

@@ -48,8 +48,8 @@ def rule(name):
 
     try:
         found = resolve(name)
-    except UnknownRule as exc:
-        raise click.UsageError(str(exc)) from None
+    except UnknownRule:
+        raise click.UsageError(unknown_rule_message(name)) from None
     if len(found) != 1:
         raise click.UsageError(f"'{name}' names {len(found)} rules; give one name or code")
     r = found[0]
@@ -59,6 +59,31 @@ def rule(name):
         return 0
     click.echo(page)
     return 0
+
+
+def closest_rules(name: str, n: int = 3) -> list[str]:
+    """The rule names closest to ``name``: by similarity (difflib) of names and codes, then
+    names that share a word with it; always some, so that a user who mistyped gets a lead."""
+    import difflib
+
+    from ..engine.registry import all_rules
+
+    rules = all_rules()
+    names = list(rules)
+    token = name.strip().lower()
+    by_code = {r.code.lower(): r.name for r in rules.values()}
+    out = [by_code.get(x, x) for x in difflib.get_close_matches(token, names + list(by_code), n=n, cutoff=0.5)]
+    words = [w for w in token.replace("_", "-").split("-") if len(w) > 2]
+    out += [r for r in names if any(w in r for w in words)]
+    if not out:
+        out = sorted(names, key=lambda r: -difflib.SequenceMatcher(None, token, r).ratio())
+    return list(dict.fromkeys(out))[:n]
+
+
+def unknown_rule_message(name: str) -> str:
+    near = closest_rules(name)
+    return (f"unknown rule '{name}'; the closest: {', '.join(near)} "
+            "(`pglint rules` lists every rule)")
 
 
 def rules_markdown() -> str:

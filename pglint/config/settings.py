@@ -70,6 +70,9 @@ class Settings:
     fix_lock_timeout: str = "2s"  # [tool.pglint.fix] lock-timeout: what the lock-timeout-missing fix sets
     fix_statement_timeout: str = "5min"  # [fix] statement-timeout: what the statement-timeout-missing fix sets
     jobs: int = 0  # 0: one per CPU
+    # full output: above this many lines of the finding-by-finding report, print the
+    # summary-first layout instead (None, from `false`: never)
+    summary_first_threshold: int | None = 500
     cache: bool = True
     cache_dir: str | None = None
     # where the config came from (for relative paths and messages)
@@ -147,6 +150,7 @@ _KEYS = {
     "timezone-utc": "timezone_utc",
     "baseline": "baseline",
     "jobs": "jobs",
+    "summary-first-threshold": "summary_first_threshold",
     "cache": "cache",
     "cache-dir": "cache_dir",
 }
@@ -381,6 +385,12 @@ def _convert(key: str, attr: str, value, root: str):
     if attr == "jobs":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_JOBS:
             raise _bad(key, f"a number of worker processes from 0 (one per CPU) to {MAX_JOBS}", value)
+        return value
+    if attr == "summary_first_threshold":
+        if value is False:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _bad(key, "a number of lines (0: always summary first) or false (never)", value)
         return value
     raise ConfigError(f"unsupported key '{key}'")  # pragma: no cover
 

@@ -38,8 +38,38 @@ FINAL_SCHEMA_RULES = frozenset({"unindexed-foreign-key"})
 @dataclass
 class RunResult:
     files: list[FileResult] = field(default_factory=list)
-    elapsed: float = 0.0
+    elapsed: float = 0.0  # wall seconds: of the lint here; the command sets it from process start
     settings: object = None
+    # seconds spent reading, parsing, replaying histories and running rules, summed over the
+    # worker processes (``workers`` of them); the command adds startup, linting and output
+    timings: dict = field(default_factory=dict)
+    workers: int = 1
+    # set by the command: perf_counter() at process start and when output began; then
+    # wall() is the time from process start to now (the end of the output, for the summary)
+    clock_start: float | None = None
+    output_start: float | None = None
+    startup: float = 0.0  # process start to the command's start (interpreter, imports, config)
+    linting: float = 0.0  # wall time of discovery, planning and linting
+
+    def wall(self) -> float:
+        if self.clock_start is None:
+            return self.elapsed
+        return time.perf_counter() - self.clock_start
+
+    def split(self) -> dict:
+        """Where the time went: ``startup``, ``linting`` and ``output`` are wall time in this
+        process (they add up to the total with the summary); ``reading``, ``parsing``,
+        ``history`` and ``rules`` are time spent in those steps summed over the
+        ``workers`` processes (so with more than one they can add up to more than
+        ``linting``)."""
+        out = {"total": round(self.wall(), 3), "startup": round(self.startup, 3),
+               "linting": round(self.linting or self.elapsed, 3)}
+        if self.output_start is not None:
+            out["output"] = round(time.perf_counter() - self.output_start, 3)
+        for k in ("reading", "parsing", "history", "rules"):
+            out[k] = round(max(0.0, self.timings.get(k, 0.0)), 3)
+        out["workers"] = self.workers
+        return out
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -194,23 +224,52 @@ def _looks_like_migration_dir(name: str) -> bool:
 # -- workers -------------------------------------------------------------------------
 
 _W: dict = {}
+# seconds per phase spent by this process since the last take_times(): reading, parsing,
+# history (replaying migrations that only give context, and the end-of-history model),
+# rules (linting proper, the schema model kept along statement by statement)
+_TIMES: dict[str, float] = {}
 
 
-def _init_worker(opts: RunOptions, base_model=None, overlay=None) -> None:
+def _charge(phase: str, t0: float) -> float:
+    now = time.perf_counter()
+    _TIMES[phase] = _TIMES.get(phase, 0.0) + (now - t0)
+    return now
+
+
+def take_times() -> dict[str, float]:
+    out = dict(_TIMES)
+    _TIMES.clear()
+    return out
+
+
+def _notify(event: str, value) -> None:
+    """Tell the progress display (in this process or, from a worker, through a queue)
+    which file is being worked on ("file", path) and what was finished ("done", statements)."""
+    fn = _W.get("notify")
+    if fn is not None:
+        try:
+            fn((event, value))
+        except Exception:  # noqa: BLE001 - a display must never break a lint
+            _W["notify"] = None
+
+
+def _init_worker(opts: RunOptions, base_model=None, overlay=None, notify=None) -> None:
     _W["opts"] = opts
     _W["dispatch"] = make_dispatch(opts)
     _W["base_model"] = base_model
     _W["overlay"] = overlay
+    _W["notify"] = notify
 
 
-def _init_pool_worker(opts: RunOptions, base_model=None, overlay=None) -> None:
+def _init_pool_worker(opts: RunOptions, base_model=None, overlay=None, queue=None) -> None:
     """A worker process ignores Ctrl-C: the terminal sends SIGINT to the whole process group,
     and the main process alone handles it (it stops the pool on its way out); a worker
     interrupted in the middle of a task would print its own traceback."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(opts, base_model, overlay)
+    _TIMES.clear()
+    _init_worker(opts, base_model, overlay, queue.put if queue is not None else None)
 
 
 def _read(item: Input, stdin_bytes: bytes | None = None):
@@ -242,8 +301,12 @@ def is_python(path: str) -> bool:
 
 def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> FileResult:
     opts: RunOptions = _W["opts"]
+    _notify("file", item.path)
+    t = time.perf_counter()
     src, problem = _read(item, stdin_bytes)
+    t = _charge("reading", t)
     if src is None:
+        _notify("done", 0)
         return unreadable_result(item.path, problem or "unreadable", opts)
     if is_python(item.path):
         from ..python.lint import lint_python
@@ -261,13 +324,18 @@ def _lint_file(item: Input, index: int, stdin_bytes: bytes | None = None) -> Fil
     base = _start_model()
     try:
         pf = parse_source(src, opts)
+        t = _charge("parsing", t)
         res = lint_source(src, opts, _W["dispatch"], item.path, index, schema=base, rollback=rollback,
                           parsed=pf, complete_history=base is not None)
         pf.release()
     except RecursionError:
+        _notify("done", 0)
         return _internal_error(item.path, "input nested too deeply", opts)
+    finally:
+        _charge("rules", t)
     res.rollback = rollback
     res.digest = text_digest(src.text)
+    _notify("done", res.statements)
     return res
 
 
@@ -284,7 +352,10 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
     # read and parse every file once
     loaded = []
     for e in entries:
+        _notify("parse", e.input.path)
+        t = time.perf_counter()
         src, problem = _read(e.input)
+        t = _charge("reading", t)
         pf = None
         if src is not None and py is not None:
             src = py.source(e, src)  # the SQL the migration sends, placed in the .py file
@@ -293,6 +364,7 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
                 pf = py.parse(src, opts) if py is not None else parse_source(src, opts)
             except RecursionError:
                 src, problem = None, "input nested too deeply"
+        _charge("parsing", t)
         loaded.append((src, problem, pf))
     final = None
     if FINAL_SCHEMA_RULES & opts.enabled:
@@ -301,11 +373,14 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
 
         def build_final() -> SchemaModel:
             if not built:
+                t = time.perf_counter()
                 model = _start_model() or SchemaModel()
                 for k, (e, (src, _, pf)) in enumerate(zip(entries, loaded)):
                     if src is not None and e.kind in (FORWARD, "repeatable"):
                         replay(src, opts, model, k, pf)
                 built.append(model)
+                # charged to history, and taken back from the rule that asked for it
+                _TIMES["rules"] = _TIMES.get("rules", 0.0) - (_charge("history", t) - t)
             return built[0]
 
         final = build_final
@@ -321,21 +396,28 @@ def _lint_unit(unit: Unit, stdin_bytes: bytes | None = None) -> list[FileResult]
         index = k if forward or e.pair is None else e.pair
         if not unit.reported(e.input):
             if src is not None and forward:
+                t = time.perf_counter()
                 replay(src, opts, model, index, pf)
+                _charge("history", t)
             continue
+        _notify("file", e.input.path)
         if src is None:
             out.append(unreadable_result(e.input.path, problem or "unreadable", opts))
+            _notify("done", 0)
             continue
+        t = time.perf_counter()
         try:
             res = lint_source(src, opts, dispatch, e.input.path, index, schema=model, rollback=not forward,
                               parsed=pf, final_schema=final, complete_history=whole, tool=e.tx)
         except RecursionError:
             res = _internal_error(e.input.path, "input nested too deeply", opts)
+        _charge("rules", t)
         res.rollback = not forward
         res.digest = text_digest(src.text)
         if py is not None:
             py.finish(res, src, k == 0)
         out.append(res)
+        _notify("done", res.statements)
     for _, _, pf in loaded:
         if pf is not None:
             pf.release()
@@ -362,7 +444,7 @@ def _creates_tables(loaded) -> bool:
 def _lint_task(task):
     index, unit = task
     try:
-        return index, _lint_unit(unit)
+        return index, _lint_unit(unit), take_times()
     finally:
         _collect_if_due()
 
@@ -416,15 +498,21 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
         progress=None, base_model=None, cache=None, overlay: dict[str, str] | None = None) -> RunResult:
     """Lint the units; ``base_model`` (a SchemaModel, e.g. from a schema dump or a live
     database) is what every unit starts from: its tables count as existing. ``cache``: a
-    Cache whose hits replace linting (units are keyed by content and settings)."""
+    Cache whose hits replace linting (units are keyed by content and settings).
+    ``progress``: a display told ``start(total files)``, then ``event(("file", path))``
+    when a file is started, ``event(("done", statements))`` when it is finished (from the
+    worker processes, through a queue, while they work) and ``cached(result)`` for a file
+    answered by the cache; any object with only ``__call__(result)`` gets each result."""
     started = time.perf_counter()
     results: list[list[FileResult] | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
-    if progress is not None and hasattr(progress, "start"):
-        progress.start(sum(1 for u in units for i in u.inputs if u.reported(i)))  # a display that wants the total
+    progress = _ProgressAdapter.of(progress)
+    if progress is not None:
+        progress.start(sum(1 for u in units for i in u.inputs if u.reported(i)))
     if cache is not None:
         from .cache import code_fingerprint, settings_fingerprint, unit_key
 
+        t = time.perf_counter()
         prefix = code_fingerprint() + settings_fingerprint(opts) + ("+text" if opts.statement_text else "")
         keys = [unit_key(prefix, u) for u in units]
         hits = cache.get_many([k for k in keys if k])
@@ -433,23 +521,50 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
                 results[i] = hits[k]
                 if progress is not None:
                     for r in hits[k]:
-                        progress(r)
+                        progress.cached(r)
+        _charge("reading", t)
     todo = [i for i in range(len(units)) if results[i] is None]
     if todo:
-        _init_worker(opts, base_model, overlay)
-    _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay)
+        _init_worker(opts, base_model, overlay, progress.event if progress is not None else None)
+    times: dict[str, float] = {}
+    workers = _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times)
+    _W["notify"] = None
     if cache is not None:
         cache.put_many({keys[i]: results[i] for i in todo if keys[i] and results[i] is not None})
+    for k, v in take_times().items():
+        times[k] = times.get(k, 0.0) + v
     files = [r for rs in results if rs for r in rs]
-    return RunResult(files, time.perf_counter() - started, opts.settings)
+    return RunResult(files, time.perf_counter() - started, opts.settings, times, workers)
 
 
-def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay) -> None:
+class _ProgressAdapter:
+    """What run() calls on a progress display, for displays that know only ``__call__``."""
+
+    def __init__(self, target) -> None:
+        self.target = target
+        self.start = getattr(target, "start", lambda total: None)
+        self.event = getattr(target, "event", None) or self._event
+        self.cached = getattr(target, "cached", None) or target
+        self.finished = getattr(target, "finished", None) or target
+        self.per_file = hasattr(target, "event")  # else each result is given when its unit is done
+
+    @classmethod
+    def of(cls, target):
+        return None if target is None else cls(target)
+
+    def _event(self, ev) -> None:
+        return None
+
+
+def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times) -> int:
     with _GcPaused():
-        _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay)
+        return _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay,
+                                  times)
 
 
-def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay) -> None:
+def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay,
+                       times) -> int:
+    """Returns the number of processes that linted."""
     units = [all_units[i] for i in todo]
     n = len(units)
     if jobs <= 0:
@@ -466,20 +581,68 @@ def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progre
         order = sorted(range(n), key=lambda i: -sizes[i])
         tasks = [(i, units[i]) for i in order]
         chunk = max(1, min(8, n // (jobs * 8)))
-        with ctx.Pool(min(jobs, n), initializer=_init_pool_worker, initargs=(opts, base_model, overlay)) as pool:
-            for i, res in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
-                results[todo[i]] = res
-                if progress is not None:
-                    for r in res:
-                        progress(r)
-    else:
-        for i, u in enumerate(units):
-            res = _lint_unit(u, stdin_bytes)
-            _collect_if_due()
-            results[todo[i]] = res
-            if progress is not None:
-                for r in res:
-                    progress(r)
+        # the workers tell the display what they do as they do it: a unit (a whole migration
+        # history) can take most of the run, and its results come back only at its end
+        relay = _Relay(ctx, progress.event) if progress is not None and progress.per_file else None
+        try:
+            with ctx.Pool(min(jobs, n), initializer=_init_pool_worker,
+                          initargs=(opts, base_model, overlay, relay.queue if relay else None)) as pool:
+                for i, res, spent in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
+                    results[todo[i]] = res
+                    for k, v in spent.items():
+                        times[k] = times.get(k, 0.0) + v
+                    if progress is not None and not progress.per_file:
+                        for r in res:
+                            progress.finished(r)
+        finally:
+            if relay is not None:
+                relay.close()
+        return min(jobs, n)
+    for i, u in enumerate(units):
+        res = _lint_unit(u, stdin_bytes)
+        _collect_if_due()
+        results[todo[i]] = res
+        if progress is not None and not progress.per_file:
+            for r in res:
+                progress.finished(r)
+    return 1
+
+
+class _Relay:
+    """Progress events from worker processes: a queue they put to, and a thread here that
+    hands each event to the display."""
+
+    def __init__(self, ctx, handle) -> None:
+        import threading
+
+        self.queue = ctx.SimpleQueue()
+        self.handle = handle
+        self.thread = threading.Thread(target=self._pump, name="pglint-progress", daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        while True:
+            try:
+                ev = self.queue.get()
+            except (EOFError, OSError):
+                return
+            if ev is None:
+                return
+            try:
+                self.handle(ev)
+            except Exception:  # noqa: BLE001 - the display must not stop the run
+                pass
+
+    def close(self) -> None:
+        try:
+            self.queue.put(None)
+        except (OSError, ValueError):
+            return
+        self.thread.join(timeout=2)
+        try:
+            self.queue.close()
+        except (AttributeError, OSError):
+            pass
 
 
 def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_bytes: bytes | None = None,
@@ -489,6 +652,8 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     """Lint command-line paths. ``changed``: report only these files (real paths), while
     the histories they belong to are still replayed for context. ``statement_text``: give
     each diagnostic its statement's text (sarif, gitlab, html)."""
+    take_times()  # this run's phases only
+    t = time.perf_counter()
     opts = make_options(settings)
     opts.statement_text = statement_text
     include = python_include(settings)
@@ -499,11 +664,13 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
     if history:
         inputs, report = with_context(paths, inputs, report, include, excluded)
+    t = _charge("reading", t)  # finding the files
     if base_model is None and settings.baseline:
         from .baseline import load_baseline
 
         base_model = load_baseline(settings.baseline, settings)
     units = plan_units(inputs, settings, report, history)
+    _charge("history", t)  # the baseline, and migration layouts and their order
     cache = None
     # results depend on the database in live mode: only the static run is cached
     if use_cache and settings.cache and (base_model is None or settings.baseline) and not overlay:

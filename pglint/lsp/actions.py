@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..engine.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE, Diagnostic
+from ..reporters._common import FIX_WORDING
 from .lint import Linted
 
 QUICKFIX = "quickfix"
@@ -164,15 +165,15 @@ def _fix_action(state: _State, d: Diagnostic) -> Action | None:
     if fix is None or not fix.edits:
         return None
     if fix.applicability == DISPLAY_ONLY:
-        return Action(f"{fix.title} (display-only: not applicable here)", QUICKFIX, [], [d],
+        return Action(f"{fix.title} ({FIX_WORDING[DISPLAY_ONLY]})", QUICKFIX, [], [d],
                       disabled="pglint shows this fix but never applies it (see the rule's page)")
     if fix.applicability not in (SAFE, UNSAFE):
         return None
     text = state.text
     if state.broken(apply_edits(text, [d])) > state.broken(text):
         return None  # the fixed statement would not parse
-    title = f"{fix.title} ({d.rule})" if fix.applicability == SAFE else \
-        f"{fix.title} ({d.rule}; unsafe: changes behaviour)"
+    # the CLI's wording (reporters/_common.py), so that the editor and the report agree
+    title = f"{fix.title} ({d.rule}; {FIX_WORDING[fix.applicability]})"
     return Action(title, QUICKFIX, [(e.start, e.end, e.text) for e in fix.edits], [d],
                   preferred=fix.applicability == SAFE)
 

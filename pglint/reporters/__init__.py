@@ -48,15 +48,23 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def elapsed(result) -> float:
+    """Seconds from process start to now (the command sets the start); the lint's own
+    time for a result made elsewhere (the library, trace)."""
+    wall = getattr(result, "wall", None)
+    return wall() if callable(wall) else result.elapsed
+
+
 def summary_line(result) -> str:
     c = summary_counts(result)
+    secs = elapsed(result)
     files = plural(c["files"], "file")
     stmts = plural(c["statements"], "statement")
     if not c["diagnostics"]:
-        return f"No problems found in {files} ({stmts}, {result.elapsed:.2f}s)." + _notes(c)
+        return f"No problems found in {files} ({stmts}, {secs:.2f}s)." + _notes(c)
     parts = [plural(c[k], w) for k, w in (("errors", "error"), ("warnings", "warning"), ("infos", "info")) if c[k]]
     return (f"Found {plural(c['diagnostics'], 'problem')} ({', '.join(parts)}) in "
-            f"{c['files_with_diagnostics']} of {files} ({stmts}, {result.elapsed:.2f}s)." + _notes(c))
+            f"{c['files_with_diagnostics']} of {files} ({stmts}, {secs:.2f}s)." + _notes(c))
 
 
 def _notes(c: dict) -> str:
@@ -69,4 +77,35 @@ def _notes(c: dict) -> str:
         out += (f" Transaction mode unknown for {plural(n, 'file')}: pglint does not know whether the migration tool "
                 "runs each in a transaction, so findings that depend on it are conditional "
                 "(set assume-in-transaction to say).")
+    return out
+
+
+def next_steps(result, grouped: bool = False, capped: bool = False) -> list[str]:
+    """What to do next, for the last lines of a human report: fixes by kind, how to
+    silence a rule, how to get the full list."""
+    from ._common import fix_counts
+
+    diags = result.diagnostics
+    if not diags:
+        return []
+    n = fix_counts(diags)
+    out = []
+    if n["safe"]:
+        out.append(f"{n['safe']} fixable with `pglint --fix`.")
+    if n["unsafe"]:
+        more = "more " if n["safe"] else ""
+        out.append(f"{n['unsafe']} {more}with `pglint --unsafe-fixes` (these change behaviour: review the diff "
+                   "first with `pglint --diff --unsafe-fixes`).")
+    if n["display-only"]:
+        out.append(f"{plural(n['display-only'], 'finding')} with a suggested fix that needs a manual step "
+                   "(the \"fix:\" line says what to do).")
+    out.append("Silence a rule: `--ignore RULE`, `ignore = [\"RULE\"]` in pglint.toml (or [tool.pglint]), "
+               "or a `-- pglint: ignore[RULE] reason` comment above the statement.")
+    if grouped or capped:
+        out.append("Every finding with its code and explanation: `pglint --no-summary-first`; "
+                   "as a filterable page: `pglint --format html -o report.html`.")
+    else:
+        out.append("Counts per rule only: `pglint --statistics`; as a filterable page: "
+                   "`pglint --format html -o report.html`.")
+    out.append("What a rule checks and how to fix it: `pglint rule RULE`.")
     return out

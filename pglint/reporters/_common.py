@@ -7,6 +7,35 @@ import hashlib
 import os
 from collections import Counter
 
+from ..engine.diagnostics import DISPLAY_ONLY, SAFE, UNSAFE
+
+# The one wording for a finding's fix, in every output (full, concise, JSON "how", SARIF,
+# HTML, the language server): what the user does to get it applied. ``pglint --fix``
+# applies safe fixes; ``pglint --unsafe-fixes`` (with or without --fix) applies safe and
+# unsafe ones; display-only fixes are shown, never applied.
+FIX_WORDING = {
+    SAFE: "fixable with --fix",
+    UNSAFE: "fixable with --unsafe-fixes",
+    DISPLAY_ONLY: "suggested fix: needs a manual step",
+}
+
+
+def fix_wording(fix) -> str:
+    """The wording for a Fix (or an applicability string); "" for no fix."""
+    if fix is None:
+        return ""
+    return FIX_WORDING.get(getattr(fix, "applicability", fix), "")
+
+
+def fix_counts(diagnostics) -> dict[str, int]:
+    """How many findings have a fix of each applicability (safe, unsafe, display-only)."""
+    out = {SAFE: 0, UNSAFE: 0, DISPLAY_ONLY: 0}
+    for d in diagnostics:
+        if d.fix is not None and d.fix.applicability in out:
+            out[d.fix.applicability] += 1
+    return out
+
+
 # SARIF levels / GitHub workflow commands / GitLab Code Quality severities
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}

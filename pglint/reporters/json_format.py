@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from . import summary_counts
+from . import elapsed, summary_counts
+from ._common import fix_counts, fix_wording
 
 VERSION = 1
 
@@ -17,9 +18,17 @@ def document(result) -> dict:
     diags = []
     for f in result.files:
         for d in f.diagnostics:
-            diags.append(d.to_json(_pos_from(d)))
+            item = d.to_json(_pos_from(d))
+            if item["fix"] is not None:
+                item["fix"]["how"] = fix_wording(d.fix)  # the wording every output uses
+            diags.append(item)
     summary = summary_counts(result)
-    summary["elapsed"] = round(result.elapsed, 3)
+    summary["fixes"] = fix_counts(result.diagnostics)  # findings with a safe, unsafe, display-only fix
+    # wall seconds from process start to now (the output is written right after); then where
+    # they went (see RunResult.split): startup, linting, output, and the work of the workers
+    summary["elapsed"] = round(elapsed(result), 3)
+    if hasattr(result, "split"):
+        summary["timings"] = result.split()
     notes = [{"path": f.path, "note": n} for f in result.files for n in f.notes]
     doc = {"version": VERSION, "diagnostics": diags, "summary": summary}
     if notes:

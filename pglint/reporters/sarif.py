@@ -17,7 +17,7 @@ import os
 from urllib.parse import quote
 
 from . import summary_counts
-from ._common import SARIF_LEVEL, fingerprints, relative_path
+from ._common import SARIF_LEVEL, fix_wording, fingerprints, relative_path
 
 NEEDS_STATEMENT_TEXT = True  # fingerprints are computed from the statement text
 
@@ -110,9 +110,9 @@ def _fix(d, loc: dict) -> dict:
             region = {"charOffset": e.start, "charLength": max(0, e.end - e.start)}
         replacements.append({"deletedRegion": region, "insertedContent": {"text": e.text}})
     return {
-        "description": {"text": fix.title},
+        "description": {"text": f"{fix.title} ({fix_wording(fix)})"},
         "artifactChanges": [{"artifactLocation": dict(loc), "replacements": replacements}],
-        "properties": {"applicability": fix.applicability},
+        "properties": {"applicability": fix.applicability, "how": fix_wording(fix)},
     }
 
 
