@@ -1,12 +1,19 @@
 """The HTML report, opened in a real headless chromium: it renders, it loads nothing from
-outside, and the numbers in the rendered page match the JSON output of the same run."""
+outside, its one inline script runs only because the CSP names its hash, the numbers in the
+rendered page match the JSON output of the same run, and clicking a filter changes the
+visible findings and the counts as it should (driven over the DevTools protocol, tests/cdp.py)."""
 
+import base64
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
+import time
 from collections import Counter
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from conftest import IN_CI, ROOT
@@ -48,6 +55,10 @@ class Page(HTMLParser):
         self.pres = 0
         self.external = []
         self.title = ""
+        self.scripts = []
+        self.rule_sections = {}
+        self._script = None
+        self._section = None
         self._stat = None
         self._table = None
         self._in_title = False
@@ -56,8 +67,16 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag in ("script", "link", "img", "iframe", "object", "embed") or (a.get("src")):
+        if tag in ("link", "img", "iframe", "object", "embed") or a.get("src") or a.get("href", "").startswith(
+                ("http:", "https:", "//")):
             self.external.append((tag, a))
+        if tag == "script":
+            self._script = []
+            self.scripts.append(self._script)
+        if tag == "section" and "rule-page" in a.get("class", "").split():
+            self._section = self.rule_sections[a["id"]] = {"rule": a["data-rule"], "page_link": None}
+        if tag == "a" and self._section is not None and a.get("class") == "page-link":
+            self._section["page_link"] = a.get("href")
         if tag == "title":
             self._in_title = True
         if tag == "dd" and "data-stat" in a:
@@ -81,10 +100,14 @@ class Page(HTMLParser):
             self.links.append(a.get("href"))
         if tag == "mark":
             self.marks += 1
-        if tag == "pre":
+        if tag == "pre" and "stmt" in a.get("class", "").split():
             self.pres += 1
 
     def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
+        if tag == "section":
+            self._section = None
         if tag == "dd":
             self._stat = None
         if tag == "title":
@@ -97,6 +120,8 @@ class Page(HTMLParser):
             self._finding = None
 
     def handle_data(self, data):
+        if self._script is not None:
+            self._script.append(data)
         if self._stat:
             self.stats[self._stat] = self.stats.get(self._stat, "") + data
         if self._in_title:
@@ -119,8 +144,14 @@ def _check(pglint_exe, tmp_path, args, cwd):
     source = html.read_text(encoding="utf-8")
     page = Page()
     page.feed(source)
-    assert page.external == []  # self-contained: no script, stylesheet link, image or frame
-    assert "http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'" in source
+    assert page.external == []  # self-contained: no stylesheet link, image, frame or outside link
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', source).group(1)
+    assert csp.startswith("default-src 'none';") and "unsafe-eval" not in csp
+    if doc["diagnostics"]:
+        # one inline script, and the CSP allows exactly it (its sha256), nothing else
+        assert len(page.scripts) == 1
+        digest = base64.b64encode(hashlib.sha256("".join(page.scripts[0]).encode()).digest()).decode()
+        assert re.search(r"script-src ([^;]*)", csp).group(1) == f"'sha256-{digest}'"
 
     rendered = Page()
     rendered.feed(dump_dom(html, tmp_path))
@@ -137,11 +168,31 @@ def _check(pglint_exe, tmp_path, args, cwd):
     assert len(rendered.findings) == len(diags)
     assert Counter((f["where"], f["rule"], f["severity"]) for f in rendered.findings) == Counter(
         (f"{d['path']}:{d['line']}:{d['column']}", d["rule"], d["severity"]) for d in diags)
-    from pglint.engine.registry import all_rules
+    from pglint.docs import rule_url
 
+    # every finding links to its rule's section, embedded in the page (works offline); each
+    # rule present has one section, whose link to the page itself resolves to the shipped file
+    assert {s["rule"] for s in rendered.rule_sections.values()} == {d["rule"] for d in diags}
     for f in rendered.findings:
-        assert f["url"] == all_rules()[f["rule"]].url
+        assert f["url"] == f"#rule-{f['rule']}" and f["url"][1:] in rendered.rule_sections
+    for section in rendered.rule_sections.values():
+        assert section["page_link"] == rule_url(section["rule"])
+        assert_resolves(section["page_link"])
     return doc, rendered
+
+
+def assert_resolves(url: str) -> None:
+    """A link resolves: a file:// URI names an existing file; http(s) answers 200."""
+    from urllib.parse import unquote, urlparse
+    from urllib.request import urlopen
+
+    u = urlparse(url)
+    if u.scheme == "file":
+        assert Path(unquote(u.path)).is_file(), url
+    else:
+        assert u.scheme in ("http", "https"), url
+        with urlopen(url, timeout=10) as r:
+            assert r.status == 200, url
 
 
 def test_html_report_renders_in_chromium_and_matches_json(pglint_exe, tmp_path):

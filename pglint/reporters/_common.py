@@ -92,8 +92,8 @@ def by_file(result) -> list[dict]:
     return rows
 
 
-def rule_url(rule: str) -> str:
-    from ..engine.registry import all_rules, DOCS_URL
+def rule_url(rule: str, where=None) -> str:
+    """The rule page's link; ``where`` (the run result or Settings) carries ``docs-url``."""
+    from ..docs import rule_url as _rule_url
 
-    r = all_rules().get(rule)
-    return r.url if r is not None else f"{DOCS_URL}/{rule}.md"
+    return _rule_url(rule, where)

@@ -42,7 +42,7 @@ def render(result, out, options) -> None:
             how = {"safe": "fixable with --fix", "unsafe": "fixable with --fix --unsafe-fixes",
                    "display-only": "suggested fix (not applied automatically)"}.get(d.fix.applicability, "")
             console.print(Text.assemble(("  fix: ", "bold green"), f"{d.fix.title} ({how})"))
-        console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule), f"dim link {_url(d.rule)}")), soft_wrap=True)
+        console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule, result), f"dim link {_url(d.rule, result)}")), soft_wrap=True)
         console.print()
     for path, n in notes:
         console.print(f"[dim]{escape(path)}: note: not analysed: {escape(n)}[/dim]")
@@ -82,10 +82,10 @@ def _summary_table(console, result) -> None:
     console.print(table)
 
 
-def _url(rule: str) -> str:
-    from ..engine.registry import DOCS_URL
+def _url(rule: str, where=None) -> str:
+    from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
 
-    return f"{DOCS_URL}/{rule}.md"
+    return rule_url(rule, where)
 
 
 def _frame(console, d, Text) -> None:
