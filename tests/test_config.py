@@ -98,6 +98,7 @@ BAD_VALUES = [
     ("jobs", '"4"', "'jobs' must be a number of worker processes", 'not "4"'),
     ("cache", '"off"', "'cache' must be true or false", 'not "off"'),
     ("cache-dir", '""', "'cache-dir' must be a path", 'not ""'),
+    ("docs-url", "3", "'docs-url' must be a URL such as", "not 3"),
 ]
 
 

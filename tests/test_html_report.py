@@ -213,3 +213,178 @@ def test_html_report_over_corpus_projects(pglint_exe, tmp_path, corpus):
     # a pg_dump schema with long statements and functions, and goose migrations
     doc, page = _check(pglint_exe, tmp_path, ["lago-api", "hatchet"], corpus)
     assert len(doc["diagnostics"]) > 50
+
+
+# -- the filters, clicked in chromium -------------------------------------------------------
+def _report(pglint_exe, tmp_path, args, cwd, name="report"):
+    html, js = tmp_path / f"{name}.html", tmp_path / f"{name}.json"
+    for fmt, out in (("html", html), ("json", js)):
+        p = subprocess.run([pglint_exe, "--no-cache", "--isolated", "--format", fmt, "-o", str(out), *args],
+                           capture_output=True, text=True, cwd=cwd)
+        assert p.returncode in (0, 1) and "Traceback" not in p.stderr, p.stderr
+    return html, json.loads(js.read_text(encoding="utf-8"))["diagnostics"]
+
+
+def _browser(tmp_path):
+    from cdp import Browser
+
+    profile = tmp_path / "cdp-profile"
+    profile.mkdir(exist_ok=True)
+    return Browser(chromium(), profile)
+
+
+VISIBLE = """JSON.stringify(Array.from(document.querySelectorAll('article.finding'))
+  .filter(a => !a.hidden && a.checkVisibility())
+  .map(a => [a.dataset.rule, a.dataset.severity, a.dataset.path]))"""
+FACETS = """JSON.stringify(Array.from(document.querySelectorAll('button.fv')).map(b =>
+  [b.dataset.facet, b.dataset.value, +b.querySelector('.shown').textContent, +b.querySelector('.total').textContent]))"""
+FILE_OPTIONS = "JSON.stringify(Array.from(document.querySelectorAll('#f-file option')).filter(o => o.value).map(o => [o.value, o.textContent]))"
+
+
+def _state(b):
+    visible = [tuple(v) for v in json.loads(b.eval(VISIBLE))]
+    facets = {(f, v): (shown, total) for f, v, shown, total in json.loads(b.eval(FACETS))}
+    files = dict(json.loads(b.eval(FILE_OPTIONS)))
+    return visible, facets, files, int(b.eval("document.getElementById('shown-count').textContent"))
+
+
+def _assert_counts(diags, visible, facets, files, status):
+    """The facet buttons, file options and status line agree with the visible findings,
+    and each value's total is its count in the run."""
+    assert status == len(visible)
+    totals = {"rule": Counter(d["rule"] for d in diags), "severity": Counter(d["severity"] for d in diags)}
+    shown = {"rule": Counter(v[0] for v in visible), "severity": Counter(v[1] for v in visible)}
+    assert {k for k in facets} == {(f, v) for f in totals for v in totals[f]}
+    for (facet, value), (n_shown, n_total) in facets.items():
+        assert n_total == totals[facet][value], (facet, value)
+        assert n_shown == shown[facet][value], (facet, value)
+    per_file, shown_file = Counter(d["path"] for d in diags), Counter(v[2] for v in visible)
+    assert files == {p: f"{p} ({shown_file[p]} of {n})" for p, n in per_file.items()}
+
+
+def test_html_filters_clicked_in_chromium(pglint_exe, tmp_path):
+    html, diags = _report(pglint_exe, tmp_path, ["fixtures/"], ROOT)
+    every = Counter((d["rule"], d["severity"], d["path"]) for d in diags)
+    with _browser(tmp_path) as b:
+        b.open(html.as_uri())
+        b.wait_for("document.body.dataset.ready === '1'")
+        visible, facets, files, status = _state(b)
+        assert Counter(visible) == every
+        _assert_counts(diags, visible, facets, files, status)
+
+        # click the severity "error" filter: only errors are shown, every count follows
+        b.click('button.fv[data-facet="severity"][data-value="error"]')
+        visible, facets, files, status = _state(b)
+        errors = [d for d in diags if d["severity"] == "error"]
+        assert 0 < len(errors) < len(diags)
+        assert Counter(visible) == Counter((d["rule"], d["severity"], d["path"]) for d in errors)
+        _assert_counts(diags, visible, facets, files, status)
+        assert b.eval("document.querySelector('button.fv[data-value=\"error\"]').getAttribute('aria-pressed')") == "true"
+
+        # and a rule (of a warning): OR within a facet, AND across facets -> nothing left
+        warn_rule = Counter(d["rule"] for d in diags if d["severity"] == "warning").most_common(1)[0][0]
+        assert not any(d["rule"] == warn_rule for d in errors)
+        b.click(f'button.fv[data-facet="rule"][data-value="{warn_rule}"]')
+        visible, facets, files, status = _state(b)
+        assert visible == [] and status == 0
+        _assert_counts(diags, visible, facets, files, status)
+        # empty groups are hidden
+        assert b.eval("Array.from(document.querySelectorAll('#groups-file details.group')).every(g => g.hidden)")
+
+        # un-click the severity: that rule's findings, whatever their severity
+        b.click('button.fv[data-facet="severity"][data-value="error"]')
+        visible, facets, files, status = _state(b)
+        assert Counter(visible) == Counter((d["rule"], d["severity"], d["path"]) for d in diags if d["rule"] == warn_rule)
+        _assert_counts(diags, visible, facets, files, status)
+
+        # free text on top (typed into the field): findings of that rule whose text has it
+        b.click("#clear")
+        assert len(_state(b)[0]) == len(diags)
+        b.type_text("#f-text", "CONCURRENTLY")
+        visible, facets, files, status = _state(b)
+        assert 0 < len(visible) < len(diags)
+        _assert_counts(diags, visible, facets, files, status)
+        texts = b.eval("JSON.stringify(Array.from(document.querySelectorAll('article.finding')).filter(a => !a.hidden)"
+                       ".map(a => a.textContent.toLowerCase().includes('concurrently')))")
+        assert all(json.loads(texts))
+        b.click("#clear")
+
+        # one file from the select
+        path = Counter(d["path"] for d in diags).most_common(1)[0][0]
+        b.eval(f"(() => {{ const s = document.getElementById('f-file'); s.value = {json.dumps(path)};"
+               " s.dispatchEvent(new Event('change')); })()")
+        visible, facets, files, status = _state(b)
+        assert {v[2] for v in visible} == {path} and status == sum(1 for d in diags if d["path"] == path)
+        _assert_counts(diags, visible, facets, files, status)
+        b.click("#clear")
+
+        # group by rule: every finding moves under its rule's group, which shows the explanation once
+        b.click('button[data-group="rule"]')
+        assert b.eval("document.body.dataset.group") == "rule"
+        placed = json.loads(b.eval("JSON.stringify(Array.from(document.querySelectorAll('#groups-rule article.finding'))"
+                                   ".map(a => [a.dataset.rule, a.closest('details.group').dataset.key]))"))
+        assert len(placed) == len(diags) and all(r == k for r, k in placed)
+        assert b.eval("document.getElementById('groups-file').hidden") is True
+        assert len(_state(b)[0]) == len(diags)
+        # collapse all: no finding on screen, the group headers stay
+        b.click("#collapse-all")
+        assert _state(b)[0] == []
+        assert b.eval("Array.from(document.querySelectorAll('#groups-rule details.group')).every(g => !g.open)")
+        b.click("#expand-all")
+        b.click('button[data-group="file"]')
+        assert len(_state(b)[0]) == len(diags)
+
+        # a finding's rule link goes to the embedded rule page and opens it
+        b.click("article.finding a.rule")
+        first_rule = b.eval("document.querySelector('article.finding').dataset.rule")
+        b.wait_for(f"location.hash === '#rule-{first_rule}'")
+        b.wait_for(f"document.querySelector('#rule-{first_rule} details.page').open")
+        assert b.console_errors() == []
+
+
+def test_html_script_runs_only_with_its_hash(pglint_exe, tmp_path):
+    """The CSP is what lets the script run: the same page with the script altered by one
+    character (its hash no longer matches) shows no filters and never gets ready."""
+    html, diags = _report(pglint_exe, tmp_path, ["fixtures/core"], ROOT)
+    assert diags
+    source = html.read_text(encoding="utf-8")
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(source.replace('"use strict";', '"use strict"; ', 1), encoding="utf-8")
+    assert tampered.read_text(encoding="utf-8") != source
+    with _browser(tmp_path) as b:
+        b.open(html.as_uri())
+        b.wait_for("document.body.dataset.ready === '1'")
+        assert b.eval("document.getElementById('filters').hidden") is False
+        b.open(tampered.as_uri())
+        time.sleep(0.5)
+        assert b.eval("document.body.dataset.ready") is None
+        assert b.eval("document.getElementById('filters').hidden") is True
+        # without the script every finding is still there, grouped by file
+        assert b.eval("document.querySelectorAll('#groups-file article.finding').length") == len(diags)
+
+
+@pytest.mark.corpus
+def test_html_report_on_4000_findings(pglint_exe, tmp_path, corpus):
+    """lemmy (686 migration files, over 4,000 findings): the page is a few MB, chromium
+    renders it and runs the script in seconds, and a filter click is quick."""
+    started = time.perf_counter()
+    html, diags = _report(pglint_exe, tmp_path, ["lemmy"], corpus)
+    assert len(diags) >= 4000
+    size = html.stat().st_size
+    assert size < 20 * 1024 * 1024, size
+    with _browser(tmp_path) as b:
+        t0 = time.perf_counter()
+        b.open(html.as_uri())
+        b.wait_for("document.body.dataset.ready === '1'", timeout=120)
+        load = time.perf_counter() - t0
+        assert int(b.eval("document.body.dataset.shown")) == len(diags)
+        t1 = time.perf_counter()
+        b.click('button.fv[data-facet="severity"][data-value="error"]')
+        b.wait_for(f"document.body.dataset.shown === '{sum(d['severity'] == 'error' for d in diags)}'")
+        click = time.perf_counter() - t1
+        init_ms = int(b.eval("document.body.dataset.initMs"))
+        nav = b.eval("performance.getEntriesByType('navigation')[0].loadEventEnd")
+    print(f"\n4,000-finding report: {len(diags)} findings, {size / 1e6:.1f} MB, written in "
+          f"{t0 - started:.1f}s, chromium load {load:.1f}s (loadEventEnd {nav / 1000:.1f}s, script {init_ms} ms), "
+          f"filter click {click * 1000:.0f} ms")
+    assert load < 60 and click < 10
