@@ -49,6 +49,9 @@ def plural(n: int, word: str) -> str:
 
 
 def summary_line(result) -> str:
+    if getattr(result, "database", None) is not None:  # pglint health: database objects, not files
+        from ..live.health import health_summary_line
+        return health_summary_line(result)
     c = summary_counts(result)
     files = plural(c["files"], "file")
     stmts = plural(c["statements"], "statement")

@@ -16,7 +16,7 @@ GITLAB_SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
 def relative_path(path: str, base: str | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) with ``/`` separators
     when it lies under it; otherwise the path as given (absolute or ``../``)."""
-    if path.startswith("<") and path.endswith(">"):  # <stdin>
+    if (path.startswith("<") and path.endswith(">")) or "://" in path:  # <stdin>, a database object's URI
         return path
     base = os.path.abspath(base or os.getcwd())
     full = os.path.abspath(path)

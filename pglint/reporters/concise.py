@@ -8,6 +8,6 @@ from . import summary_line
 def render(result, out, options) -> None:
     for f in result.files:
         for d in f.diagnostics:
-            out.write(f"{d.path}:{d.line}:{d.column}: {d.code} {d.rule} {d.message}\n")
+            out.write(f"{d.where}: {d.code} {d.rule} {d.message}\n")
     if not options.get("quiet"):
         out.write(summary_line(result) + "\n")

@@ -29,7 +29,7 @@ def render(result, out, options) -> None:
     for d in diags:
         sev = d.severity
         head = Text()
-        head.append(f"{d.path}:{d.line}:{d.column}: ", style="bold")
+        head.append(f"{d.where}: ", style="bold")
         head.append(sev, style=_SEV_STYLE.get(sev, "bold"))
         head.append(" ")
         head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule)}")

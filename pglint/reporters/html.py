@@ -74,7 +74,7 @@ def _excerpt(d) -> dict:
 def where(d) -> str:
     """``path:line:column``, or the path alone for a finding without a position in a file
     (a database object of ``pglint health``: line 0)."""
-    return f"{d.path}:{d.line}:{d.column}" if d.line > 0 else d.path
+    return d.where
 
 
 def rule_anchor(name: str) -> str:

@@ -82,6 +82,8 @@ def _quote(path: str, safe: str = "/") -> str:
 
 
 def _location(path: str, base: str) -> dict:
+    if path.startswith(("postgresql://", "postgres://")):  # a database object (pglint health)
+        return {"uri": path}
     rel = relative_path(path, base)
     if rel.startswith("<") and rel.endswith(">"):  # <stdin>: a name, not a file
         return {"uri": _quote(rel, safe="")}
@@ -138,7 +140,8 @@ def document(result, base: str | None = None) -> dict:
                 "message": {"text": text},
                 "locations": [{"physicalLocation": {
                     "artifactLocation": dict(loc),
-                    "region": _region(d.line, d.column, d.end_line, d.end_column),
+                    # no region for a finding with no position in a file (a database object)
+                    **({"region": _region(d.line, d.column, d.end_line, d.end_column)} if d.line > 0 else {}),
                 }}],
                 "partialFingerprints": {FINGERPRINT_KEY: prints[id(d)]},
                 "properties": {"code": d.code, "severity": d.severity},
