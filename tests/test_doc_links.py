@@ -114,3 +114,32 @@ def test_every_generated_link_resolves_with_docs_url(pglint_exe, tmp_path, docs_
     for fmt, urls in links.items():
         for url in set(urls):
             assert url.startswith(docs_site + "/") and resolves(url), (fmt, url)
+
+
+@pytest.mark.slow
+def test_default_links_resolve_in_an_installed_wheel(tmp_path):
+    """Built as a wheel (pyproject force-includes rules/ as pglint/_docs/rules) and unpacked
+    as pip installs a pure-Python wheel: every rule's default link is a file inside the
+    installed package, with the page's text, and the HTML report's script ships with it."""
+    import sys
+    import zipfile
+
+    p = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
+                        str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("pglint-*.whl"))
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "pglint" / "templates" / "report.js").is_file()
+    names = sorted(all_rules())
+    code = ("import json, sys; from pglint.docs import rule_url; "
+            "print(json.dumps({n: rule_url(n) for n in json.loads(sys.stdin.read())}))")
+    q = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r}); {code}"],
+                       input=json.dumps(names), capture_output=True, text=True, cwd=tmp_path)
+    assert q.returncode == 0, q.stderr
+    urls = json.loads(q.stdout)
+    for name in names:
+        url = urls[name]
+        path = Path(unquote(urlparse(url).path))
+        assert url.startswith("file://") and path.is_relative_to(site / "pglint" / "_docs" / "rules"), url
+        assert path.read_text(encoding="utf-8") == (ROOT / "rules" / f"{name}.md").read_text(encoding="utf-8")
