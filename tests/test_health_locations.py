@@ -124,6 +124,7 @@ def test_html_groups_by_object(db, tmp_path):
     rc, out, _ = health(db, tmp_path, "--select", "duplicate-index,missing-primary-key", fmt="html")
     assert f'data-key="{_base(db)}?index=public.orders_note_b"' in out
     assert f'<span class="where">{_base(db)}?index=public.orders_note_b</span>' in out
+    assert 'data-stat="objects">2<' in out and "Findings by database object" in out and 'data-stat="statements"' not in out
 
 
 def test_top_queries_leave_out_pglint_copy_and_ddl(db, tmp_path):

@@ -198,6 +198,7 @@ def context(result) -> dict:
             "file": [(p, paths[p]) for p in paths],
         },
         "fix_wording": FIX_WORDING,
+        "database": getattr(result, "database", None),  # pglint health: objects, not files
         "script": script,
         "script_hash": csp_hash(script),
     }
