@@ -200,6 +200,10 @@ def test_html_report_renders_in_chromium_and_matches_json(pglint_exe, tmp_path):
     assert len(doc["diagnostics"]) > 20
     # each finding shows its statement with the span marked
     assert page.pres == len(doc["diagnostics"]) and page.marks >= len(doc["diagnostics"]) - 3
+    # one line of the statement per line of the excerpt (each numbered line ends with a newline)
+    source = (tmp_path / "report.html").read_text(encoding="utf-8")
+    for block in re.findall(r'<pre class="stmt">(.*?)</pre>', source, re.S):
+        assert block.count("\n") == block.count('<span class="ln">') + block.count('<span class="gap">'), block
 
 
 def test_html_report_of_a_clean_run(pglint_exe, tmp_path):
