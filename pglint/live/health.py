@@ -32,6 +32,7 @@ the rule page documents both.
 
 from __future__ import annotations
 
+import json
 import math
 from urllib.parse import quote
 
@@ -567,8 +568,6 @@ def is_application_query(text: str) -> bool:
     if text.lstrip().startswith(PGLINT_MARKER):
         return False
     from pglast.parser import parse_sql_json
-
-    import json
 
     try:
         stmts = json.loads(parse_sql_json(text)).get("stmts", [])
