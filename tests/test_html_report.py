@@ -392,3 +392,32 @@ def test_html_report_on_4000_findings(pglint_exe, tmp_path, corpus):
           f"{t0 - started:.1f}s, chromium load {load:.1f}s (loadEventEnd {nav / 1000:.1f}s, script {init_ms} ms), "
           f"filter click {click * 1000:.0f} ms")
     assert load < 60 and click < 10
+
+
+def test_explanation_once_per_rule_and_one_fix_wording(tmp_path):
+    """The explanation (Diagnostic.explanation) is shown once per rule (its section, and its
+    group header when grouped by rule), never per finding; fixes use the one wording."""
+    import io
+
+    from conftest import lint
+    from pglint.engine.checker import FileResult
+    from pglint.engine.runner import RunResult
+    from pglint.reporters import html as html_reporter
+
+    sql = "CREATE INDEX a ON t (x);\nCREATE INDEX b ON t (y);\nCREATE INDEX c ON t (z);\n"
+    diags = [d for d in lint(sql, path="m.sql") if d.rule == "index-not-concurrent"]
+    assert len(diags) == 3
+    why = "Why-text: CREATE INDEX holds a SHARE lock that blocks writes for the whole build."
+    for d in diags:
+        d.explanation = why
+    out = io.StringIO()
+    html_reporter.render(RunResult([FileResult("m.sql", 3, diags)], 0.1, None), out, {})
+    page = out.getvalue()
+    assert page.count(why) == 2  # the rule's section and its by-rule group header
+    assert page.count('class="explanation"') == 2
+    wording = html_reporter.FIX_WORDING
+    assert wording == {"safe": "fixable with --fix", "unsafe": "fixable with --unsafe-fixes",
+                       "display-only": "suggested fix: needs a manual step"}
+    fixes = re.findall(r'<p class="help fix" data-applicability="([a-z-]+)"><b>fix:</b> .*? \(([^)]*)\)</p>', page)
+    assert len(fixes) == sum(1 for d in diags if d.fix) > 0
+    assert all(text == wording[kind] for kind, text in fixes)
