@@ -36,3 +36,46 @@ def page_sections(text: str) -> dict[str, str]:
             buf.append(line)
     out[cur] = "\n".join(buf).strip()
     return out
+
+
+# -- links to rule pages (the "see:" line, SARIF helpUri, the HTML report, the language server)
+def packaged_page(name: str) -> Path | None:
+    """The rule's page as shipped: ``pglint/_docs/rules/<name>.md`` in an installed wheel
+    (pyproject force-includes ``rules/`` there), ``rules/<name>.md`` in a source checkout.
+    The same file ``pglint rule NAME`` prints."""
+    d = rules_dir()
+    if d is None:
+        return None
+    p = d / f"{name}.md"
+    return p if p.is_file() else None
+
+
+def docs_base(where=None) -> str | None:
+    """The configured documentation base (config key ``docs-url``) of ``where``: a string,
+    a Settings, or a run result carrying ``.settings``; None when none is configured."""
+    if where is None or isinstance(where, str):
+        return where or None
+    settings = getattr(where, "settings", where)
+    return getattr(settings, "docs_url", None) or None
+
+
+def rule_url(name: str, where=None) -> str:
+    """The link to rule ``name``'s page.
+
+    With ``docs-url`` configured (``where``: the base itself, the Settings or the run
+    result): ``{base}/{name}.md``, or the base with ``{rule}`` replaced by the name when it
+    contains ``{rule}`` (for a site whose pages are e.g. ``https://example.org/rules/{rule}.html``).
+    Without it: the ``file://`` URI of the page shipped in the package, which resolves in a
+    source checkout and in an installed wheel alike. Only when the package ships no page
+    (a broken install) the page in the source repository, ``DOCS_URL/<name>.md``."""
+    base = docs_base(where)
+    if base:
+        if "{rule}" in base:
+            return base.replace("{rule}", name)
+        return f"{base.rstrip('/')}/{name}.md"
+    p = packaged_page(name)
+    if p is not None:
+        return p.as_uri()
+    from .engine.registry import DOCS_URL
+
+    return f"{DOCS_URL}/{name}.md"

@@ -101,6 +101,7 @@ BAD_VALUES = [
     ("python", '"yes"', "'python' must be true or false", 'not "yes"'),
     ("python-sinks", '"mydb.run"', "'python-sinks' must be a list of dotted call names", 'not "mydb.run"'),
     ("python-sinks", '["mydb run"]', "'python-sinks': 'mydb run' is not a dotted name", ""),
+    ("docs-url", "3", "'docs-url' must be a URL such as", "not 3"),
 ]
 
 

@@ -114,7 +114,10 @@ def test_indexes(hdb, tmp_path):
     inv = by_rule(diags, "invalid-index")
     assert [d["extra"]["index"] for d in inv] == ["public.inv_x_key"]
     assert "still rejects duplicates" in inv[0]["message"]
-    assert all(d["path"] == hdb.url.replace("postgres@", "") for d in diags)
+    # each finding is located at its index, in the database (no user in the URI, no line)
+    base = hdb.url.replace("postgres@", "")
+    assert all(d["path"] == f"{base}?index={d['extra']['index']}" and d["line"] == 0
+               for d in by_rule(diags, "unused-index") + by_rule(diags, "duplicate-index") + inv)
 
 
 def test_unindexed_foreign_keys(hdb, tmp_path):
@@ -234,7 +237,8 @@ def test_sessions(hdb, tmp_path):
 def test_full_format_and_exit_codes(hdb, tmp_path):
     rc, out, err = run_cli("health", "--isolated", "--dsn", hdb.url, "--select", "security-definer-search-path",
                            "--no-color")
-    assert rc == 1 and "security-definer-search-path (PG502)" in out and ":1:1: warning" in out
+    assert rc == 1 and "security-definer-search-path (PG502)" in out
+    assert "?function=public.f_bad(): warning" in out and ":1:1" not in out
     rc, out, err = run_cli("health", "--isolated", "--dsn", hdb.url, "--select", "security-definer-search-path",
                            "--exit-zero")
     assert rc == 0
@@ -249,7 +253,7 @@ def test_pg_env_variables(hdb, tmp_path, monkeypatch):
     monkeypatch.delenv("PGLINT_DSN", raising=False)
     rc, diags = run_json("health", "--isolated", "--select", "security-definer-search-path")
     assert [d["extra"]["function"] for d in diags] == ["public.f_bad()", "public.p_temp_first()"]
-    assert diags[0]["path"] == f"postgresql://127.0.0.1:{hdb.cluster.port}/{hdb.name}"
+    assert diags[0]["path"] == f"postgresql://127.0.0.1:{hdb.cluster.port}/{hdb.name}?function=public.f_bad()"
 
 
 # -- a cluster of this module: no preload, tiny shared_buffers, password auth -----------------------------

@@ -19,9 +19,9 @@ from lsprotocol import types as T
 from pygls.lsp.client import LanguageClient
 
 from conftest import ROOT, pglint_path
+from pglint.docs import rule_url  # the rule page shipped in the package (a file:// URI)
 
 TIMEOUT = 60  # seconds to wait for a diagnostic (the machine may be busy)
-URL = "https://github.com/pglint/pglint/blob/main/rules/{}.md"
 
 
 # -- a client session -----------------------------------------------------------------------
@@ -275,7 +275,7 @@ def test_diagnostics_with_utf16_ranges_rule_link_and_help(mig):
         assert want.start == T.Position(1, LINE2.index("CREATE") + 1)
         assert d.severity == T.DiagnosticSeverity.Warning
         assert d.source == "pglint"
-        assert d.code_description.href == URL.format("index-not-concurrent")
+        assert d.code_description.href == rule_url("index-not-concurrent")
         assert "SHARE lock" in d.message and "CONCURRENTLY" in d.message  # message, then help
         assert by_rule(diags, "lock-timeout-missing")
 
@@ -546,7 +546,7 @@ def test_hover_shows_the_rule_page(mig):
         h = await s.hover(uri, inside)
         assert h.contents.kind == T.MarkupKind.Markdown
         assert page_title in h.contents.value and "## What it flags" in h.contents.value
-        assert URL.format("index-not-concurrent") in h.contents.value
+        assert rule_url("index-not-concurrent") in h.contents.value
         assert h.range == d.range
         assert await s.hover(uri, T.Position(0, 2)) is None  # the comment line: no finding
 

@@ -28,9 +28,8 @@ def health(dsn, select, ignore, fmt, output_file, exit_zero, config_path, isolat
     long and idle-in-transaction sessions, tables without a primary key, SECURITY DEFINER
     functions without search_path. Reads only; every query runs in a read-only transaction."""
     from ..config.settings import load_settings
-    from ..engine.checker import FileResult
     from ..engine.registry import UnknownRule
-    from ..engine.runner import RunResult, make_options
+    from ..engine.runner import make_options
     from ..live.config import live_config
     from ..live.dsn import resolve_dsn
     from .check import _multi
@@ -50,17 +49,19 @@ def health(dsn, select, ignore, fmt, output_file, exit_zero, config_path, isolat
     # the health checks report under live rules and under the static rules whose names they
     # share (unindexed-foreign-key, missing-primary-key, security-definer-search-path)
     enabled = set(opts.enabled)
-    from ..live.health import run_health
+    from ..live.health import Health, health_result
     from ..live.session import LiveError, Session
 
     started = time.perf_counter()
     try:
         with Session.connect(resolve_dsn(dsn) or "", cfg) as session:
-            diags = run_health(session, cfg, settings, enabled)
+            checks = Health(session, cfg, settings, enabled)
+            diags = checks.run()
             path = session.display
     except LiveError as exc:
         raise click.ClickException(str(exc)) from None
-    result = RunResult([FileResult(path, 0, diags)], time.perf_counter() - started, settings)
+    # each finding is located at its database object (postgresql://host:port/db?table=...)
+    result = health_result(path, diags, checks.checks_run, time.perf_counter() - started, settings)
     from ..reporters import get
 
     reporter = get(fmt or "full")

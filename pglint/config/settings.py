@@ -75,6 +75,9 @@ class Settings:
     summary_first_threshold: int | None = 500
     cache: bool = True
     cache_dir: str | None = None
+    # where the rule pages are: a URL (or a directory) that links are made from; None: the
+    # pages shipped in the package (pglint.docs.rule_url)
+    docs_url: str | None = None
     # where the config came from (for relative paths and messages)
     config_path: str | None = None
     root: str = "."
@@ -153,6 +156,7 @@ _KEYS = {
     "summary-first-threshold": "summary_first_threshold",
     "cache": "cache",
     "cache-dir": "cache_dir",
+    "docs-url": "docs_url",
 }
 # sub-tables: [live] (live mode, validated by live/config.py) and [fix]
 EXTRA_TABLES = ("live", "fix")
@@ -382,6 +386,16 @@ def _convert(key: str, attr: str, value, root: str):
         if not isinstance(value, str) or not value.strip():
             raise _bad(key, "a path (a string)", value)
         return value if os.path.isabs(value) else os.path.join(root, value)
+    if attr == "docs_url":
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(key, 'a URL such as "https://docs.example.org/pglint/rules" (a string)', value)
+        value = value.strip()
+        if "://" in value:
+            return value
+        # a directory: relative to the config file, as a file:// URI
+        from pathlib import Path
+
+        return Path(value if os.path.isabs(value) else os.path.join(root, value)).resolve().as_uri()
     if attr == "jobs":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_JOBS:
             raise _bad(key, f"a number of worker processes from 0 (one per CPU) to {MAX_JOBS}", value)

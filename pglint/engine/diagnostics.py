@@ -86,6 +86,12 @@ class Diagnostic:
     def sort_key(self):
         return (self.start, self.end, self.code, self.message)
 
+    @property
+    def where(self) -> str:
+        """``path:line:column``; the path alone for a finding with no position in a file
+        (line 0: a database object of ``pglint health``, whose path is its URI)."""
+        return f"{self.path}:{self.line}:{self.column}" if self.line > 0 else self.path
+
     def __reduce__(self):
         return (Diagnostic, tuple(getattr(self, f) for f in _DIAGNOSTIC_FIELDS))
 

@@ -110,7 +110,10 @@ class Rule:
 
     @property
     def url(self) -> str:
-        return f"{DOCS_URL}/{self.name}.md"
+        """The rule page without a configured ``docs-url`` (pglint.docs.rule_url)."""
+        from ..docs import rule_url
+
+        return rule_url(self.name)
 
     def handled(self) -> tuple:
         """(statement types, node types, has at-end handlers) of the loaded handlers."""

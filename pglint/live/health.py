@@ -1,5 +1,23 @@
-"""``pglint health``: database-wide checks (pghero-like), each finding a Diagnostic whose
-path is the database (``postgresql://host:port/db``) and whose rule has a page.
+"""``pglint health``: database-wide checks (pghero-like), each finding a Diagnostic located
+at the database object it is about, as a URI: the database (``postgresql://host:port/db``,
+without user or password) plus one query parameter naming the object::
+
+    postgresql://127.0.0.1:5432/app?table=public.users
+    postgresql://127.0.0.1:5432/app?table=public.orders&constraint=orders_user_id_fkey
+    postgresql://127.0.0.1:5432/app?index=public.users_email_idx
+    postgresql://127.0.0.1:5432/app?sequence=public.users_id_seq
+    postgresql://127.0.0.1:5432/app?function=public.f(integer)
+    postgresql://127.0.0.1:5432/app?queryid=-6843190364016893241   (pg_stat_statements)
+    postgresql://127.0.0.1:5432/app?pid=4242                        (a session)
+
+and the database alone for what concerns all of it (cache hit ratio, a skipped check).
+Such a finding has no position in a file: its line and column are 0 (reporters print the
+URI alone, SARIF gives the URI as the artifact with no region).
+
+pg_stat_statements entries that are not the application's queries are not listed as slow
+or top queries: pglint's own (every query pglint sends starts with the marker comment
+``/* pglint */``, see session.py), COPY, DDL and the other utility statements (SET, SHOW,
+VACUUM, transaction control...): only SELECT, INSERT, UPDATE, DELETE, MERGE and CALL are.
 
 Every check reads catalog rows or statistics views only (no lock on user tables, except
 ``pg_sequence_last_value``, which takes a brief RowExclusiveLock on each sequence it
@@ -14,7 +32,9 @@ the rule page documents both.
 
 from __future__ import annotations
 
+import json
 import math
+from urllib.parse import quote
 
 from ..engine.diagnostics import ERROR
 from ..engine.registry import all_rules
@@ -66,17 +86,18 @@ class Health:
         self.rules = all_rules()
         self._indexes = None
         self.block_size = 8192
+        self.checks_run = 0
 
     def report(self, rule: str, message: str, help: str | None, relation: str | None = None,
                extra: dict | None = None, severity: str | None = None) -> None:
         if rule not in self.enabled:
             return
-        self.diagnostics.append(db_diagnostic(rule, message, help, self.path, self.settings, severity, extra,
-                                              relation))
+        d = db_diagnostic(rule, message, help, self.path, self.settings, severity, extra, relation)
+        self.diagnostics.append(at_object(d, self.path))
 
     def skipped(self, exc: Skipped, what: str) -> None:
         if "live-skipped" in self.enabled:
-            self.diagnostics.append(skipped_diagnostic(exc, self.path, self.settings, what))
+            self.diagnostics.append(at_object(skipped_diagnostic(exc, self.path, self.settings, what), self.path))
 
     def run(self) -> list:
         checks = [
@@ -101,12 +122,14 @@ class Health:
             if not any(n in self.enabled for n in names):
                 continue
             what = " and ".join(names) + " check"
+            self.checks_run += 1
             try:
                 with self.session.transaction(f"the {what}"):
                     fn()
             except Skipped as exc:
                 self.skipped(exc, f"the {what}")
         if "slow-query" in self.enabled or "top-query" in self.enabled:
+            self.checks_run += 1
             self.queries()
         return self.diagnostics
 
@@ -466,11 +489,13 @@ class Health:
         stats = pss_mod.load(self.session)
         if not stats.available:
             if "live-skipped" in self.enabled:
-                self.diagnostics.append(db_diagnostic(
+                self.diagnostics.append(at_object(db_diagnostic(
                     "live-skipped", f"slow-query and top-query were skipped: {stats.problem}",
                     "pg_stat_statements records how often and how long each query runs; the other checks ran "
-                    "without it.", self.path, self.settings, extra={"check": "pg_stat_statements"}))
+                    "without it.", self.path, self.settings, extra={"check": "pg_stat_statements"}), self.path))
             return
+        # the application's queries only: not pglint's own, COPY, DDL or other utility statements
+        stats.by_fingerprint = {fp: q for fp, q in stats.by_fingerprint.items() if is_application_query(q.query)}
         for q in sorted(stats.by_fingerprint.values(), key=lambda q: q.total_ms, reverse=True):
             if pss_mod.is_slow(q, self.cfg):
                 self.report(
@@ -487,6 +512,70 @@ class Health:
                 f"#{rank} by total time ({q.summary()}): {_short(q.query)}",
                 "The queries at the top of this list are where speeding up pays most.",
                 None, {**q.to_json(), "rank": rank, "query": q.query})
+
+
+# -- where a finding is -------------------------------------------------------------------------
+# rule -> (the URI parameter naming its object, where the name is: a key of extra or "relation")
+OBJECTS = {
+    "unused-index": ("index", "index"),
+    "duplicate-index": ("index", "index"),
+    "invalid-index": ("index", "index"),
+    "unindexed-foreign-key": ("table", "relation"),
+    "sequence-exhaustion": ("sequence", "sequence"),
+    "xid-wraparound": ("table", "relation"),
+    "table-bloat": ("table", "relation"),
+    "missing-primary-key": ("table", "relation"),
+    "security-definer-search-path": ("function", "function"),
+    "long-running-query": ("pid", "pid"),
+    "idle-in-transaction": ("pid", "pid"),
+    "slow-query": ("queryid", "queryids"),
+    "top-query": ("queryid", "queryids"),
+}
+_SAFE = ".,()_-:$*"  # kept as they are in a URI query value; anything else percent-encoded
+
+
+def object_uri(database: str, kind: str | None = None, name=None, *more: tuple[str, str]) -> str:
+    """``database`` (``postgresql://host:port/db``) with ``?kind=name`` naming an object in it."""
+    if not kind or name is None or name == "":
+        return database
+    params = [(kind, str(name)), *more]
+    return database + "?" + "&".join(f"{k}={quote(str(v), safe=_SAFE)}" for k, v in params)
+
+
+def at_object(d, database: str):
+    """Locate a health finding at its database object (see the module's docstring)."""
+    kind, key = OBJECTS.get(d.rule, (None, None))
+    name = d.relation if key == "relation" else d.extra.get(key) if key else None
+    if isinstance(name, list):  # queryids of one normalised query: the first names it
+        name = name[0] if name else None
+    more = [("constraint", d.extra["constraint"])] if d.rule == "unindexed-foreign-key" and d.extra.get(
+        "constraint") else []
+    d.path = object_uri(database, kind, name, *more)
+    d.line = d.column = d.end_line = d.end_column = 0  # no position in a file
+    return d
+
+
+# -- which pg_stat_statements entries are queries of the application ---------------------------
+PGLINT_MARKER = "/* pglint */"
+QUERY_STATEMENTS = frozenset({"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt"})
+
+
+def is_application_query(text: str) -> bool:
+    """Whether a pg_stat_statements text is a query of the application worth ranking: not
+    one pglint sent (its marker comment), and a SELECT, INSERT, UPDATE, DELETE, MERGE or
+    CALL (not COPY, DDL, SET, VACUUM, EXPLAIN, transaction control...). Text the parser
+    cannot read is kept (it may be a query of a newer server)."""
+    if text.lstrip().startswith(PGLINT_MARKER):
+        return False
+    from pglast.parser import parse_sql_json
+
+    try:
+        stmts = json.loads(parse_sql_json(text)).get("stmts", [])
+    except Exception:  # noqa: BLE001 - not parseable here: keep it
+        return True
+    if not stmts:
+        return False
+    return all(next(iter(s.get("stmt", {})), "") in QUERY_STATEMENTS for s in stmts)
 
 
 def _short(text: str, n: int = 200) -> str:
@@ -527,3 +616,36 @@ def _redundant(a: dict, b: dict) -> str | None:
 
 def run_health(session: Session, cfg: LiveConfig, settings, enabled: set[str]) -> list:
     return Health(session, cfg, settings, enabled).run()
+
+
+def health_result(database: str, diagnostics: list, checks: int, elapsed: float, settings):
+    """The run's result for the reporters: one entry per database object with findings
+    (its URI as the path, no statements), in the order the checks found them."""
+    from ..engine.checker import FileResult
+    from ..engine.runner import RunResult
+
+    by_object: dict[str, list] = {}
+    for d in diagnostics:
+        by_object.setdefault(d.path, []).append(d)
+    result = RunResult([FileResult(path, 0, ds) for path, ds in by_object.items()], elapsed, settings)
+    result.database = database  # summary_line speaks of database objects (health_summary_line)
+    result.checks = checks
+    return result
+
+
+def health_summary_line(result) -> str:
+    """``Found 5 problems (1 error, 4 warnings) on 4 database objects of postgresql://... (11
+    checks, 0.52s).``: a health run counts objects, not files and statements."""
+    from ..reporters import plural
+
+    diags = result.diagnostics
+    tail = f"{result.database} ({plural(getattr(result, 'checks', 0), 'check')}, {result.elapsed:.2f}s)."
+    if not diags:
+        return f"No problems found in {tail}"
+    sev = {"error": 0, "warning": 0, "info": 0}
+    for d in diags:
+        sev[d.severity] = sev.get(d.severity, 0) + 1
+    parts = [plural(n, s) for s, n in sev.items() if n]
+    objects = {d.path for d in diags} - {result.database}
+    on = f"on {plural(len(objects), 'database object')} of " if objects else "in "
+    return f"Found {plural(len(diags), 'problem')} ({', '.join(parts)}) {on}{tail}"

@@ -148,7 +148,7 @@ class Session:
         done = False
         try:
             with self._errors(what):
-                ro = self.conn.execute("SELECT current_setting('transaction_read_only')").fetchone()[0]
+                ro = self.conn.execute(self.MARKER + "SELECT current_setting('transaction_read_only')").fetchone()[0]
             if ro != "on":  # pragma: no cover - BEGIN READ ONLY always gives on
                 raise LiveError("the live session is not read-only; refusing to go on")
             with self._errors(what):
@@ -182,15 +182,19 @@ class Session:
             raise RuntimeError("live queries run only inside Session.transaction()")
 
     # -- pglint's own catalog queries ----------------------------------------------------
+    # each starts with this comment, which pg_stat_statements keeps: pglint health leaves
+    # them out of the slow and top queries (live/health.py is_application_query)
+    MARKER = "/* pglint */ "
+
     def fetch(self, sql, params=None) -> list[tuple]:
         """Rows of one of pglint's own (fixed) queries; values only as parameters."""
         self._require_tx()
-        return self.conn.execute(sql, params).fetchall()
+        return self.conn.execute(self.MARKER + sql, params).fetchall()
 
     def fetch_dicts(self, sql, params=None) -> list[dict]:
         self._require_tx()
         cur = self.conn.cursor()
-        cur.execute(sql, params)
+        cur.execute(self.MARKER + sql, params)
         names = [c.name for c in cur.description or ()]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 

@@ -56,6 +56,9 @@ def elapsed(result) -> float:
 
 
 def summary_line(result) -> str:
+    if getattr(result, "database", None) is not None:  # pglint health: database objects, not files
+        from ..live.health import health_summary_line
+        return health_summary_line(result)
     c = summary_counts(result)
     secs = elapsed(result)
     files = plural(c["files"], "file")

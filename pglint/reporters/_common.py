@@ -45,7 +45,7 @@ GITLAB_SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
 def relative_path(path: str, base: str | None = None) -> str:
     """``path`` relative to ``base`` (default: the working directory) with ``/`` separators
     when it lies under it; otherwise the path as given (absolute or ``../``)."""
-    if path.startswith("<") and path.endswith(">"):  # <stdin>
+    if (path.startswith("<") and path.endswith(">")) or "://" in path:  # <stdin>, a database object's URI
         return path
     base = os.path.abspath(base or os.getcwd())
     full = os.path.abspath(path)
@@ -121,8 +121,8 @@ def by_file(result) -> list[dict]:
     return rows
 
 
-def rule_url(rule: str) -> str:
-    from ..engine.registry import all_rules, DOCS_URL
+def rule_url(rule: str, where=None) -> str:
+    """The rule page's link; ``where`` (the run result or Settings) carries ``docs-url``."""
+    from ..docs import rule_url as _rule_url
 
-    r = all_rules().get(rule)
-    return r.url if r is not None else f"{DOCS_URL}/{rule}.md"
+    return _rule_url(rule, where)

@@ -10,7 +10,7 @@ def render(result, out, options) -> None:
     for f in result.files:
         for d in f.diagnostics:
             how = f" [{fix_wording(d.fix)}]" if d.fix is not None else ""
-            out.write(f"{d.path}:{d.line}:{d.column}: {d.code} {d.rule} {d.message}{how}\n")
+            out.write(f"{d.where}: {d.code} {d.rule} {d.message}{how}\n")
     if not options.get("quiet"):
         out.write(summary_line(result) + "\n")
         n = fix_counts(result.diagnostics)

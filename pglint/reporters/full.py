@@ -50,7 +50,7 @@ def render(result, out, options) -> None:
         capped = False
         seen: set[str] = set()
         for d in diags:
-            _finding(console, d, prose, explain=d.rule not in seen)
+            _finding(console, d, prose, explain=d.rule not in seen, result=result)
             seen.add(d.rule)
     _notes(console, notes)
     if diags and not grouped:
@@ -91,15 +91,15 @@ def estimate_lines(diags) -> int:
 
 # -- finding by finding -------------------------------------------------------------------
 
-def _finding(console, d, prose: int, explain: bool) -> None:
+def _finding(console, d, prose: int, explain: bool, result=None) -> None:
     from rich.text import Text
 
     sev = d.severity
     head = Text()
-    head.append(f"{d.path}:{d.line}:{d.column}: ", style="bold")
+    head.append(f"{d.where}: ", style="bold")
     head.append(sev, style=_SEV_STYLE.get(sev, "bold"))
     head.append(" ")
-    head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule)}")
+    head.append(f"{d.rule} ({d.code})", style=f"bold link {_url(d.rule, result)}")
     console.print(head, soft_wrap=True)
     if console.is_terminal:
         _para(console, Text(d.message), prose)
@@ -112,7 +112,7 @@ def _finding(console, d, prose: int, explain: bool) -> None:
         _para(console, Text.assemble(("help: ", "bold cyan"), d.help), prose)
     if d.fix is not None:
         _para(console, Text.assemble(("fix: ", "bold green"), f"{d.fix.title} ({fix_wording(d.fix)})"), prose)
-    console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule), f"dim link {_url(d.rule)}")), soft_wrap=True)
+    console.print(Text.assemble(("  see: ", "dim"), (_url(d.rule, result), f"dim link {_url(d.rule, result)}")), soft_wrap=True)
     console.print()
 
 
@@ -197,7 +197,7 @@ def _grouped(console, result, diags, options, prose: int) -> bool:
         ds = rules[rule]
         n = fix_counts(ds)
         head = Text()
-        head.append(f"{rule} ({ds[0].code})", style=f"bold link {_url(rule)}")
+        head.append(f"{rule} ({ds[0].code})", style=f"bold link {_url(rule, result)}")
         head.append(f"  {plural(len(ds), 'finding')}")
         for kind in ("safe", "unsafe"):
             if n[kind]:
@@ -209,12 +209,12 @@ def _grouped(console, result, diags, options, prose: int) -> bool:
             explained.add(rule)
         shown = ds[:cap] if cap else ds
         for d in shown:
-            _line(console, d, f"{d.path}:{d.line}:{d.column}", with_rule=False)
+            _line(console, d, d.where, with_rule=False)
         if len(shown) < len(ds):
             more = len(ds) - len(shown)
             left_out += more
             console.print(Text(f"  ... {more} more (--max-per-rule {cap})", style="dim"))
-        console.print(Text.assemble(("  see: ", "dim"), (_url(rule), f"dim link {_url(rule)}")), soft_wrap=True)
+        console.print(Text.assemble(("  see: ", "dim"), (_url(rule, result), f"dim link {_url(rule, result)}")), soft_wrap=True)
         console.print()
     return bool(left_out)
 
@@ -286,7 +286,7 @@ def _summary_table(console, result, prose: int, with_summaries: bool) -> None:
     order = sorted(counts, key=lambda r: (-sum(counts[r].values()), codes[r]))
     for rule in order:
         c, f = counts[rule], fixable[rule]
-        row = [f"[link={_url(rule)}]{rule}[/link]", codes[rule], *[str(c[s]) if c[s] else "" for s in sevs],
+        row = [f"[link={_url(rule, result)}]{rule}[/link]", codes[rule], *[str(c[s]) if c[s] else "" for s in sevs],
                str(sum(c.values())), str(f["safe"] or "")]
         if ftotal["unsafe"]:
             row.append(str(f["unsafe"] or ""))
@@ -351,7 +351,7 @@ def _end(console, result, options, grouped: bool, capped: bool) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-def _url(rule: str) -> str:
-    from ..engine.registry import DOCS_URL
+def _url(rule: str, where=None) -> str:
+    from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
 
-    return f"{DOCS_URL}/{rule}.md"
+    return rule_url(rule, where)

@@ -27,7 +27,7 @@ def escape_property(s: str) -> str:
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(d, base: str | None = None) -> str:
+def command(d, base: str | None = None, docs=None) -> str:
     kind = GITHUB_COMMAND.get(d.severity, "warning")
     props = [("file", relative_path(d.path, base)), ("line", d.line)]
     end_line = max(d.end_line, d.line)
@@ -36,7 +36,7 @@ def command(d, base: str | None = None) -> str:
         props.append(("col", d.column))
         props.append(("endColumn", max(d.end_column, d.column)))
     props.append(("title", d.rule))
-    text = d.message + (f"\nhelp: {d.help}" if d.help else "") + f"\nsee: {rule_url(d.rule)}"
+    text = d.message + (f"\nhelp: {d.help}" if d.help else "") + f"\nsee: {rule_url(d.rule, docs)}"
     head = ",".join(f"{k}={escape_property(str(v))}" for k, v in props)
     return f"::{kind} {head}::{escape_data(text)}"
 
@@ -45,7 +45,7 @@ def render(result, out, options) -> None:
     base = os.environ.get("GITHUB_WORKSPACE") or None
     for f in result.files:
         for d in f.diagnostics:
-            out.write(command(d, base) + "\n")
+            out.write(command(d, base, result) + "\n")
         for n in f.notes:
             out.write(f"::notice file={escape_property(relative_path(f.path, base))},title=not analysed::"
                       f"{escape_data(n)}\n")

@@ -54,7 +54,10 @@ def _page_parts(name: str, summary: str) -> tuple[str, str]:
     return full_text, "\n".join(lines).strip() or summary
 
 
-def rule_descriptors(rules) -> list[dict]:
+def rule_descriptors(rules, docs=None) -> list[dict]:
+    """``docs``: the run result or Settings whose ``docs-url`` makes the helpUri."""
+    from ..docs import rule_url
+
     out = []
     for r in rules:
         full, help_md = _page_parts(r.name, r.summary)
@@ -64,7 +67,7 @@ def rule_descriptors(rules) -> list[dict]:
             "shortDescription": {"text": r.summary},
             "fullDescription": {"text": full},
             "help": {"text": help_md, "markdown": help_md},
-            "helpUri": r.url,
+            "helpUri": rule_url(r.name, docs),
             "defaultConfiguration": {"level": SARIF_LEVEL.get(r.severity, "warning"), "enabled": r.default},
             "properties": {"code": r.code, "category": r.category, "fix": r.fix,
                            "tags": ["postgresql", "migrations", r.category]},
@@ -79,6 +82,8 @@ def _quote(path: str, safe: str = "/") -> str:
 
 
 def _location(path: str, base: str) -> dict:
+    if path.startswith(("postgresql://", "postgres://")):  # a database object (pglint health)
+        return {"uri": path}
     rel = relative_path(path, base)
     if rel.startswith("<") and rel.endswith(">"):  # <stdin>: a name, not a file
         return {"uri": _quote(rel, safe="")}
@@ -135,7 +140,8 @@ def document(result, base: str | None = None) -> dict:
                 "message": {"text": text},
                 "locations": [{"physicalLocation": {
                     "artifactLocation": dict(loc),
-                    "region": _region(d.line, d.column, d.end_line, d.end_column),
+                    # no region for a finding with no position in a file (a database object)
+                    **({"region": _region(d.line, d.column, d.end_line, d.end_column)} if d.line > 0 else {}),
                 }}],
                 "partialFingerprints": {FINGERPRINT_KEY: prints[id(d)]},
                 "properties": {"code": d.code, "severity": d.severity},
@@ -170,7 +176,7 @@ def document(result, base: str | None = None) -> dict:
                 "version": __version__,
                 "semanticVersion": __version__,
                 "informationUri": INFORMATION_URI,
-                "rules": rule_descriptors(rules),
+                "rules": rule_descriptors(rules, result),
                 "properties": driver_props,
             }},
             "invocations": [invocation],
