@@ -102,6 +102,7 @@ BAD_VALUES = [
     ("python-sinks", '"mydb.run"', "'python-sinks' must be a list of dotted call names", 'not "mydb.run"'),
     ("python-sinks", '["mydb run"]', "'python-sinks': 'mydb run' is not a dotted name", ""),
     ("docs-url", "3", "'docs-url' must be a URL such as", "not 3"),
+    ("summary-first-threshold", "-1", "'summary-first-threshold' must be a number of lines", "not -1"),
 ]
 
 

@@ -84,7 +84,8 @@ def _links(pglint_exe, cwd, config_args):
     """Every rule link in the full, github, SARIF and HTML outputs of one run over fixtures/."""
     out = {}
     for fmt in ("full", "github", "sarif", "html"):
-        p = subprocess.run([pglint_exe, "--no-cache", *config_args, "--format", fmt, str(ROOT / "fixtures")],
+        layout = ["--no-summary-first"] if fmt == "full" else []  # one "see:" per finding
+        p = subprocess.run([pglint_exe, "--no-cache", *config_args, "--format", fmt, *layout, str(ROOT / "fixtures")],
                            capture_output=True, text=True, cwd=cwd)
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         out[fmt] = p.stdout
