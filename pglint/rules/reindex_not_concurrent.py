@@ -35,13 +35,19 @@ def check(ctx, node):
         if idx is not None and ctx.is_new(idx.table):
             return
     target = qname(rv) if rv else (node.get("name") or "")
-    what = {
-        "INDEX": "takes a SHARE lock on the index's table (writes are blocked) and an ACCESS EXCLUSIVE lock "
-                 "on the index (queries that would use it wait)",
-        "TABLE": "takes a SHARE lock on the table (writes are blocked) while every index of it is rebuilt, each "
-                 "under an ACCESS EXCLUSIVE lock that makes queries using it wait",
-        "SCHEMA": "rebuilds every index of every table in the schema, blocking writes to each table in turn",
-        "DATABASE": "rebuilds every index in the database, blocking writes to each table in turn",
+    what, why = {
+        "INDEX": ("blocks writes to its table and queries that would use it",
+                  "It takes a SHARE lock on the index's table (writes are blocked) and an ACCESS EXCLUSIVE lock on "
+                  "the index (queries that would use it wait)."),
+        "TABLE": ("blocks writes to the table while every index of it is rebuilt",
+                  "It takes a SHARE lock on the table (writes are blocked) while every index of it is rebuilt, each "
+                  "under an ACCESS EXCLUSIVE lock that makes queries using it wait."),
+        "SCHEMA": ("rebuilds every index of the schema, blocking writes to each table in turn",
+                   "Each table's indexes are rebuilt under a SHARE lock on the table (writes are blocked) and an "
+                   "ACCESS EXCLUSIVE lock on each index."),
+        "DATABASE": ("rebuilds every index in the database, blocking writes to each table in turn",
+                     "Each table's indexes are rebuilt under a SHARE lock on the table (writes are blocked) and an "
+                     "ACCESS EXCLUSIVE lock on each index."),
     }[kind]
     help = (f"Rebuild online: REINDEX {kind} CONCURRENTLY {target}; it cannot run inside a transaction block")
     if ctx.in_transaction:
@@ -52,5 +58,5 @@ def check(ctx, node):
         edit = insert_after(tok, " CONCURRENTLY")
         fix = (Fix("Add CONCURRENTLY (and move the statement outside the transaction)", (edit,), DISPLAY_ONLY)
                if not ctx.concurrently_can_run() else Fix("Add CONCURRENTLY", (edit,), SAFE))
-    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".",
+    ctx.report(f"REINDEX {kind} {target} {what}".replace("  ", " "), help=help + ".", explanation=why,
                relation=rv if kind == "TABLE" else None, fix=fix)
