@@ -54,7 +54,8 @@ def check(ctx, node):
         cname = f"{pname.split('.')[-1]}_bound"
         ctx.report(
             fitted(f"ATTACH PARTITION {pname} scans all of it under an ACCESS EXCLUSIVE lock to check the partition bound",
-                   f"ATTACH PARTITION {pname} scans all of it under an ACCESS EXCLUSIVE lock"),
+                   f"ATTACH PARTITION {pname} scans all of it under an ACCESS EXCLUSIVE lock",
+                   f"ATTACH PARTITION {pname} scans all of it under lock"),
             explanation=(f"It takes {lock} and scans the whole partition to check that every row fits the partition "
                          f"bound: reads and writes of the partition are blocked for the whole scan{extra}."),
             at=ctx.cmd_span(i), relation=part,
