@@ -128,7 +128,7 @@ class Health:
         scans = {r[0]: r[1] for r in self.session.fetch(
             "SELECT indexrelid::int8, idx_scan::int8 FROM pg_stat_user_indexes")}
         since = (f"since the statistics were reset on {reset:%Y-%m-%d %H:%M}" if reset
-                 else "since the statistics began (they were never reset)")
+                 else "since the statistics began")
         for ix in self.indexes():
             if ix["is_unique"] or ix["is_primary"] or ix["backs_constraint"] or not ix["is_valid"]:
                 continue
@@ -140,9 +140,10 @@ class Health:
             table = f"{ix['table_schema']}.{ix['table_name']}"
             self.report(
                 "unused-index",
-                fitted(f"Index {name} on {table} ({self._cols(ix)}) has had {n} index scans {since} and takes "
-                       f"{human_size(size)}",
-                       f"Index {name} on {table} has had {n} index scans {since} and takes {human_size(size)}"),
+                fitted(f"Index {name} on {table} ({self._cols(ix)}, {human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} on {table} ({human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} ({human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} ({human_size(size)}) has had {n} index scans"),
                 f"Statistics are per server: if no replica uses it either, drop it with DROP INDEX CONCURRENTLY "
                 f"{ident(ix['schema'])}.{ident(ix['name'])};",
                 table, {"index": name, "idx_scan": n, "bytes": size, "stats_reset": str(reset) if reset else None},
@@ -520,8 +521,8 @@ class Health:
 
 def _with_query(head: str, query: str) -> str:
     """``head: query`` cut to a finding's first line (the whole query is in the JSON extra)."""
-    room = max(_WIDTH - len(head) - 2, 24)
-    return f"{head}: {_short(query, room)}"
+    room = max(_WIDTH - len(head) - 4, 24)
+    return f"{head}: `{_short(query, room)}`"  # quoted: its semicolons end no sentence of the message
 
 
 _WIDTH = 120  # rules/_common.MESSAGE_WIDTH

@@ -194,11 +194,11 @@ def _nested_loop(node: dict, stats: dict, cfg: LiveConfig, analyzed: bool) -> Fi
                f"{human_count(outer_rows)} outer rows, about {human_count(outer_rows * max(inner_rows, 1.0))} row visits",
                f"Nested Loop runs a Seq Scan on {rel} for each of {human_count(outer_rows)} outer rows"),
         f"Index the join column(s) of {rel} so each outer row finds its matches with an index lookup, or check "
-        "that the join condition is the intended one (a missing condition makes a cross join).",
+        f"that the join condition{on} is the intended one (a missing condition makes a cross join).",
         rel, scan.get("Relation Name"), scan.get("Alias"),
         {"node": "Nested Loop", "outer_rows": outer_rows, "inner_rows": inner_rows, "materialized": materialized,
          "_inner_id": id(scan)},
-        f"PostgreSQL {how}{on}.",
+        f"PostgreSQL {how}: the work grows with the product of the two row counts.",
     )
 
 

@@ -77,6 +77,6 @@ def check(ctx, node):
         why = f"it is inside the transaction block opened at line {ctx.line_of(info.begin_offset)}"
     ctx.report(fitted(f"{what} cannot run inside a transaction block, and {why}",
                       f"{what} cannot run inside a transaction block, and this file runs in one"),
-               explanation=(f"Here, {why}: the migration fails with \"... cannot run inside a "
-                            "transaction block\"."),
+               explanation=(f"Here, {why.split(' opened at line ')[0]}: the migration fails with \"... cannot "
+                            "run inside a transaction block\"."),
                help=f"Run it outside any transaction: {outside_tx_hint(ctx)}.")
