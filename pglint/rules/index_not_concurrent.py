@@ -22,8 +22,9 @@ def check(ctx, node):
     kind = "UNIQUE INDEX" if node.get("unique") else "INDEX"
     name = node.get("idxname") or "index_name"
     t = ctx.schema.table(rv)
-    msg = fitted(f"CREATE {kind} on existing table {table} blocks writes to it until the whole index is built",
-                 f"CREATE {kind} on {table} blocks writes to it until the index is built")
+    msg = fitted(f"CREATE {kind} on existing table {table} takes a SHARE lock that blocks writes until it is built",
+                 f"CREATE {kind} on {table} takes a SHARE lock that blocks writes until it is built",
+                 f"CREATE {kind} on {table} blocks writes (SHARE lock) until it is built")
     if t is not None and t.kind == "p":
         help = (f"{table} is partitioned, where CONCURRENTLY is not supported: create the index with "
                 f"CREATE {kind} {name} ON ONLY {table} (...), build the same index with CONCURRENTLY on each "

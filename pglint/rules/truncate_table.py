@@ -19,7 +19,9 @@ def check(ctx, node):
         return
     names = ", ".join(qname(rv) for rv in old)
     first = qname(old[0])
-    msg = fitted(f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {names} at once",
+    msg = fitted(f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {names} under an ACCESS EXCLUSIVE "
+                 "lock",
+                 f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {names} at once",
                  f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {first} and {len(old) - 1} more "
                  "tables at once")
     why = ("ON DELETE triggers do not fire, only a backup brings the rows back, and it holds an ACCESS EXCLUSIVE "
