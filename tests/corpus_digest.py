@@ -15,7 +15,8 @@ import os
 import sys
 from collections import Counter
 
-FIELDS = ("rule", "code", "severity", "message", "help", "line", "column", "end_line", "end_column", "fix")
+FIELDS = ("rule", "code", "severity", "message", "explanation", "help", "line", "column", "end_line", "end_column",
+          "fix")
 
 
 def summarize(doc: dict, corpus: str) -> dict:

@@ -76,7 +76,13 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 def run_json(*args: str) -> tuple[int, list[dict]]:
     rc, out, err = run_cli(*args, "--format", "json")
     assert rc in (0, 1), f"exit {rc}: {err}"
-    return rc, json.loads(out)["diagnostics"]
+    diags = json.loads(out)["diagnostics"]
+    from test_message_shape import shape_problems  # every live finding's first line fits too (issue 20)
+
+    bad = [f"{d['rule']}: {shape_problems(d['message'])}: {d['message']!r}" for d in diags
+           if shape_problems(d["message"])]
+    assert not bad, "\n".join(bad)
+    return rc, diags
 
 
 def rules(diags: list[dict]) -> list[str]:

@@ -65,8 +65,8 @@ def test_stronger_wording_with_a_lock_held_in_the_transaction():
     sql = ("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE ledger ADD COLUMN note text;\n"
            "UPDATE ledger SET note = '' WHERE note IS NULL;\nCOMMIT;\n")
     (d,) = [d for d in lint_text(sql).diagnostics if d.rule == "backfill-in-migration"]
-    assert "holds the ACCESS EXCLUSIVE lock on ledger taken at line 3" in d.message
-    assert "every read and write of ledger waits" in d.message
+    assert "under the ACCESS EXCLUSIVE lock from line 3" in d.message
+    assert "every read and write of the locked table waits" in d.explanation
     assert "WHERE id >= 1 AND id < 10001" in d.help and "outside a transaction" in d.help
     # ROW EXCLUSIVE (an earlier UPDATE) is not stronger: the plain wording
     sql = "BEGIN;\nUPDATE ledger SET note = '' WHERE id = 1;\nUPDATE ledger SET note = '' WHERE note IS NULL;\nCOMMIT;\n"

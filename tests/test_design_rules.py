@@ -150,7 +150,7 @@ def test_identifier_too_long():
     name64 = "b" * 64
     assert rules_of(f"CREATE TABLE IF NOT EXISTS {name63} (id bigint PRIMARY KEY);") == []
     (d,) = lint(f"CREATE TABLE IF NOT EXISTS {name64} (id bigint PRIMARY KEY);")
-    assert d.rule == "identifier-too-long" and "64 bytes" in d.message and f'"{"b" * 63}"' in d.message
+    assert d.rule == "identifier-too-long" and "64 bytes" in d.message and f'"{"b" * 63}"' in d.help
     # bytes, not characters: 32 two-byte characters are 64 bytes
     (d,) = lint(f'CREATE TABLE IF NOT EXISTS "{"é" * 32}" (id bigint PRIMARY KEY);')
     assert d.rule == "identifier-too-long" and (d.column, d.end_column) == (28, 62)

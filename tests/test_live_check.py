@@ -134,7 +134,7 @@ def test_locking_findings_carry_size_and_severity(db, tmp_path):
     t = big["extra"]["table"]
     assert t["relation"] == "public.orders" and t["rows_estimate"] == ORDERS and t["work"] == "build"
     assert t["total_bytes"] > 10_000_000 and t["lock_seconds_estimate"] > 0
-    assert "(live: public.orders: ~200k rows" in big["message"]
+    assert "public.orders: ~200k rows" in big["message"] + big["help"]  # on the first line when it fits
     assert small["extra"]["table"]["rows_estimate"] == 50
     # defaults (1M rows / 1 GB): a 200k-row table keeps the rule's own severity
     _, diags = check(db, tmp_path, text)
@@ -511,5 +511,5 @@ def test_backfill_in_migration_is_weighed_by_table_size(db, tmp_path):
     _, diags = check(db, tmp_path, text, large_table_rows=100_000, small_table_rows=1000)
     big, small = [d for d in diags if d["rule"] == "backfill-in-migration"]
     assert big["severity"] == "error" and big["extra"]["table"]["work"] == "backfill"
-    assert big["extra"]["table"]["rows_estimate"] == ORDERS and "the backfill holds the lock" in big["message"]
+    assert big["extra"]["table"]["rows_estimate"] == ORDERS and "the backfill holds the lock" in big["help"]
     assert small["severity"] == "info" and small["extra"]["table"]["rows_estimate"] == 50

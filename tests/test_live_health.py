@@ -113,7 +113,7 @@ def test_indexes(hdb, tmp_path):
 
     inv = by_rule(diags, "invalid-index")
     assert [d["extra"]["index"] for d in inv] == ["public.inv_x_key"]
-    assert "still rejects duplicates" in inv[0]["message"]
+    assert "INVALID" in inv[0]["message"] and "still rejects duplicates" in inv[0]["explanation"]
     # each finding is located at its index, in the database (no user in the URI, no line)
     base = hdb.url.replace("postgres@", "")
     assert all(d["path"] == f"{base}?index={d['extra']['index']}" and d["line"] == 0
@@ -279,7 +279,8 @@ def test_pg_stat_statements_missing_or_not_preloaded(plain, tmp_path):
                    "ANALYZE big")
         _, diags = health(db.url, tmp_path, "--select", "slow-query,top-query,live-skipped")
         assert len(diags) == 1 and diags[0]["severity"] == "info"
-        assert "not installed" in diags[0]["message"] and "shared_preload_libraries" in diags[0]["message"]
+        said = diags[0]["message"] + diags[0]["help"]
+        assert "not installed" in said and "shared_preload_libraries" in said
         f = tmp_path / "q.sql"
         f.write_text("SELECT * FROM big WHERE v = 3;\n")
         _, diags = run_json("check", "--isolated", "--ignore", "select-star", "--dsn", db.url, str(f))

@@ -185,10 +185,12 @@ def test_alembic_tree_findings():
     assert upd.column == online.read_text().splitlines()[upd.line - 1].index("users") + 1
 
 
-def test_generated_statement_message_names_the_call_and_what_it_emits():
+def test_generated_statement_help_names_the_call_and_what_it_emits():
     res = run(ALEMBIC)
     [d] = [d for d in res.diagnostics if d.rule == "index-not-concurrent"]
-    assert d.message.endswith("(op.create_index emits: CREATE UNIQUE INDEX ix_users_email ON users (email))")
+    assert "emits" not in d.message  # the first line stays one sentence
+    assert d.help.endswith("(op.create_index emits: CREATE UNIQUE INDEX ix_users_email ON users (email))")
+    assert d.extra["emits"] == "CREATE UNIQUE INDEX ix_users_email ON users (email)"
     assert "postgresql_concurrently=True" in d.help and "autocommit_block" in d.help
     assert d.fix is None
     text = (ALEMBIC / "versions" / "0b2c_orders.py").read_text().splitlines()

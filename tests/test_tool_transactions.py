@@ -35,7 +35,7 @@ def findings(root: Path, **settings) -> list[tuple[str, int, str]]:
 
 def messages(root: Path, rule: str, **settings) -> list[str]:
     res = run_paths([str(root)], Settings(jobs=1, **settings))
-    return [d.message for d in res.diagnostics if d.rule == rule]
+    return [d.message + " " + (d.explanation or "") for d in res.diagnostics if d.rule == rule]
 
 
 def test_each_layout_says_how_its_tool_runs_a_file(tmp_path):

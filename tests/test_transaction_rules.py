@@ -90,7 +90,7 @@ def test_drop_if_exists_then_create_can_run_again():
 def test_create_index_concurrently():
     # without a name: always, wherever it is
     (d,) = lint("CREATE INDEX CONCURRENTLY ON orders (created_at);", select=T)
-    assert d.rule == "non-idempotent-ddl" and "INVALID" in d.message
+    assert d.rule == "non-idempotent-ddl" and "INVALID" in d.explanation
     assert "DROP INDEX CONCURRENTLY IF EXISTS orders_created_at_idx" in d.help
     # with a name and work after it: drop a leftover first (IF NOT EXISTS would keep an invalid one)
     sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS j ON t (b);"
@@ -130,9 +130,10 @@ def test_transaction_nesting():
     assert d.message.startswith("END without a transaction")
     # how the file runs is not known (no layout, no assume-in-transaction): conditional
     (d,) = lint("SELECT 1;\nEND;", select=T)
-    assert d.message.startswith("END without BEGIN in this file: if the migration tool runs the file statement by")
+    assert d.message.startswith("END without BEGIN in this file")
+    assert d.explanation.startswith("If the migration tool runs the file statement by")
     (d,) = lint("SAVEPOINT s;", select=T)
-    assert "SAVEPOINT can only be used in transaction blocks" in d.message
+    assert "SAVEPOINT can only be used in transaction blocks" in d.explanation
     assert fired("BEGIN;\nSAVEPOINT s;\nROLLBACK TO SAVEPOINT s;\nRELEASE SAVEPOINT s;\nCOMMIT;") == []
     assert fired("BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;\nSELECT 2;\nCOMMIT;") == []
 
@@ -142,13 +143,13 @@ def test_begin_and_commit_in_a_file_the_tool_wraps():
     assert fired(sql) == []
     diags = lint(sql, select=T, assume_in_transaction=True)
     assert [(d.line, d.rule) for d in diags] == [(1, "transaction-nesting"), (3, "transaction-nesting")]
-    assert "assume-in-transaction" in diags[0].message
+    assert "assume-in-transaction" in diags[0].explanation
     # after the file's COMMIT ended the tool's transaction, a new BEGIN is still wrong
     sql = "SELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nCOMMIT;"
     assert fired(sql, assume_in_transaction=True) == [(2, "transaction-nesting"), (3, "transaction-nesting")]
     goose = "-- +goose Up\nBEGIN;\nSELECT 1;\nCOMMIT;\n"
     (d, _) = lint(goose, select=T)
-    assert "goose" in d.message
+    assert "goose" in d.explanation
     assert fired("-- pglint: no-transaction\n" + sql, assume_in_transaction=True) == [(3, "transaction-nesting")]
 
 

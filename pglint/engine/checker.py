@@ -365,8 +365,27 @@ def _is_limitation(message: str) -> bool:
     return not any(s in message for s in _BODY_ERRORS)
 
 
+_MESSAGE_WIDTH = 120  # a finding's first line (issue 20); rules/_common.MESSAGE_WIDTH
+
+
 def _syntax_message(msg: str) -> str:
-    return msg[0].upper() + msg[1:] if msg else "Syntax error"
+    """PostgreSQL's message as one line that fits: the text it quotes (the token near the
+    error, which may be a whole template directive) is shortened with an ellipsis; the
+    code frame shows it in full."""
+    msg = " ".join(msg.split())
+    if not msg:
+        return "Syntax error"
+    msg = msg[0].upper() + msg[1:]
+    over = len(msg) - _MESSAGE_WIDTH
+    if over > 0:
+        q_end = msg.rfind('"')
+        q_start = msg.rfind('"', 0, q_end) if q_end > 0 else -1
+        inner = q_end - q_start - 1
+        if q_start >= 0 and inner > over + 1 + 8:
+            msg = msg[:q_start + 1] + msg[q_start + 1:q_end - over - 1] + "…" + msg[q_end:]
+        else:
+            msg = msg[:_MESSAGE_WIDTH - 1] + "…"
+    return msg
 
 
 def _syntax_help(msg: str, body: bool) -> str:
@@ -525,7 +544,7 @@ def _apply_suppressions(ctx: FileContext, diags: list[Diagnostic], directives: l
             continue
         for tok in d.unknown:
             if tok == "":
-                msg = "Suppression names no rule; list the rules to silence: ignore[rule-a, rule-b]"
+                msg = "Suppression names no rule: list the rules to silence, as in ignore[rule-a, rule-b]"
             elif d.squawk:
                 msg = f"squawk-ignore names '{tok}', which is not a squawk rule pglint knows"
             elif d.atlas:

@@ -41,11 +41,13 @@ def live_rule_names() -> set[str]:
 
 
 def db_diagnostic(rule_name: str, message: str, help: str | None, path: str, settings=None,
-                  severity: str | None = None, extra: dict | None = None, relation: str | None = None) -> Diagnostic:
+                  severity: str | None = None, extra: dict | None = None, relation: str | None = None,
+                  explanation: str | None = None) -> Diagnostic:
     """A finding about the database itself (no file position)."""
     rule = all_rules()[rule_name]
     sev = (settings.severity.get(rule.name) if settings is not None else None) or severity or rule.severity
-    d = Diagnostic(rule.name, rule.code, sev, message, help, path, 0, 0, 1, 1, 1, 1, relation=relation)
+    d = Diagnostic(rule.name, rule.code, sev, message, help, path, 0, 0, 1, 1, 1, 1, relation=relation,
+                   explanation=explanation)
     if relation:
         d.extra["relation"] = relation
     if extra:
@@ -53,10 +55,23 @@ def db_diagnostic(rule_name: str, message: str, help: str | None, path: str, set
     return d
 
 
+def with_reason(head: str, reason: str, help: str) -> tuple[str, str]:
+    """(message, help): the server's reason ends the first line when it fits there, else
+    it opens the help (issue 20: a first line is one sentence that fits)."""
+    reason = " ".join(str(reason).split())
+    msg = f"{head}: {reason}"
+    if plans.fitted(msg, head) == msg:
+        return msg, help
+    first = reason.split(": ", 1)[0]  # "x is not installed: how to install it" -> its first clause
+    msg = plans.fitted(f"{head}: {first}", head)
+    return msg, f"{reason[0].upper()}{reason[1:]}. {help}"
+
+
 def skipped_diagnostic(exc: Skipped, path: str, settings, what: str | None = None) -> Diagnostic:
+    msg, help = with_reason(f"Skipped {what or exc.what} ({exc.kind})", exc.reason, _skip_help(exc))
     return db_diagnostic(
-        "live-skipped", f"Skipped {what or exc.what} ({exc.kind}): {exc.reason}",
-        _skip_help(exc), path, settings, extra={"sqlstate": exc.sqlstate, "kind": exc.kind})
+        "live-skipped", msg,
+        help, path, settings, extra={"sqlstate": exc.sqlstate, "kind": exc.kind})
 
 
 def _skip_help(exc: Skipped) -> str:
@@ -171,9 +186,10 @@ class LivePass:
         if (self.queries and self.pss is not None and not self.pss.available and "hot-query" in self.enabled
                 and "live-skipped" in self.enabled):
             out.append(db_diagnostic(
-                "live-skipped", f"hot-query and the query statistics were skipped: {self.pss.problem}",
-                "pg_stat_statements records how often and how long each query runs; the other live checks ran "
-                "without it.", display, self.settings, extra={"check": "pg_stat_statements"}))
+                "live-skipped", *with_reason("hot-query and the query statistics were skipped", self.pss.problem,
+                                             "pg_stat_statements records how often and how long each query runs; "
+                                             "the other live checks ran without it."),
+                display, self.settings, extra={"check": "pg_stat_statements"}))
         return out
 
     # -- every statement ---------------------------------------------------------------------
@@ -218,10 +234,11 @@ class LivePass:
             weigh(d, st, kind, self.cfg, d.rule in self.settings.severity)
 
     def _report(self, ctx, rule_name: str, message: str, help: str | None, at=None, relation=None,
-                extra: dict | None = None):
+                extra: dict | None = None, explanation: str | None = None):
         if rule_name not in self.enabled:
             return None
-        d = ctx.report(message, at=at, help=help, rule=self.rules[rule_name], relation=relation)
+        d = ctx.report(message, at=at, help=help, rule=self.rules[rule_name], relation=relation,
+                       explanation=explanation)
         if d is not None and extra:
             d.extra.update(extra)
         return d
@@ -249,13 +266,16 @@ class LivePass:
             seen.add(name)
             d = self._report(
                 ctx, "large-table-lock",
-                f"{s.type.removesuffix('Stmt')} takes {e.mode.with_article} lock on {name}, which blocks "
-                f"{e.mode.blocks}, for as long as it {_work_text(kind)} the table",
+                plans.fitted(f"{_STMT.get(s.type, s.type.removesuffix('Stmt'))} takes {e.mode.with_article} lock on "
+                             f"{name} for as long as it {_work_text(kind)} the table",
+                             f"{_STMT.get(s.type, s.type.removesuffix('Stmt'))} takes {e.mode.with_article} lock on "
+                             f"{name}"),
                 f"On a table this size, run it when the traffic allows, or use the online form where there is one "
                 f"(CONCURRENTLY, NOT VALID + VALIDATE, pg_repack); {e.why}." if e.why else
                 "On a table this size, run it when the traffic allows, or use the online form where there is one "
                 "(CONCURRENTLY, NOT VALID + VALIDATE, pg_repack).",
-                relation=key)
+                relation=key, explanation=(f"The lock blocks {e.mode.blocks} for as long as the statement works "
+                                           "through the table, which on a table this size takes a while."))
             if d is not None:
                 weigh(d, st, kind, self.cfg, True)
         if s.type in ("UpdateStmt", "DeleteStmt") and not s.node.get("whereClause"):
@@ -270,11 +290,11 @@ class LivePass:
             verb = "UPDATE" if s.type == "UpdateStmt" else "DELETE"
             d = self._report(
                 ctx, "large-table-lock",
-                f"{verb} without WHERE locks every one of the ~{human_count(st.rows)} rows of {name} until the "
-                "transaction ends: every concurrent write to the table waits",
+                f"{verb} without WHERE locks every one of the ~{human_count(st.rows)} rows of {name}",
                 "Change the rows in batches of a few thousand, each in its own transaction (WHERE id BETWEEN ... "
                 "AND ...), so that locks are short and VACUUM can keep up.",
-                at=ctx.relation_span(rv), relation=key)
+                at=ctx.relation_span(rv), relation=key,
+                explanation="Each row stays locked until the transaction ends: every concurrent write to the table waits.")
             if d is not None:
                 weigh(d, st, "rewrite", self.cfg, True)
 
@@ -345,21 +365,27 @@ class LivePass:
             if reasons:
                 analyze = False
                 vol = list(reasons)
-                self._report(ctx, "live-skipped",
-                             "Not run with EXPLAIN ANALYZE: it calls "
-                             + ", ".join(f"{n}() ({why})" for n, why in reasons.items())
-                             + ": executing it may change something; only planned (plain EXPLAIN)",
-                             "--analyze executes only queries whose functions are all marked IMMUTABLE or STABLE "
+                calls = ", ".join(f"{n}() ({why})" for n, why in reasons.items())
+                msg = plans.fitted(f"Not run with EXPLAIN ANALYZE, only planned: it calls {calls}",
+                                   "Not run with EXPLAIN ANALYZE, only planned: it calls "
+                                   + ", ".join(f"{n}()" for n in reasons),
+                                   f"Not run with EXPLAIN ANALYZE, only planned: it calls {len(reasons)} functions "
+                                   "that may change data")
+                self._report(ctx, "live-skipped", msg,
+                             ("" if calls in msg else f"It calls {calls}. ")
+                             + "--analyze executes only queries whose functions are all marked IMMUTABLE or STABLE "
                              "in the catalog. The plan rules that need ANALYZE (plan-sort-disk, plan-hash-batches, "
                              "plan-estimate-mismatch) did not see this query.",
+                             explanation="Executing a query that calls such functions may change something.",
                              extra={"volatile_functions": vol, "planned_only": True})
         try:
             with self.session.transaction(f"EXPLAIN of the statement at line {line}"):
                 doc = self.session.explain(q, analyze=analyze)
             findings = plans.evaluate(doc, self.snap.stats, self.cfg, analyze, self.work_mem)
         except Skipped as exc:
-            self._report(ctx, "live-skipped", f"Could not EXPLAIN this statement ({exc.kind}): {exc.reason}",
-                         _skip_help(exc), extra={"sqlstate": exc.sqlstate, "kind": exc.kind})
+            self._report(ctx, "live-skipped", *with_reason(f"Could not EXPLAIN this statement ({exc.kind})", exc.reason,
+                                                           _skip_help(exc)),
+                         extra={"sqlstate": exc.sqlstate, "kind": exc.kind})
             return
         except safety.Refused as exc:
             self.notes.append(f"statement at line {line} not EXPLAINed: {exc}")
@@ -374,23 +400,28 @@ class LivePass:
                 self.notes.append(f"statement at line {line}: no index suggestion ({exc.kind}: {exc.reason})")
         for f in findings:
             extra = dict(f.extra)
-            msg = f.message
+            msg, help = f.message, f.help
             if match is not None:
                 extra["pg_stat_statements"] = match.to_json()
-                msg += f" (pg_stat_statements: {match.summary()})"
+                help = f"pg_stat_statements: {match.summary()}. {help}"
             extra["analyze"] = analyze
             at = _locate(ctx, s, f)
             rel = tuple(f.relation.split(".", 1)) if f.relation else None
-            self._report(ctx, f.rule, msg, f.help, at=at, relation=rel, extra=extra)
+            self._report(ctx, f.rule, msg, help, at=at, relation=rel, extra=extra, explanation=f.explanation)
         if match is not None and pss_mod.is_slow(match, self.cfg):
             self._report(
                 ctx, "hot-query",
-                f"pg_stat_statements: this query ran {match.calls:,} times with a mean of {match.mean_ms:.1f} ms "
-                f"({match.share * 100:.1f}% of the database's query time, {match.total_ms / 1000:.1f} s in total)",
+                f"This query ran {match.calls:,} times with a mean of {match.mean_ms:.1f} ms, "
+                f"{match.share * 100:.1f}% of the database's query time (pg_stat_statements)",
                 "Make it cheaper (see the plan findings, if any), cache its result, or run it less often; "
                 f"thresholds: slow-query-calls = {self.cfg.slow_query_calls}, slow-query-mean = "
                 f"{self.cfg.slow_query_mean * 1000:g}ms.",
                 extra={"pg_stat_statements": match.to_json()})
+
+
+_STMT = {"IndexStmt": "CREATE INDEX", "AlterTableStmt": "ALTER TABLE", "ClusterStmt": "CLUSTER",
+         "VacuumStmt": "VACUUM", "ReindexStmt": "REINDEX", "CreateTableAsStmt": "CREATE TABLE AS",
+         "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE"}
 
 
 def _work_text(kind: str) -> str:

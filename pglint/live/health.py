@@ -41,8 +41,9 @@ from ..engine.registry import all_rules
 from ..model.schema import choose_name
 from . import statements as pss_mod
 from .advisor import ident
-from .check import db_diagnostic, skipped_diagnostic
+from .check import db_diagnostic, skipped_diagnostic, with_reason
 from .config import LiveConfig, human_count, human_duration, human_size
+from .plans import fitted
 from .session import Session, Skipped
 
 _NS = "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
@@ -89,10 +90,11 @@ class Health:
         self.checks_run = 0
 
     def report(self, rule: str, message: str, help: str | None, relation: str | None = None,
-               extra: dict | None = None, severity: str | None = None) -> None:
+               extra: dict | None = None, severity: str | None = None, explanation: str | None = None) -> None:
         if rule not in self.enabled:
             return
-        d = db_diagnostic(rule, message, help, self.path, self.settings, severity, extra, relation)
+        d = db_diagnostic(rule, message, help, self.path, self.settings, severity, extra, relation,
+                          explanation=explanation)
         self.diagnostics.append(at_object(d, self.path))
 
     def skipped(self, exc: Skipped, what: str) -> None:
@@ -150,7 +152,7 @@ class Health:
         scans = {r[0]: r[1] for r in self.session.fetch(
             "SELECT indexrelid::int8, idx_scan::int8 FROM pg_stat_user_indexes")}
         since = (f"since the statistics were reset on {reset:%Y-%m-%d %H:%M}" if reset
-                 else "since the statistics began (they were never reset)")
+                 else "since the statistics began")
         for ix in self.indexes():
             if ix["is_unique"] or ix["is_primary"] or ix["backs_constraint"] or not ix["is_valid"]:
                 continue
@@ -162,11 +164,14 @@ class Health:
             table = f"{ix['table_schema']}.{ix['table_name']}"
             self.report(
                 "unused-index",
-                f"Index {name} on {table} ({self._cols(ix)}) has been used by {n} index scans {since}, and takes "
-                f"{human_size(size)}: every write to {table} still updates it",
+                fitted(f"Index {name} on {table} ({self._cols(ix)}, {human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} on {table} ({human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} ({human_size(size)}) has had {n} index scans {since}",
+                       f"Index {name} ({human_size(size)}) has had {n} index scans"),
                 f"Statistics are per server: if no replica uses it either, drop it with DROP INDEX CONCURRENTLY "
                 f"{ident(ix['schema'])}.{ident(ix['name'])};",
-                table, {"index": name, "idx_scan": n, "bytes": size, "stats_reset": str(reset) if reset else None})
+                table, {"index": name, "idx_scan": n, "bytes": size, "stats_reset": str(reset) if reset else None},
+                explanation="Every write to the table still updates the index, and it takes space in memory and disk.")
 
     def duplicate_index(self) -> None:
         by_table: dict = {}
@@ -187,16 +192,20 @@ class Health:
                     an, bn = f"{a['schema']}.{a['name']}", f"{b['schema']}.{b['name']}"
                     size = a["pages"] * self.block_size
                     if how == "duplicate":
-                        msg = (f"Index {an} on {schema}.{table} ({self._cols(a)}) duplicates {bn}: same columns, "
-                               f"same kind; it costs {human_size(size)} and slows every write for nothing")
+                        msg = fitted(f"Index {an} ({self._cols(a)}, {human_size(size)}) duplicates {bn}",
+                                     f"Index {an} duplicates {bn}")
+                        why = ("Same columns, same kind: the duplicate costs its size and slows every write for "
+                               "nothing.")
                     else:
-                        msg = (f"Index {an} on {schema}.{table} ({self._cols(a)}) is redundant: {bn} "
-                               f"({self._cols(b)}) starts with the same columns and serves the same lookups; "
-                               f"it costs {human_size(size)} and slows every write")
+                        msg = fitted(f"Index {an} ({self._cols(a)}, {human_size(size)}) is redundant with {bn} "
+                                     f"({self._cols(b)})", f"Index {an} is redundant with {bn}")
+                        why = ("The other index starts with the same columns and serves the same lookups: the "
+                               "redundant one costs its size and slows every write.")
                     self.report("duplicate-index", msg,
                                 f"Drop it without blocking: DROP INDEX CONCURRENTLY {ident(a['schema'])}."
                                 f"{ident(a['name'])}; (check first that no query relies on it being smaller).",
-                                f"{schema}.{table}", {"index": an, "covered_by": bn, "kind": how, "bytes": size})
+                                f"{schema}.{table}", {"index": an, "covered_by": bn, "kind": how, "bytes": size},
+                                explanation=why)
 
     def invalid_index(self) -> None:
         building = {r[0] for r in self.session.fetch(
@@ -208,13 +217,15 @@ class Health:
             table = f"{ix['table_schema']}.{ix['table_name']}"
             self.report(
                 "invalid-index",
-                f"Index {name} on {table} ({self._cols(ix)}) is INVALID, left by a CREATE INDEX CONCURRENTLY or "
-                "REINDEX CONCURRENTLY that failed or was cancelled: queries do not use it, every write still "
-                "updates it" + (", and as a unique index it still rejects duplicates" if ix["is_unique"] else ""),
+                fitted(f"Index {name} on {table} ({self._cols(ix)}) is INVALID, left by a failed concurrent build",
+                       f"Index {name} on {table} is INVALID, left by a failed concurrent build"),
                 f"Drop it and build it again: DROP INDEX CONCURRENTLY {ident(ix['schema'])}.{ident(ix['name'])}; "
                 "then CREATE INDEX CONCURRENTLY ... (or REINDEX INDEX CONCURRENTLY on PostgreSQL 12+), after fixing "
                 "what made it fail (duplicates for a unique index, a deadlock, a timeout).",
-                table, {"index": name})
+                table, {"index": name},
+                explanation=("A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY failed or was cancelled: queries do "
+                             "not use the index, every write still updates it, and a unique one still rejects "
+                             "duplicates."))
 
     def unindexed_foreign_key(self) -> None:
         fks = self.session.fetch_dicts(f"""
@@ -247,11 +258,13 @@ class Health:
             rows_txt = f" (~{human_count(rows)} rows)" if rows is not None and rows >= 0 else ""
             self.report(
                 "unindexed-foreign-key",
-                f"Foreign key {fk['conname']} on {table} ({', '.join(cols)}) has no index leading with its "
-                f"columns: every DELETE or key UPDATE on {ref} scans {table}{rows_txt} to check it, and joins on "
-                "it cannot use an index",
+                fitted(f"No index on {table}{rows_txt} starts with {', '.join(cols)}, its foreign key to {ref}",
+                       f"No index on {table} starts with {', '.join(cols)}, its foreign key to {ref}",
+                       f"No index on {table} starts with {', '.join(cols)}, a foreign key"),
                 f"Create the index without blocking writes: {stmt}",
-                table, {"constraint": fk["conname"], "columns": cols, "references": ref, "index": stmt})
+                table, {"constraint": fk["conname"], "columns": cols, "references": ref, "index": stmt},
+                explanation=("Every DELETE or key UPDATE of a referenced row scans all of the referencing table to "
+                             "check the key, and joins on it cannot use an index."))
 
     # -- sequences and transaction IDs -------------------------------------------------------
     def sequence_exhaustion(self) -> None:
@@ -300,12 +313,13 @@ class Health:
                     "MAXVALUE ...) or plan the move to a new key.")
             self.report(
                 "sequence-exhaustion",
-                f"{table}.{r['column_name']} ({r['type']}) is filled by {seq}, which has used {used * 100:.1f}% "
-                f"of the values it can give ({int(r['last_value']):,} of {int(limit):,}): inserts fail when it "
-                "runs out",
+                fitted(f"Sequence {seq} of {table}.{r['column_name']} ({r['type']}) has used {used * 100:.1f}% of its "
+                       f"values ({int(r['last_value']):,} of {int(limit):,})",
+                       f"Sequence {seq} of {table}.{r['column_name']} has used {used * 100:.1f}% of its values"),
                 help, table,
                 {"sequence": seq, "last_value": int(r["last_value"]), "max": int(limit), "used": round(used, 4)},
-                severity=ERROR if used >= 0.99 else None)
+                severity=ERROR if used >= 0.99 else None,
+                explanation="Inserts that take a value from the sequence fail once it runs out.")
         if denied:
             self.skipped(Skipped("sequence-exhaustion", f"no SELECT or USAGE privilege on {len(denied)} sequence(s) "
                                  f"({', '.join(denied[:5])}{' ...' if len(denied) > 5 else ''})", "42501"),
@@ -324,13 +338,14 @@ class Health:
             left = XID_LIMIT - age
             self.report(
                 "xid-wraparound",
-                f"{schema}.{table} has not been frozen for {age:,} transactions: {left:,} remain before "
-                "PostgreSQL stops accepting writes to avoid transaction ID wraparound",
+                f"{schema}.{table} has not been frozen for {age:,} transactions, {left:,} before wraparound",
                 f"Find what keeps autovacuum from freezing it (long-running or idle transactions, prepared "
                 f"transactions, replication slots holding xmin, autovacuum disabled) and run VACUUM (FREEZE, "
                 f"VERBOSE) {ident(schema)}.{ident(table)};",
                 f"{schema}.{table}", {"age": age, "remaining": left},
-                severity=ERROR if left < XID_STOP_WARNING else None)
+                severity=ERROR if left < XID_STOP_WARNING else None,
+                explanation=("When the remaining transaction IDs run out, PostgreSQL stops accepting writes to avoid "
+                             "transaction ID wraparound, until the table is frozen by VACUUM."))
         if len(over) > 20:
             self.report("xid-wraparound", f"... and {len(over) - 20} more tables past the same threshold", None,
                         None, {"more": len(over) - 20})
@@ -371,15 +386,17 @@ class Health:
             name = f"{t['schema']}.{t['name']}"
             self.report(
                 "table-bloat",
-                f"{name} takes {human_size(actual)} for ~{human_count(t['rows'])} live rows that need about "
-                f"{human_size(expected_pages * bs)}: an estimated {human_size(waste)} ({ratio * 100:.0f}%) is "
-                "dead space that every sequential scan still reads",
+                fitted(f"{name} takes {human_size(actual)} for ~{human_count(t['rows'])} live rows: an estimated "
+                       f"{human_size(waste)} ({ratio * 100:.0f}%) is dead space",
+                       f"{name}: an estimated {human_size(waste)} ({ratio * 100:.0f}%) is dead space"),
                 "VACUUM makes the space reusable but does not give it back: rebuild the table online with pg_repack "
                 "(or pg_squeeze); VACUUM FULL does it too, under an ACCESS EXCLUSIVE lock. Then find the cause "
                 "(mass DELETE/UPDATE, autovacuum too slow, long transactions). This is an estimate from pg_stats; "
                 "pgstattuple measures it exactly.",
                 name, {"bytes": actual, "expected_bytes": expected_pages * bs, "wasted_bytes": waste,
-                       "ratio": round(ratio, 3)})
+                       "ratio": round(ratio, 3)},
+                explanation=("The live rows would fit in far fewer pages: every sequential scan still reads the dead "
+                             "space, and the table and its backups are bigger than they need to be."))
 
     def cache_hit_ratio(self) -> None:
         for what, sql in (
@@ -396,13 +413,14 @@ class Health:
                 continue
             self.report(
                 "cache-hit-ratio",
-                f"{what.capitalize()} reads found in shared buffers: {ratio * 100:.1f}% (below "
-                f"{self.cfg.cache_hit_ratio * 100:g}%): {human_count(read)} of {human_count(total)} blocks had to "
-                "come from the operating system or the disk",
+                f"Only {ratio * 100:.1f}% of {what} reads found their block in shared buffers (below "
+                f"{self.cfg.cache_hit_ratio * 100:g}%)",
                 "The working set does not fit in shared_buffers: read less (indexes instead of sequential scans, "
                 "fewer columns), or give the server more memory and shared_buffers. The counters run since the "
                 "statistics were last reset.",
-                None, {"kind": what, "hit_blocks": hit, "read_blocks": read, "ratio": round(ratio, 4)})
+                None, {"kind": what, "hit_blocks": hit, "read_blocks": read, "ratio": round(ratio, 4)},
+                explanation=("The other blocks had to come from the operating system or the disk, which is much slower "
+                             "than shared buffers."))
 
     # -- sessions ---------------------------------------------------------------------------------
     def sessions(self) -> None:
@@ -422,20 +440,25 @@ class Health:
             if state == "active" and (r["running"] or 0) >= self.cfg.long_running:
                 self.report(
                     "long-running-query",
-                    f"Session {who} has been running its query for {human_duration(r['running'])}: {q}",
+                    _with_query(f"Session {who} has been running its query for {human_duration(r['running'])}", q),
                     "While it runs it holds its locks and its snapshot: VACUUM cannot remove rows deleted since it "
                     "began, and a migration waiting behind its locks queues every later query. If it is stuck: "
                     f"SELECT pg_cancel_backend({r['pid']}); (pglint never cancels anything).",
-                    None, {"pid": r["pid"], "seconds": round(r["running"], 1), "query": q})
+                    None, {"pid": r["pid"], "seconds": round(r["running"], 1), "query": q},
+                    explanation=("While it runs it holds its locks and its snapshot: VACUUM cannot remove rows "
+                                 "deleted since it began, and a migration waiting behind its locks queues every later "
+                                 "query."))
             elif state.startswith("idle in transaction") and (r["idle"] or 0) >= self.cfg.idle_in_transaction:
                 self.report(
                     "idle-in-transaction",
-                    f"Session {who} has been idle inside an open transaction for {human_duration(r['idle'])} "
-                    f"(transaction open for {human_duration(r['in_xact'] or 0)}; last query: {q})",
+                    _with_query(f"Session {who} has been idle in an open transaction for {human_duration(r['idle'])}, "
+                                "last query", q),
                     "An open transaction keeps its locks and holds back VACUUM. Make the application commit or roll "
                     "back promptly, and set idle_in_transaction_session_timeout; to end this one: "
                     f"SELECT pg_terminate_backend({r['pid']}); (pglint never terminates anything).",
-                    None, {"pid": r["pid"], "seconds": round(r["idle"], 1), "state": state, "query": q})
+                    None, {"pid": r["pid"], "seconds": round(r["idle"], 1), "state": state, "query": q,
+                           "transaction_seconds": round(r["in_xact"] or 0, 1)},
+                    explanation="An open transaction keeps its locks and holds back VACUUM until it ends.")
 
     # -- schema --------------------------------------------------------------------------------
     def missing_primary_key(self) -> None:
@@ -451,13 +474,13 @@ class Health:
             name = f"{schema}.{table}"
             self.report(
                 "missing-primary-key",
-                f"Table {name} has no primary key: its rows cannot be addressed reliably (logical replication "
-                "needs a REPLICA IDENTITY for UPDATE and DELETE, ORMs and tools need a key) and duplicates go "
-                "unnoticed",
+                f"Table {name} has no primary key",
                 f"Add one; on a large table build the index first without blocking: CREATE UNIQUE INDEX "
                 f"CONCURRENTLY ... ON {ident(schema)}.{ident(table)} (...); then ALTER TABLE "
                 f"{ident(schema)}.{ident(table)} ADD CONSTRAINT ... PRIMARY KEY USING INDEX ...;",
-                name, {"rows_estimate": None if rows_est is None or rows_est < 0 else int(rows_est)})
+                name, {"rows_estimate": None if rows_est is None or rows_est < 0 else int(rows_est)},
+                explanation=("Its rows cannot be addressed reliably (logical replication needs a REPLICA IDENTITY for "
+                             "UPDATE and DELETE, ORMs and tools need a key) and duplicates go unnoticed."))
 
     def security_definer(self) -> None:
         from ..rules.security_definer_search_path import problem, schemas_of
@@ -478,11 +501,17 @@ class Health:
             sig = f"{ident(schema)}.{ident(name)}({args})"
             self.report(
                 "security-definer-search-path",
-                f"SECURITY DEFINER {kind} {sig} runs as {owner} but {what}: a caller who can create objects in "
-                f"one of those schemas (or a temporary table) can make it use theirs, with {owner}'s privileges",
+                fitted(f"SECURITY DEFINER {kind} {sig} runs as {owner} and " + (
+                           problem("missing", [], short=True) if path is None
+                           else problem("value", schemas_of(path), short=True)),
+                       f"SECURITY DEFINER {kind} {ident(schema)}.{ident(name)} runs as {owner} without a safe "
+                       "search_path"),
                 f"Pin the search path: ALTER {kind.upper()} {sig} SET search_path = pg_catalog, <the schemas it "
                 "needs>, pg_temp; and schema-qualify the objects it uses.",
-                None, {"function": sig, "owner": owner})
+                None, {"function": sig, "owner": owner},
+                explanation=(f"It runs with its owner's privileges but {what}: a caller who can create objects in one "
+                             "of those schemas (or a temporary table) can make it use theirs, with the owner's "
+                             "privileges."))
 
     # -- pg_stat_statements -----------------------------------------------------------------------
     def queries(self) -> None:
@@ -490,9 +519,10 @@ class Health:
         if not stats.available:
             if "live-skipped" in self.enabled:
                 self.diagnostics.append(at_object(db_diagnostic(
-                    "live-skipped", f"slow-query and top-query were skipped: {stats.problem}",
-                    "pg_stat_statements records how often and how long each query runs; the other checks ran "
-                    "without it.", self.path, self.settings, extra={"check": "pg_stat_statements"}), self.path))
+                    "live-skipped", *with_reason("slow-query and top-query were skipped", stats.problem,
+                                                 "pg_stat_statements records how often and how long each query runs; "
+                                                 "the other checks ran without it."),
+                    self.path, self.settings, extra={"check": "pg_stat_statements"}), self.path))
             return
         # the application's queries only: not pglint's own, COPY, DDL or other utility statements
         stats.by_fingerprint = {fp: q for fp, q in stats.by_fingerprint.items() if is_application_query(q.query)}
@@ -500,8 +530,8 @@ class Health:
             if pss_mod.is_slow(q, self.cfg):
                 self.report(
                     "slow-query",
-                    f"Query ran {q.calls:,} times with a mean of {q.mean_ms:.1f} ms ({q.share * 100:.1f}% of the "
-                    f"database's query time): {_short(q.query)}",
+                    _with_query(f"Query ran {q.calls:,} times, mean {q.mean_ms:.1f} ms ({q.share * 100:.1f}% of the "
+                                "query time)", q.query),
                     "EXPLAIN it (pglint check --dsn on a file holding it shows the plan findings and suggests an "
                     f"index when hypopg is installed). Thresholds: slow-query-calls = {self.cfg.slow_query_calls}, "
                     f"slow-query-mean = {self.cfg.slow_query_mean * 1000:g}ms.",
@@ -509,7 +539,8 @@ class Health:
         for rank, q in enumerate(stats.top(self.cfg.top_queries), 1):
             self.report(
                 "top-query",
-                f"#{rank} by total time ({q.summary()}): {_short(q.query)}",
+                _with_query(f"#{rank} by total time ({q.share * 100:.1f}%, {q.calls:,} calls, mean {q.mean_ms:.1f} ms)",
+                            q.query),
                 "The queries at the top of this list are where speeding up pays most.",
                 None, {**q.to_json(), "rank": rank, "query": q.query})
 
@@ -576,6 +607,15 @@ def is_application_query(text: str) -> bool:
     if not stmts:
         return False
     return all(next(iter(s.get("stmt", {})), "") in QUERY_STATEMENTS for s in stmts)
+
+
+def _with_query(head: str, query: str) -> str:
+    """``head: query`` cut to a finding's first line (the whole query is in the JSON extra)."""
+    room = max(_WIDTH - len(head) - 4, 24)
+    return f"{head}: `{_short(query, room)}`"  # quoted: its semicolons end no sentence of the message
+
+
+_WIDTH = 120  # rules/_common.MESSAGE_WIDTH
 
 
 def _short(text: str, n: int = 200) -> str:

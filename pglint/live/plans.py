@@ -20,6 +20,14 @@ class Finding:
     relname: str | None = None  # as the plan names it, to point at the table in the query
     alias: str | None = None
     extra: dict = field(default_factory=dict)
+    explanation: str | None = None  # the why, shown once per rule (issue 20)
+
+
+def fitted(*candidates: str) -> str:
+    """The first wording that fits a finding's first line (rules/_common.fitted)."""
+    from ..rules._common import fitted as _fitted
+
+    return _fitted(*candidates)
 
 
 def walk(plan: dict, parent: dict | None = None):
@@ -144,13 +152,15 @@ def _seq_scan(node: dict, stats: dict, cfg: LiveConfig, analyzed: bool, workers:
     what = "returned" if analyzed else "expected"
     return Finding(
         "plan-seq-scan",
-        f"Seq Scan on {rel} ({human_count(rows)} rows{size}) with filter {filt}: every execution reads the "
-        f"whole table to keep about {human_count(kept)} {what} rows",
+        fitted(f"Seq Scan on {rel} ({human_count(rows)} rows{size}) keeps about {human_count(kept)} {what} rows with "
+               f"filter {filt}",
+               f"Seq Scan on {rel} ({human_count(rows)} rows{size}) keeps about {human_count(kept)} {what} rows"),
         "An index on the filtered column(s) lets PostgreSQL read only the matching rows (plan-missing-index "
         "names one when the hypopg extension is installed); create it with CREATE INDEX CONCURRENTLY.",
         rel, node.get("Relation Name"), node.get("Alias"),
         {"node": "Seq Scan", "table_rows": rows, "kept_rows": kept, "filter": filt,
          "total_cost": _f(node, "Total Cost")},
+        "Every execution reads the whole table to keep a small share of its rows.",
     )
 
 
@@ -174,20 +184,21 @@ def _nested_loop(node: dict, stats: dict, cfg: LiveConfig, analyzed: bool) -> Fi
     if inner_rows is None:
         inner_rows = _f(scan, "Plan Rows")
     rel = relation_of(scan)
-    how = ("compares each of them with every row of the materialized scan" if materialized
-           else "scans it again for each of them")
+    how = ("compares each outer row with every row of the materialized scan" if materialized
+           else "scans the inner table again for each outer row")
     cond = node.get("Join Filter") or scan.get("Filter")
     on = f" (join condition {cond})" if cond else ""
     return Finding(
         "plan-nested-loop-scan",
-        f"Nested Loop over {human_count(outer_rows)} outer rows with a Seq Scan on {rel} "
-        f"({human_count(inner_rows)} rows) inside: PostgreSQL {how}{on}, about "
-        f"{human_count(outer_rows * max(inner_rows, 1.0))} row visits",
+        fitted(f"Nested Loop runs a Seq Scan on {rel} ({human_count(inner_rows)} rows) for each of "
+               f"{human_count(outer_rows)} outer rows, about {human_count(outer_rows * max(inner_rows, 1.0))} row visits",
+               f"Nested Loop runs a Seq Scan on {rel} for each of {human_count(outer_rows)} outer rows"),
         f"Index the join column(s) of {rel} so each outer row finds its matches with an index lookup, or check "
-        "that the join condition is the intended one (a missing condition makes a cross join).",
+        f"that the join condition{on} is the intended one (a missing condition makes a cross join).",
         rel, scan.get("Relation Name"), scan.get("Alias"),
         {"node": "Nested Loop", "outer_rows": outer_rows, "inner_rows": inner_rows, "materialized": materialized,
          "_inner_id": id(scan)},
+        f"PostgreSQL {how}: the work grows with the product of the two row counts.",
     )
 
 
@@ -205,13 +216,15 @@ def _sort_disk(node: dict, work_mem: str | None) -> Finding | None:
     wm = f" (work_mem is {work_mem})" if work_mem else ""
     return Finding(
         "plan-sort-disk",
-        f"{node.get('Node Type', 'Sort')} by {keys} spilled to disk: {node.get('Sort Method', 'external sort')}, "
-        f"{human_size(used * 1024)} written to temporary files{wm}",
+        fitted(f"{node.get('Node Type', 'Sort')} by {keys} spilled {human_size(used * 1024)} to temporary files{wm}",
+               f"{node.get('Node Type', 'Sort')} spilled {human_size(used * 1024)} to temporary files{wm}"),
         "Sort fewer rows (filter or LIMIT earlier), read them in order from an index on the sort key, or raise "
         "work_mem for this query only (SET LOCAL work_mem inside its transaction).",
         None, None, None,
         {"node": node.get("Node Type"), "sort_space_kb": used, "sort_method": node.get("Sort Method"),
          "temp_written_blocks": _f(node, "Temp Written Blocks")},
+        f"The rows to sort did not fit in work_mem, so PostgreSQL sorted them on disk "
+        f"({node.get('Sort Method', 'external sort')}), which is much slower than in memory.",
     )
 
 
@@ -224,12 +237,13 @@ def _hash_batches(node: dict, work_mem: str | None) -> Finding | None:
             return None
         return Finding(
             "plan-hash-batches",
-            f"The hash table of a Hash Join needed {int(batches)} batches: it did not fit in memory and was "
-            f"split through temporary files (peak memory {human_size(_f(node, 'Peak Memory Usage') * 1024)}){wm}",
+            f"The hash table of a Hash Join needed {int(batches)} batches (peak memory "
+            f"{human_size(_f(node, 'Peak Memory Usage') * 1024)}){wm}",
             "Join fewer rows (filter before the join), make the hashed (inner) side the smaller one, or raise "
             "work_mem / hash_mem_multiplier for this query only.",
             None, None, None,
             {"node": "Hash", "batches": batches, "peak_memory_kb": _f(node, "Peak Memory Usage")},
+            "The hash table did not fit in memory, so it was split into batches through temporary files.",
         )
     if t == "Aggregate" and node.get("Strategy") in ("Hashed", "Mixed"):
         batches = _f(node, "HashAgg Batches")
@@ -238,11 +252,12 @@ def _hash_batches(node: dict, work_mem: str | None) -> Finding | None:
             return None
         return Finding(
             "plan-hash-batches",
-            f"HashAggregate spilled to disk: {int(batches)} batches, {human_size(disk * 1024)} of temporary "
-            f"files (peak memory {human_size(_f(node, 'Peak Memory Usage') * 1024)}){wm}",
+            f"HashAggregate spilled {human_size(disk * 1024)} to temporary files in {int(batches)} batches{wm}",
             "Aggregate fewer groups, or raise work_mem / hash_mem_multiplier for this query only.",
             None, None, None,
-            {"node": "HashAggregate", "batches": batches, "disk_kb": disk},
+            {"node": "HashAggregate", "batches": batches, "disk_kb": disk,
+             "peak_memory_kb": _f(node, "Peak Memory Usage")},
+            "The groups did not fit in memory, so the aggregate was split into batches through temporary files.",
         )
     return None
 
@@ -273,11 +288,15 @@ def _estimate_mismatch(root: dict, cfg: LiveConfig) -> Finding | None:
     analyze = f"ANALYZE {rel}; if" if rel else "ANALYZE the tables involved; if"
     return Finding(
         "plan-estimate-mismatch",
-        f"The planner estimated {human_count(est)} rows for {describe(node)} but it returned {human_count(act)}"
-        f"{per}: a {ratio:.0f}x {direction}-estimate, so the plan was chosen for the wrong row count",
+        fitted(f"The planner estimated {human_count(est)} rows for {describe(node)} but it returned {human_count(act)}"
+               f"{per}",
+               f"The planner {direction}-estimated the rows of {describe(node)} {ratio:.0f}x",
+               f"The planner {direction}-estimated a plan node's rows {ratio:.0f}x"),
         f"{analyze} the statistics are fresh, the columns are probably correlated: CREATE STATISTICS "
         "(dependencies, mcv) on them, or raise their statistics target.",
         rel, node.get("Relation Name"), node.get("Alias"),
         {"node": node.get("Node Type"), "estimated_rows": est, "actual_rows": act, "loops": loops,
          "factor": round(ratio, 1)},
+        "A plan chosen for a row count that is far off (here by the factor in the finding) can be the wrong plan: "
+        "a nested loop over many rows, a hash that spills, an index that is not used.",
     )

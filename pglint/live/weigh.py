@@ -84,5 +84,9 @@ def weigh(d, st: RelStats, kind: str | None, cfg: LiveConfig, explicit_severity:
                 extra["severity_lowered_from"] = d.severity
                 d.severity = INFO
     d.extra["table"] = extra
-    if "(live: " not in d.message:
-        d.message += f" (live: {note})"
+    if "(live: " not in d.message and "Live: " not in (d.help or ""):
+        # on the first line when it fits there (issue 20), else at the head of the help
+        short = f"{d.message} (live: {note.split(';')[0]})"
+        if len(short) <= 120:
+            d.message = short
+        d.help = f"Live: {note}." + (f" {d.help}" if d.help else "")

@@ -340,10 +340,13 @@ def finish(result, src: MigrationSource, opts) -> None:
             stmt = " ".join(p.sql.split())
             if len(stmt) > 160:
                 stmt = stmt[:157] + "..."
-            d.message = f"{d.message} ({p.what} emits: {stmt})"
             h = _HELP.get((d.rule, kind))
             if h is not None:
                 d.help = h
+            # the message stays one sentence; what the call runs is told with each finding
+            emits = f"{p.what} emits: {stmt}"
+            d.help = f"{d.help} ({emits})" if d.help else f"{emits}."
+            d.extra = {**d.extra, "emits": " ".join(p.sql.split())}
         if d.statement_start is not None:
             d.statement_start = seg.call_start if seg.offsets is None else src.py_offset(d.statement_start)
             d.statement_position = py.position(d.statement_start)

@@ -102,6 +102,20 @@ def skip_compat_check(ctx) -> bool:
     return is_schema_dump(ctx)
 
 
+# the most a finding's first line should take (issue 20: one sentence that fits a line)
+MESSAGE_WIDTH = 120
+
+
+def fitted(*candidates: str) -> str:
+    """The first of ``candidates`` (from the most to the least detailed wording of the same
+    finding) that fits in MESSAGE_WIDTH characters, else the last: long names leave less
+    room for context such as the table an index belongs to."""
+    for c in candidates:
+        if len(c) <= MESSAGE_WIDTH:
+            return c
+    return candidates[-1]
+
+
 def report(ctx, message: str, help: str | None = None, **kw):
     """``ctx.report`` (which shows names as written: template placeholders put back)."""
     return ctx.report(message, help=help, **kw)

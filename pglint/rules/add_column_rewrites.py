@@ -50,7 +50,9 @@ def check(ctx, node):
         if reason is None:
             continue
         ctx.report(
-            f"ADD COLUMN {cd.get('colname')} rewrites the whole of {table} while holding an ACCESS EXCLUSIVE lock, "
-            f"blocking every read and write until every row is rewritten: {reason}",
+            f"ADD COLUMN {cd.get('colname')} {'may rewrite' if 'cannot prove' in reason else 'rewrites'} all of "
+            f"{table} under an ACCESS EXCLUSIVE lock",
+            explanation=("It blocks every read and write until every row is rewritten: "
+                         f"{reason}."),
             at=ctx.cmd_span(i), help=_help(table, cd, ctx.pg_version, ctx), relation=rv,
         )

@@ -61,8 +61,9 @@ def check(ctx, node):
             continue
         gen = _generated(cmd)
         if sub == "AT_DropIdentity":
-            msg = (f"DROP IDENTITY on {table}.{col}: inserts of the running application that leave {col} out no "
-                   f"longer get a value and fail with 'null value in column \"{col}\" violates not-null constraint'")
+            msg = f"DROP IDENTITY on {table}.{col} breaks inserts of the running application that leave it out"
+            why = ("Inserts that leave the column out no longer get a value and fail with 'null value in column ... "
+                   "violates not-null constraint'.")
             help = (f"First deploy code that supplies {col} itself (or set a DEFAULT, e.g. ALTER TABLE {table} ALTER "
                     f"COLUMN {col} SET DEFAULT nextval('<sequence>')), then drop the identity.")
         elif sub == "AT_AddIdentity" and _start_value(cmd) not in (None, 0, 1):
@@ -70,31 +71,36 @@ def check(ctx, node):
             # existing ids, one hopes; pglint cannot see them)
             if gen != "a":
                 continue
-            msg = (f"ADD GENERATED ALWAYS AS IDENTITY on existing column {table}.{col}: inserts of the running "
-                   f"application that supply {col} fail with 'cannot insert a non-DEFAULT value into column \"{col}\"'")
+            msg = f"ADD GENERATED ALWAYS AS IDENTITY on {table}.{col} breaks inserts that supply {col}"
+            why = ("Inserts of the running application that supply the column fail with 'cannot insert a non-DEFAULT "
+                   "value into column ...'.")
             help = (f"Use BY DEFAULT until no deployed code supplies {col}, then SET GENERATED ALWAYS.")
         elif sub == "AT_AddIdentity":
-            msg = (f"ADD GENERATED {'ALWAYS' if gen == 'a' else 'BY DEFAULT'} AS IDENTITY on existing column "
-                   f"{table}.{col}: its sequence starts at 1 (unless START WITH says otherwise), so new inserts "
-                   "collide with the ids already in the table ('duplicate key value violates unique constraint')")
+            msg = (f"ADD GENERATED {'ALWAYS' if gen == 'a' else 'BY DEFAULT'} AS IDENTITY on {table}.{col} starts at 1, "
+                   "below the existing ids")
+            why = ("Its sequence starts at 1 (unless START WITH says otherwise), so new inserts collide with the ids "
+                   "already in the table ('duplicate key value violates unique constraint')")
             if gen == "a":
-                msg += (f", and inserts of the running application that supply {col} fail with 'cannot insert a "
-                        f"non-DEFAULT value into column \"{col}\"'")
+                why += (", and inserts of the running application that supply the column fail with 'cannot insert a "
+                        "non-DEFAULT value into column ...'")
+            why += "."
             help = (f"Start the sequence after the existing ids: ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED "
                     f"BY DEFAULT AS IDENTITY (START WITH <max({col}) + 1>); use ALWAYS only once no deployed code "
                     f"supplies {col}.")
         elif gen == "a":
-            msg = (f"SET GENERATED ALWAYS on {table}.{col}: inserts of the running application that supply {col} now "
-                   f"fail with 'cannot insert a non-DEFAULT value into column \"{col}\"'")
+            msg = f"SET GENERATED ALWAYS on {table}.{col} breaks inserts that supply {col}"
+            why = ("Inserts of the running application that supply the column now fail with 'cannot insert a "
+                   "non-DEFAULT value into column ...'.")
             help = (f"First deploy code that leaves {col} out of its inserts (or uses OVERRIDING SYSTEM VALUE), then "
                     "switch to ALWAYS.")
         elif _restarts(cmd):
-            msg = (f"RESTART of the identity of {table}.{col}: if the new start is below the largest id in the table, "
-                   "inserts collide with existing rows ('duplicate key value violates unique constraint')")
+            msg = f"RESTART of the identity of {table}.{col} may make inserts collide with existing rows"
+            why = ("If the new start is below the largest id in the table, inserts collide with existing rows "
+                   "('duplicate key value violates unique constraint').")
             help = f"Restart it above the existing ids: ... RESTART WITH <max({col}) + 1>."
         else:
-            msg = (f"Changing the identity of {table}.{col} changes the ids the running application's inserts get "
-                   "(sequence options, or BY DEFAULT, which lets explicit ids through that later collide with "
-                   "generated ones)")
+            msg = f"Changing the identity of {table}.{col} changes the ids the running application's inserts get"
+            why = ("Sequence options change the ids generated from now on, and BY DEFAULT lets explicit ids through "
+                   "that later collide with generated ones.")
             help = "Make sure the deployed code and the existing ids fit the new identity settings first."
-        report(ctx, msg, at=ctx.cmd_span(i), relation=rv, help=help)
+        report(ctx, msg, at=ctx.cmd_span(i), relation=rv, help=help, explanation=why)

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import const_value
-from ._common import alter_table_cmds, qname
+from ._common import fitted, alter_table_cmds, qname
 
 RULE = Rule(
     "PG115", "attach-partition-scan",
@@ -50,11 +50,14 @@ def check(ctx, node):
                 if ctx.pg_version >= (12,) else "ACCESS EXCLUSIVE locks on the parent and the partition")
         extra = ""
         if parent is not None and parent.default_partition is not None:
-            extra = f"; the default partition {parent.default_partition[1]} is scanned too"
+            extra = "; the default partition is scanned too"
         cname = f"{pname.split('.')[-1]}_bound"
         ctx.report(
-            f"ATTACH PARTITION {pname} takes {lock} and scans all of {pname} to check that every row fits the "
-            f"partition bound: reads and writes of {pname} are blocked for the whole scan{extra}",
+            fitted(f"ATTACH PARTITION {pname} scans all of it under an ACCESS EXCLUSIVE lock to check the partition bound",
+                   f"ATTACH PARTITION {pname} scans all of it under an ACCESS EXCLUSIVE lock",
+                   f"ATTACH PARTITION {pname} scans all of it under lock"),
+            explanation=(f"It takes {lock} and scans the whole partition to check that every row fits the partition "
+                         f"bound: reads and writes of the partition are blocked for the whole scan{extra}."),
             at=ctx.cmd_span(i), relation=part,
             help=(f"Prove the bound first: ALTER TABLE {pname} ADD CONSTRAINT {cname} CHECK ({_bound_check(key, bound)}) "
                   f"NOT VALID; ALTER TABLE {pname} VALIDATE CONSTRAINT {cname}; then ATTACH PARTITION (PostgreSQL "

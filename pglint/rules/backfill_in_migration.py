@@ -21,7 +21,7 @@ import re
 from ..engine.registry import Rule
 from ..model.locks import Lock
 from ..model.nodes import strings
-from ._common import is_schema_dump, qname, report
+from ._common import fitted, is_schema_dump, qname, report
 from ._dml import is_scratch_table
 
 RULE = Rule(
@@ -148,21 +148,25 @@ def check(ctx, node):
     t = qname(rv)
     update = ctx.stmt.type == "UpdateStmt"
     verb = f"UPDATE {t}" if update else f"DELETE FROM {t}"
-    does = "rewrites every row" if update else "deletes every row"
-    what = "a backfill" if update else "a bulk delete"
-    msg = (f"{verb} is {what}: its WHERE bounds no key range or batch, so it {does} of existing table {t} that "
-           "matches in one statement, holding each row lock until the transaction ends (concurrent writers of "
-           "those rows wait) and leaving a dead version of every row behind (bloat until VACUUM, all of it in the "
-           "WAL and on the replicas); on a large table the migration lasts as long as the backfill")
+    does = "rewrites" if update else "deletes"
+    why = ("Its WHERE bounds no key range or batch, so it {does} every row of the existing table that matches in one "
+           "statement, holding each row lock until the transaction ends (concurrent writers of those rows wait) and "
+           "leaving a dead version of every row behind (bloat until VACUUM, all of it in the WAL and on the replicas); "
+           "on a large table the migration lasts as long as the backfill.").format(does=does)
     held = _strong_lock(ctx)
-    if held is not None:
+    if held is None:
+        msg = f"{verb} {does} all matching rows at once: its WHERE bounds no key range or batch"
+    else:
         e, by = held
-        msg += (f", and it runs in the transaction that holds the {e.mode.name.replace('_', ' ')} lock on "
-                f"{e.display} taken at line {ctx.line_of(by.start)}: that lock is held until the statement ends")
-        if e.mode == Lock.ACCESS_EXCLUSIVE:
-            msg += f", so every read and write of {e.display} waits until it ends"
+        mode = e.mode.name.replace('_', ' ')
+        msg = fitted(f"{verb} {does} all matching rows at once under the {mode} lock from line {ctx.line_of(by.start)}",
+                     f"{verb} {does} all matching rows at once under the lock from line {ctx.line_of(by.start)}")
+        why += (" It runs in the transaction that holds a strong lock taken earlier: that lock is held until the "
+                "statement ends")
+        why += (", so every read and write of the locked table waits until it ends." if e.mode == Lock.ACCESS_EXCLUSIVE
+                else ".")
     key = "id"
-    report(ctx, msg, at=ctx.relation_span(rv), relation=rv,
+    report(ctx, msg, at=ctx.relation_span(rv), relation=rv, explanation=why,
            help=(f"Backfill in batches by key range, committing between batches, in a migration of its own that "
                  f"runs outside a transaction (or a script run after the deploy): {verb}"
                  f"{' SET ...' if update else ''} WHERE {key} >= 1 AND {key} < 10001 AND (<condition>); then the "

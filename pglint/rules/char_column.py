@@ -21,10 +21,10 @@ def check(ctx, node):
         pad = f"values shorter than {n} characters are padded with spaces" if n not in (None, 1) else \
             "values are blank-padded"
         report(ctx,
-            f"{s.display} is {size}{arr}: {pad}, which the application gets back and which LIKE, regular expressions "
-            "and casts to text treat differently from = (where trailing spaces are ignored); longer values fail "
-            f"with 'value too long for type character({n if n is not None else 'n'})', and it takes no less space "
-            "than text",
+            f"{s.display} is {size}{arr}: {pad}",
+            explanation=("The application gets the padding back, and LIKE, regular expressions and casts to text "
+                         "treat it differently from = (where trailing spaces are ignored); longer values fail with "
+                         "'value too long for type character(n)', and it takes no less space than text."),
             at=type_span(ctx, s), relation=s.table, fix=type_fix(ctx, s, "text", "Use text"),
             help=f"Use text, with a CHECK if the length is a rule: {s.name} text{arr}" + ("" if arr else limit) + ".",
         )

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.types import column_type
-from ._common import alter_table_cmds, column_def_of, qname
+from ._common import fitted, alter_table_cmds, column_def_of, qname
 
 RULE = Rule(
     "PG111", "column-type-rewrite",
@@ -32,17 +32,21 @@ def check(ctx, node):
             change = f"from {old.display()} to {new_s}"
         else:
             change = f"to {new_s}"
-        msg = (f"ALTER COLUMN {col} TYPE {change} rewrites {table} and rebuilds its indexes while holding an ACCESS "
-               "EXCLUSIVE lock: every read and write is blocked for the whole rewrite")
+        verb = "may rewrite" if rewrites is None else "rewrites"
+        msg = fitted(f"ALTER COLUMN {col} TYPE {change} {verb} {table} under an ACCESS EXCLUSIVE lock",
+                     f"ALTER COLUMN {col} TYPE {verb} {table} under an ACCESS EXCLUSIVE lock")
+        why = ("It rewrites the table and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock: every read and "
+               "write is blocked for the whole rewrite.")
         if rewrites is None and old is None:
-            msg += (" (pglint does not know the column's current type; only varchar(n) to varchar(m >= n) or text, "
-                    "and numeric(p,s) to numeric(p' >= p,s), are free)")
+            why += (" pglint does not know the column's current type; only varchar(n) to varchar(m >= n) or text, "
+                    "and numeric(p,s) to numeric(p' >= p,s), are free.")
         elif rewrites is None:
-            msg += " (timestamp to timestamptz is free only when the session TimeZone is UTC; set timezone-utc = true if it is)"
+            why += (" timestamp to timestamptz is free only when the session TimeZone is UTC; set timezone-utc = true "
+                    "if it is.")
         if cd.get("raw_default") is not None and rewrites:
-            msg += "; the USING clause forces the rewrite"
+            why += " The USING clause forces the rewrite."
         ctx.report(
-            msg, at=ctx.cmd_span(i), relation=rv,
+            msg, at=ctx.cmd_span(i), relation=rv, explanation=why,
             help=(f"Expand and contract: add a new column of the new type, keep it in sync (trigger) and backfill it in "
                   f"batches, switch the application to it, then drop {col}."),
         )

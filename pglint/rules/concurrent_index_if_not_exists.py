@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import qname, report
+from ._common import fitted, qname, report
 
 RULE = Rule(
     "PG118", "concurrent-index-if-not-exists",
@@ -38,12 +38,16 @@ def check(ctx, node):
         return  # an index on a table created earlier in the file: no earlier build to fail
     kind = "UNIQUE INDEX" if node.get("unique") else "INDEX"
     table = qname(rv)
-    msg = (f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name}: when an earlier build failed (a deadlock, a cancel or "
+    msg = fitted(f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} on {table} keeps an invalid index a failed build left",
+                 f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} keeps an invalid index a failed build left",
+                 f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} keeps an invalid leftover",
+                 f"IF NOT EXISTS keeps an invalid index {name} a failed build left")
+    why = (f"When an earlier build failed (a deadlock, a cancel or "
            f"lock timeout{', a duplicate key' if node.get('unique') else ''}), PostgreSQL left an INVALID index "
-           f"{name} behind; the retried migration then skips the build with only a NOTICE ('relation already "
+           f"of that name behind; the retried migration then skips the build with only a NOTICE ('relation already "
            f"exists, skipping') and succeeds, leaving an index that no query uses but every write still updates"
-           + (", and a uniqueness that is only half enforced" if node.get("unique") else ""))
+           + (", and a uniqueness that is only half enforced" if node.get("unique") else "") + ".")
     help = (f"Clear a leftover first and build it under its name: DROP INDEX CONCURRENTLY IF EXISTS {name}; "
             f"CREATE {kind} CONCURRENTLY {name} ON {table} (...); or leave IF NOT EXISTS out, so that a retry "
             "fails loudly on the invalid index instead of keeping it.")
-    report(ctx, msg, help=help, relation=rv)
+    report(ctx, msg, help=help, relation=rv, explanation=why)

@@ -2,7 +2,7 @@ from ..engine.diagnostics import ERROR
 from ..engine.registry import Rule
 from ..model.transactions import ASSUMED, ONE_QUERY, refused_in_block
 from ..source.tool_transactions import FLYWAY_OUTSIDE
-from ._common import outside_tx_hint
+from ._common import fitted, outside_tx_hint
 
 RULE = Rule(
     "PG104", "concurrently-in-transaction",
@@ -39,6 +39,7 @@ def check(ctx, node):
         return
     if stmt.origin == "do":
         ctx.report(f"{what} cannot be executed from a function or DO block: this migration fails",
+                   explanation="PostgreSQL refuses it there, as it runs inside the caller's transaction.",
                    help="Run the statement directly (not inside DO), outside a transaction block.")
         return
     info = ctx.txinfo
@@ -47,11 +48,13 @@ def check(ctx, node):
         if ctx.rule_state().get("flyway_reported"):
             return  # once per file: the first such statement
         ctx.rule_state()["flyway_reported"] = True
-        ctx.report(f"{what} cannot run inside a transaction block, and Flyway runs each migration in one: it "
-                   "refuses a migration that mixes such a statement with others ('Detected both transactional and "
-                   "non-transactional statements within the same migration') unless its `mixed` option is on, "
+        ctx.report(fitted(f"{what} cannot run inside a transaction block, and Flyway runs this migration in one",
+                          f"{what} cannot run in the transaction Flyway runs this migration in"),
+                   explanation=(
+                   "Flyway refuses a migration that mixes such a statement with others ('Detected both transactional "
+                   "and non-transactional statements within the same migration') unless its `mixed` option is on, "
                    "and with `mixed` on it runs the whole migration without a transaction, so a failure half-way "
-                   "leaves it half applied",
+                   "leaves it half applied."),
                    help=f"Put {what.split(' ...')[0]} in a migration of its own (Flyway runs a migration whose "
                         "statements all refuse a transaction block without one). If `mixed` is on, mark this file "
                         "`-- pglint: no-transaction`.")
@@ -72,6 +75,8 @@ def check(ctx, node):
             why = "the file runs inside a transaction (assume-in-transaction)"
     else:
         why = f"it is inside the transaction block opened at line {ctx.line_of(info.begin_offset)}"
-    ctx.report(f"{what} cannot run inside a transaction block, and {why}: the migration fails with "
-               f"\"{what.split(' ...')[0]} cannot run inside a transaction block\"",
+    ctx.report(fitted(f"{what} cannot run inside a transaction block, and {why}",
+                      f"{what} cannot run inside a transaction block, and this file runs in one"),
+               explanation=(f"Here, {why.split(' opened at line ')[0]}: the migration fails with \"... cannot "
+                            "run inside a transaction block\"."),
                help=f"Run it outside any transaction: {outside_tx_hint(ctx)}.")

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.transactions import EXPLICIT
-from ._common import only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import fitted, only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import UNSAFE, Fix, insert_before, newline, source_text, statement_terminator_end, transaction_end
 
 RULE = Rule(
@@ -51,19 +51,28 @@ def _report(ctx, i, table, con, column, nxt=None):
     name = con.get("conname") or default_name(table, con, column)
     if ct == "CONSTR_FOREIGN":
         ref = qname(con.get("pktable"))
+        msg = fitted(f"Adding foreign key {name} to existing table {table} scans it under a SHARE ROW EXCLUSIVE lock",
+                     f"Adding foreign key {name} to {table} scans it under a SHARE ROW EXCLUSIVE lock",
+                     f"Adding foreign key {name} scans {table} under a SHARE ROW EXCLUSIVE lock",
+                     f"Adding foreign key {name} scans its table under a SHARE ROW EXCLUSIVE lock",
+                     f"ADD FOREIGN KEY {name} scans its table while blocking writes")
         if ref == table:  # a self-reference
-            msg = (f"Adding foreign key {name} to existing table {table} takes a SHARE ROW EXCLUSIVE lock on it and "
-                   f"scans all of {table} to validate it: writes are blocked for the whole scan")
+            why = "It scans all of the table to validate the key, and writes are blocked for the whole scan."
         else:
-            msg = (f"Adding foreign key {name} to existing table {table} takes SHARE ROW EXCLUSIVE locks on "
-                   f"{table} and {ref} and scans all of {table} to validate it: writes to both tables are blocked "
-                   "for the whole scan")
+            why = ("It locks both the table and the referenced table and scans all of the table to validate the key: "
+                   "writes to both tables are blocked for the whole scan.")
     elif ct == "CONSTR_CHECK":
-        msg = (f"Adding CHECK constraint {name} to existing table {table} takes an ACCESS EXCLUSIVE lock and "
-               f"scans all of {table} to validate it: every read and write is blocked for the whole scan")
+        msg = fitted(f"Adding CHECK constraint {name} to existing table {table} scans it under an ACCESS EXCLUSIVE lock",
+                     f"Adding CHECK constraint {name} to {table} scans it under an ACCESS EXCLUSIVE lock",
+                     f"Adding CHECK constraint {name} scans {table} under an ACCESS EXCLUSIVE lock",
+                     f"Adding CHECK constraint {name} scans its table under an ACCESS EXCLUSIVE lock",
+                     f"ADD CHECK {name} scans its table while blocking reads and writes")
+        why = "It scans all of the table to validate the constraint: every read and write is blocked for the whole scan."
     elif ct == "CONSTR_NOTNULL" and ctx.pg_version >= (18,):
-        msg = (f"Adding NOT NULL constraint {name} to existing table {table} takes an ACCESS EXCLUSIVE lock and "
-               "scans the table to check for NULLs: every read and write is blocked for the whole scan")
+        msg = fitted(f"Adding NOT NULL constraint {name} to existing table {table} scans it under an ACCESS EXCLUSIVE "
+                     "lock",
+                     f"Adding NOT NULL constraint {name} scans {table} under an ACCESS EXCLUSIVE lock")
+        why = "It scans the table to check for NULLs: every read and write is blocked for the whole scan."
     else:
         return
     if column:
@@ -77,7 +86,7 @@ def _report(ctx, i, table, con, column, nxt=None):
                 f"transaction: ALTER TABLE {table} VALIDATE CONSTRAINT {name}; which scans under a SHARE UPDATE "
                 "EXCLUSIVE lock (reads and writes go on).")
     fix = _fix(ctx, i, con, name) if column is None else None
-    ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=ctx.stmt.node.get("relation"), fix=fix)
+    ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=ctx.stmt.node.get("relation"), fix=fix, explanation=why)
 
 
 def default_name(table: str, con: dict, column: str | None) -> str:

@@ -17,10 +17,11 @@ def check(ctx, node):
     if is_scratch_table(ctx, rv):
         return
     t = qname(rv)
-    when = "every time the function runs, it" if ctx.stmt.origin == "function" else "it"
+    when = " every time the function runs" if ctx.stmt.origin == "function" else ""
     ctx.report(
-        f"DELETE FROM {t} has no WHERE clause: {when} deletes every row of {t}, locking each one until the "
-        "transaction ends and leaving every row behind as a dead tuple for VACUUM",
+        f"DELETE FROM {t} has no WHERE clause: it deletes every row{when}",
+        explanation=("It locks each row until the transaction ends and leaves every row behind as a dead tuple for "
+                     "VACUUM."),
         at=ctx.relation_span(rv), relation=rv,
         help=(f"Add the WHERE clause you meant. To empty {t} on purpose, say so with a suppression comment "
               f"(-- pglint: ignore[delete-without-where] reason), or use TRUNCATE {t}, which frees the space at "

@@ -38,6 +38,7 @@ def check(ctx, node):
             fix = (Fix("Add CONCURRENTLY (outside a transaction block)", (edit,), DISPLAY_ONLY)
                    if not ctx.concurrently_can_run() or len(alter_table_cmds(node)) != 1
                    else Fix("Add CONCURRENTLY", (edit,), SAFE))
-        ctx.report(f"DETACH PARTITION {part} takes an ACCESS EXCLUSIVE lock on {parent}: every read and write of the "
-                   "whole partitioned table is blocked while it waits and runs", at=ctx.cmd_span(i), help=help,
+        ctx.report(f"DETACH PARTITION {part} takes an ACCESS EXCLUSIVE lock on {parent}", at=ctx.cmd_span(i), help=help,
+                   explanation=("Every read and write of the whole partitioned table is blocked while it waits for the "
+                                "lock and runs."),
                    relation=rv, fix=fix)

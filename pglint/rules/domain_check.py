@@ -20,9 +20,10 @@ def create(ctx, node):
         return
     name = ".".join(strings(node.get("domainname")))
     report(ctx,
-        f"Domain {name} carries a CHECK: every table column of this type is bound to it, and changing the rule later "
-        f"(ALTER DOMAIN {name} ADD CONSTRAINT, or VALIDATE CONSTRAINT after NOT VALID) checks every row of every "
-        "table that uses the domain, in one statement, holding a SHARE lock that blocks writes to all of them",
+        f"Domain {name} carries a CHECK that every column of this type is bound to",
+        explanation=("Changing the rule later (ALTER DOMAIN ... ADD CONSTRAINT, or VALIDATE CONSTRAINT after NOT "
+                     "VALID) checks every row of every table that uses the domain, in one statement, holding a SHARE "
+                     "lock that blocks writes to all of them."),
         at=ctx.stmt.loc(checks[0]) if ctx.stmt.loc(checks[0]) is not None else None,
         help=("Put the CHECK on the table columns instead (CREATE DOMAIN without it, or plain columns with "
               "CHECK (...)): a table CHECK can be replaced table by table with ADD CONSTRAINT ... NOT VALID and "
@@ -51,9 +52,10 @@ def alter(ctx, node):
     else:
         return
     report(ctx,
-        f"{what} every row of every table with a column of this domain, in one statement, holding a SHARE lock on "
-        "each of them: writes to all those tables are blocked until the last one is scanned (unlike a table's "
-        "VALIDATE CONSTRAINT, a domain's takes SHARE as well)",
+        f"{what} every row of every table that uses the domain, under a SHARE lock",
+        explanation=("It checks them all in one statement, holding a SHARE lock on each table: writes to all those "
+                     "tables are blocked until the last one is scanned (unlike a table's VALIDATE CONSTRAINT, a "
+                     "domain's takes SHARE as well)."),
         help=("Add the rule as CHECK constraints on the columns instead, table by table: ALTER TABLE t ADD "
               "CONSTRAINT ... CHECK (...) NOT VALID; then ALTER TABLE t VALIDATE CONSTRAINT ...; (writes keep "
               "flowing). ADD CONSTRAINT ... NOT VALID on the domain checks only new values and takes no lock on "

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import alter_table_cmds, column_is_new, skip_compat_check, qname, report, table_dropped_later
+from ._common import fitted, alter_table_cmds, column_is_new, skip_compat_check, qname, report, table_dropped_later
 
 RULE = Rule(
     "PG201", "drop-column",
@@ -22,14 +22,15 @@ def check(ctx, node):
         col = cmd.get("name", "")
         if column_is_new(ctx, rv, col):
             continue
-        msg = (f"DROP COLUMN {col} removes a column of existing table {table} and its data: every query of the "
-               f"running application that still names {col} fails with 'column \"{col}\" does not exist' from the "
-               "moment this commits, and an ORM that loaded the column list at startup keeps writing it in every "
-               "INSERT and UPDATE until it restarts")
+        msg = fitted(f"DROP COLUMN {col} removes a column of existing table {table} and its data",
+                     f"DROP COLUMN {col} removes a column of {table} and its data", f"DROP COLUMN {col} of {table}")
+        why = ("Every query of the running application that still names the column fails with 'column ... does not "
+               "exist' from the moment this commits, and an ORM that loaded the column list at startup keeps writing "
+               "it in every INSERT and UPDATE until it restarts.")
         if cmd.get("behavior") == "DROP_CASCADE":
-            msg += "; CASCADE also drops the views, indexes and constraints that depend on the column"
+            why += " CASCADE also drops the views, indexes and constraints that depend on the column."
         report(ctx,
-            msg, at=ctx.cmd_span(i), relation=rv,
+            msg, at=ctx.cmd_span(i), relation=rv, explanation=why,
             help=(f"Drop it in two deploys: first ship code that no longer reads or writes {col} (e.g. Rails "
                   "ignored_columns, or remove the field from the model) and deploy it everywhere; then run "
                   f"ALTER TABLE {table} DROP COLUMN {col}; in a later migration, marked "

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import column_refs
-from ._common import alter_table_cmds, qname
+from ._common import fitted, alter_table_cmds, qname
 
 RULE = Rule(
     "PG603", "drop-column-in-use",
@@ -56,6 +56,14 @@ def replaces_primary_key(node) -> bool:
     return False
 
 
+def _few(deps) -> str:
+    """'index a, index b and 3 more'."""
+    names = [f"{k} {n}" for k, n, _ in deps]
+    if len(names) > 2:
+        names = names[:2] + [f"{len(names) - 2} more"]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
 @RULE.on("AlterTableStmt")
 def check(ctx, node):
     rv = node.get("relation")
@@ -77,18 +85,22 @@ def check(ctx, node):
         cascade = cmd.get("behavior") == "DROP_CASCADE"
         blocking = [d for d in deps if d[2]]
         silent = [d for d in deps if not d[2]]
-        parts = []
-        if blocking:
-            names = ", ".join(f"{k} {n}" for k, n, _ in blocking)
-            if cascade:
-                parts.append(f"CASCADE silently drops {names}")
-            else:
-                parts.append(f"the statement fails because {names} depends on it")
-        if silent:
-            parts.append("PostgreSQL also drops " + ", ".join(f"{k} {n}" for k, n, _ in silent) + " without a word")
+        col_name = f"{qname(rv)}.{col}"
+        if blocking and not cascade:
+            what = f"Dropping {col_name} fails because {_few(blocking)} depend{'s' if len(blocking) == 1 else ''} on it"
+        elif blocking:
+            what = f"Dropping {col_name} with CASCADE silently drops {_few(blocking + silent)}"
+        else:
+            what = f"Dropping {col_name} also drops {_few(silent)} without a word"
+        why = ("Objects that depend on the column either make DROP COLUMN fail without CASCADE (views, generated "
+               "columns, foreign keys of other tables) or disappear with it all the same (indexes and constraints "
+               "that also cover other columns, the primary key), which a review of the migration does not show.")
+        names = ", ".join(f"{k} {n}" for k, n, _ in deps)
         ctx.report(
-            f"Dropping {qname(rv)}.{col}: " + "; ".join(parts),
+            fitted(what, f"Dropping {col_name} affects {len(deps)} dependent object{'s' if len(deps) > 1 else ''}"),
+            explanation=why,
             at=ctx.cmd_span(i), relation=rv,
             help="Drop or change the dependent objects explicitly first (in an earlier migration), so that what "
-                 "disappears is visible in review, then drop the column.",
+                 "disappears is visible in review, then drop the column" + (f" (they are: {names})." if len(deps) > 2
+                                                                           else "."),
         )

@@ -12,9 +12,10 @@ RULE = Rule(
 def check(ctx, node):
     for i, rv, table, col in existing_column_cmds(ctx, node, "AT_DropExpression"):
         report(ctx,
-            f"DROP EXPRESSION turns generated column {table}.{col} into a plain column: existing rows keep their "
-            f"values, but rows inserted or updated from now on no longer get {col} computed, so code of the running "
-            f"application that writes the other columns and reads {col} gets NULL or stale values",
+            f"DROP EXPRESSION turns generated column {table}.{col} into a plain column that is no longer computed",
+            explanation=("Existing rows keep their values, but rows inserted or updated from now on no longer get the "
+                         "column computed, so code of the running application that writes the other columns and reads "
+                         "it gets NULL or stale values."),
             at=ctx.cmd_span(i), relation=rv,
             help=(f"First deploy code that writes {col} itself (or a trigger that computes it), then drop the "
                   "expression in a later migration marked `-- pglint: ignore[drop-generated-expression] <reason>`."),

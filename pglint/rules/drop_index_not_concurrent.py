@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import outside_tx_hint
+from ._common import fitted, outside_tx_hint
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
@@ -30,13 +30,15 @@ def check(ctx, node):
         return
     name, idx = old[0]
     table = f"table {idx.table[1]}" if idx is not None else "its table"
-    msg = (f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}: every read and write of the "
-           "table waits until the lock is granted and released")
+    msg = fitted(f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}",
+                 f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on its table",
+                 f"DROP INDEX {name} locks its table ACCESS EXCLUSIVE")
     help = (f"Use DROP INDEX CONCURRENTLY IF EXISTS {name}; (one index per statement, no CASCADE), "
             "which does not block queries; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
-    ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None, fix=_fix(ctx, node))
+    ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None, fix=_fix(ctx, node),
+               explanation="Every read and write of the table waits until the lock is granted and released.")
 
 
 def _fix(ctx, node):

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, skip_compat_check, qname,
+from ._common import (fitted, RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, skip_compat_check, qname,
                       recreated_later, renamed_earlier, report, table_dropped_later)
 
 RULE = Rule(
@@ -20,29 +20,28 @@ _KINDS = {
 
 # what breaks, by kind ({n}: the object's name)
 _BREAKS = {
-    "view": "every query of the running application that reads {n} fails with 'relation \"{n}\" does not exist'",
-    "materialized view": "every query of the running application that reads {n} fails with 'relation \"{n}\" does "
+    "view": "every query of the running application that reads the view fails with 'relation ... does not exist'",
+    "materialized view": "every query of the running application that reads the view fails with 'relation ... does "
                          "not exist'",
-    "foreign table": "every query of the running application that reads {n} fails with 'relation \"{n}\" does not "
+    "foreign table": "every query of the running application that reads the table fails with 'relation ... does not "
                      "exist'",
-    "function": "every caller fails with 'function {n}(...) does not exist': application queries, and column "
+    "function": "every caller fails with 'function ... does not exist': application queries, and column "
                 "defaults, views and other functions that call it",
-    "procedure": "every CALL {n}(...) of the running application fails with 'procedure does not exist'",
-    "routine": "every caller of {n} fails with 'does not exist'",
-    "aggregate": "every query that uses the aggregate {n}(...) fails with 'function does not exist'",
-    "type": "queries and functions that use the type {n} (casts such as '...'::{n}, parameters, columns) fail",
-    "domain": "queries and functions that use the domain {n} (casts, parameters, columns) fail",
-    "schema": "every object in {n} is gone with it (DROP SCHEMA fails on a non-empty schema unless CASCADE, which "
-              "drops them all, tables and data included), and every query that names {n} fails",
-    "sequence": "nextval('{n}') fails with 'relation \"{n}\" does not exist': inserts of the running application "
-                "that rely on it fail",
+    "procedure": "every CALL of the procedure by the running application fails with 'procedure does not exist'",
+    "routine": "every caller of the routine fails with 'does not exist'",
+    "aggregate": "every query that uses the aggregate fails with 'function does not exist'",
+    "type": "queries and functions that use the type (casts such as '...'::type, parameters, columns) fail",
+    "domain": "queries and functions that use the domain (casts, parameters, columns) fail",
+    "schema": "every object in the schema is gone with it (DROP SCHEMA fails on a non-empty schema unless CASCADE, "
+              "which drops them all, tables and data included), and every query that names the schema fails",
+    "sequence": "nextval() of the sequence fails with 'relation ... does not exist': inserts of the running "
+                "application that rely on it fail",
     "extension": "the functions, types and operators it provides are gone: every query that uses them fails (and "
                  "with CASCADE, the columns and indexes that use them are dropped too)",
-    "database": "every connection to {n} is refused from now on, and all its data is gone",
+    "database": "every connection to the database is refused from now on, and all its data is gone",
 }
 
 
-# kind names of ``recreated_later``
 _REMADE = {"procedure": "function", "routine": "function", "aggregate": "function"}
 
 
@@ -106,8 +105,7 @@ def drop_constraint(ctx, node):
         what = {"p": "primary key", "u": "unique constraint", "f": "foreign key", "c": "check constraint",
                 "x": "exclusion constraint"}.get(kind, "constraint")
         if what in ("primary key", "unique constraint", "exclusion constraint"):
-            cols = f" ({', '.join(c.columns)})" if c is not None and c.columns else ""
-            effect = (f"duplicates can then be written, and INSERT ... ON CONFLICT{cols} of the running application "
+            effect = ("duplicates can then be written, and INSERT ... ON CONFLICT on its columns of the running application "
                       "fails with 'there is no unique or exclusion constraint matching the ON CONFLICT "
                       "specification'")
         elif what == "foreign key":
@@ -119,11 +117,13 @@ def drop_constraint(ctx, node):
             effect = ("the rows it protected can then be written with values it used to reject; if it is a unique "
                       "constraint, INSERT ... ON CONFLICT on its columns fails with 'there is no unique or exclusion "
                       "constraint matching the ON CONFLICT specification'")
-        msg = f"DROP CONSTRAINT {name} removes a {what} of existing table {table}: {effect}"
+        msg = fitted(f"DROP CONSTRAINT {name} removes a {what} of existing table {table}",
+                     f"DROP CONSTRAINT {name} removes a {what} of {table}", f"DROP CONSTRAINT {name} removes a {what}")
+        why = effect[0].upper() + effect[1:] + "."
         if cmd.get("behavior") == "DROP_CASCADE":
-            msg += "; CASCADE also drops the foreign keys of other tables that depend on it"
+            why += " CASCADE also drops the foreign keys of other tables that depend on it."
         report(ctx,
-            msg, at=ctx.cmd_span(i), relation=rv,
+            msg, at=ctx.cmd_span(i), relation=rv, explanation=why,
             help=(f"To change a constraint, add the new one first (ALTER TABLE {table} ADD CONSTRAINT <new> ... NOT "
                   "VALID; then VALIDATE CONSTRAINT <new>), then drop the old one; if it must go, make sure no deployed "
                   "code relies on it and mark the statement `-- pglint: ignore[drop-object] <reason>`."),
@@ -140,10 +140,11 @@ def _kind_from_name(name: str) -> str:
 
 
 def _report(ctx, kind: str, name: str, cascade: bool) -> None:
-    msg = f"DROP {kind.upper()} {name}: " + _BREAKS[kind].format(n=name)
+    msg = f"DROP {kind.upper()} {name} breaks the code that still uses it"
+    why = _BREAKS[kind][0].upper() + _BREAKS[kind][1:] + "."
     if cascade and kind not in ("schema", "extension"):
-        msg += ("; CASCADE also drops everything that depends on it (views, column defaults, and for a type or "
-                "domain the table columns of that type, with their data)")
+        why += (" CASCADE also drops everything that depends on it (views, column defaults, and for a type or "
+                "domain the table columns of that type, with their data).")
     if kind == "database":
         help = "Make sure nothing connects to it any more and that a backup exists before dropping it."
     else:
@@ -152,4 +153,4 @@ def _report(ctx, kind: str, name: str, cascade: bool) -> None:
         if kind in ("view", "function", "procedure"):
             help = (f"To change it, use CREATE OR REPLACE {kind.upper()} (same columns or signature) instead of "
                     "dropping it. " + help)
-    report(ctx, msg, help=help, relation=name if _relation_kind(kind) else None)
+    report(ctx, msg, help=help, relation=name if _relation_kind(kind) else None, explanation=why)

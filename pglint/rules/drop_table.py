@@ -22,13 +22,13 @@ def check(ctx, node):
         if created_here(ctx, "table", schema, names[-1]):
             continue
         table = ".".join(names)
-        msg = (f"DROP TABLE {table} deletes the table and all its rows: every query of the running application that "
-               f"still uses {table} fails with 'relation \"{table}\" does not exist', and the data can only come back "
-               "from a backup")
+        msg = f"DROP TABLE {table} deletes the table and all its rows"
+        why = ("Every query of the running application that still uses the table fails with 'relation ... does not "
+               "exist', and the data can only come back from a backup.")
         if cascade:
-            msg += "; CASCADE also drops the views that read it and the foreign keys of other tables that reference it"
+            why += " CASCADE also drops the views that read it and the foreign keys of other tables that reference it."
         report(ctx,
-            msg, relation=(schema, names[-1]),
+            msg, relation=(schema, names[-1]), explanation=why,
             help=("Stop using the table first: deploy code that no longer reads or writes it, keep a copy if the data "
                   f"may be needed (pg_dump -t {table}), then drop it in a later migration marked "
                   "`-- pglint: ignore[drop-table] no deployed code uses it`."),

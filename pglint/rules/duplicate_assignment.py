@@ -28,9 +28,9 @@ def _check_set(ctx, targets, what: str, rv) -> None:
         prev = seen.setdefault(name, [])
         if any(k is None for k in prev) or (prev and key is None):
             ctx.report(
-                f"Column {name} is assigned twice in {what}: PostgreSQL rejects the statement (multiple assignments "
-                f"to same column \"{name}\")" + (", so every call of the function fails" if ctx.stmt.origin ==
-                                                   "function" else ""),
+                f"Column {name} is assigned twice in {what}, which PostgreSQL rejects",
+                explanation=("PostgreSQL rejects the statement ('multiple assignments to same column')"
+                             + (", so every call of the function fails." if ctx.stmt.origin == "function" else ".")),
                 at=rt, relation=rv,
                 help=f"Keep one assignment to {name} (combine the two expressions if both are needed).",
             )
@@ -38,6 +38,7 @@ def _check_set(ctx, targets, what: str, rv) -> None:
             ctx.report(
                 f"{name}{_ind_text(ind)} is assigned twice in {what}: the second assignment silently overwrites the "
                 "first",
+                explanation="PostgreSQL applies both assignments in order, so the first one has no effect.",
                 at=rt, relation=rv, severity="warning",
                 help=f"Keep one assignment to {name}{_ind_text(ind)}.",
             )
@@ -79,8 +80,8 @@ def check_insert(ctx, node):
         name = rt["name"]
         if name in seen:
             ctx.report(
-                f"Column {name} is listed twice in INSERT INTO {t}: PostgreSQL rejects the statement (column \"{name}\" "
-                "specified more than once)",
+                f"Column {name} is listed twice in INSERT INTO {t}, which PostgreSQL rejects",
+                explanation="PostgreSQL rejects the statement ('column ... specified more than once').",
                 at=rt, relation=rv, help=f"List {name} once, with its value once.",
             )
         seen.add(name)

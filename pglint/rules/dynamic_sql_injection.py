@@ -22,6 +22,7 @@ from ..model.plpgsql import (
     ASSIGN_MODES, Body, aliases, body_source, datums, function_of, function_parameters, parse_expression, parse_statement,
     split_assignment, typname,
 )
+from ._common import fitted
 
 RULE = Rule(
     "PG501", "dynamic-sql-injection",
@@ -1478,7 +1479,7 @@ def check(ctx, node):
                 return lineno
             return ctx.line_of(body.file_offset(body.line_offset(lineno)))
 
-        ctx.report(_message(fnd, line_of), at=span, help=_help(fnd))
+        ctx.report(_message(fnd, line_of), at=span, help=_help(fnd), explanation=_EXPLANATION)
 
 
 def _locate(body: Body, fnd: Finding, cursor: dict) -> tuple[int, int] | None:
@@ -1500,8 +1501,11 @@ def _message(fnd: Finding, line_of) -> str:
     by_via: dict = {}
     for via, src in sorted(fnd.taint, key=lambda x: (x[0] or "", x[1].lineno, x[1].kind, x[1].name)):
         by_via.setdefault(via, []).append(src)
-    parts = []
+    parts, names = [], []
     for via, srcs in by_via.items():
+        for n in ([via] if via is not None else [s.name for s in srcs]):
+            if f"`{n}`" not in names:
+                names.append(f"`{n}`")
         if via is None or all(via.lower() == s.name.lower() for s in srcs):
             parts.extend(s.describe(line_of) for s in srcs)
         elif len(srcs) == 1 and via.lower().startswith(srcs[0].name.lower() + "."):
@@ -1517,8 +1521,15 @@ def _message(fnd: Finding, line_of) -> str:
             seen.append(p)
     if len(seen) > 3:
         seen = seen[:3] + [f"{len(seen) - 3} more"]
-    return (f"{_WHAT[fnd.kind]} runs SQL built from {_and(seen)} without quoting: a value holding a quote or a "
-            "semicolon changes the statement (SQL injection), and a name that needs quoting makes it fail")
+    if len(names) > 3:
+        names = names[:3] + [f"{len(names) - 3} more"]
+    return fitted(f"{_WHAT[fnd.kind]} runs SQL built from {_and(seen)} without quoting",
+                  f"{_WHAT[fnd.kind]} runs SQL built from {_and(names)} without quoting",
+                  f"{_WHAT[fnd.kind]} runs SQL built from unquoted values")
+
+
+_EXPLANATION = ("A value holding a quote or a semicolon changes the statement (SQL injection), and a name that needs "
+                "quoting makes it fail.")
 
 
 def _and(items: list[str]) -> str:

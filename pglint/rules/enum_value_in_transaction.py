@@ -18,7 +18,8 @@ def check(ctx, node):
         return
     name = ".".join(strings(node.get("typeName")))
     ctx.report(
-        f"ALTER TYPE {name} ADD VALUE cannot run inside a transaction block before PostgreSQL 12: this migration fails",
+        f"ALTER TYPE {name} ADD VALUE cannot run inside a transaction block before PostgreSQL 12",
+        explanation="PostgreSQL before 12 refuses it there, so this migration fails.",
         help=f"Run it outside a transaction: {outside_tx_hint(ctx)}. (PostgreSQL 12+ allows it in a transaction, but "
              "the new value cannot be used until that transaction commits.)",
     )

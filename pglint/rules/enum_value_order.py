@@ -15,9 +15,9 @@ def check(ctx, node):
         return
     name = ".".join(strings(node.get("typeName")))
     report(ctx,
-        f"ADD VALUE '{node['newVal']}' to {name} without BEFORE or AFTER puts it after every existing value: an enum "
-        "sorts by declaration order, so ORDER BY, <, > and min()/max() on the column place it last, which is only "
-        "right if the enum's order is the order values were added",
+        f"ADD VALUE '{node['newVal']}' to {name} without BEFORE or AFTER sorts it after every existing value",
+        explanation=("An enum sorts by declaration order, so ORDER BY, <, > and min()/max() on the column place the new "
+                     "value last, which is only right if the enum's order is the order values were added."),
         help=(f"Say where it belongs: ALTER TYPE {name} ADD VALUE '{node['newVal']}' BEFORE '<next value>' (or AFTER "
               "'<previous value>'); if the order does not matter, say so with "
               "`-- pglint: ignore[enum-value-order] order does not matter`."),

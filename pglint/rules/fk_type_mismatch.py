@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.types import column_type
-from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import fitted, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 
 RULE = Rule(
     "PG602", "fk-type-mismatch",
@@ -42,15 +42,16 @@ def _check(ctx, span, table, cols, con, coltypes):
             continue
         if a[0] in _RANK and b[0] in _RANK and _RANK[a[0]] > _RANK[b[0]]:
             continue  # a wider key than the one it references: same operator family, no risk
-        msg = (f"{table}.{col} is {mine.display()} but it references {qname(ref_rv)}.{rcol}, which is "
-               f"{theirs.display()}")
+        msg = fitted(f"{table}.{col} is {mine.display()} but it references {qname(ref_rv)}.{rcol}, which is "
+                     f"{theirs.display()}",
+                     f"{table}.{col} is {mine.display()} but the column it references is {theirs.display()}")
         if a[0] in _RANK and b[0] in _RANK and _RANK[a[0]] < _RANK[b[0]]:
-            msg += (f": once {qname(ref_rv)}.{rcol} grows past what {mine.display()} holds, rows referencing the new "
-                    "keys cannot be inserted")
+            why = ("Once the referenced key grows past what the narrower type holds, rows referencing the new keys "
+                   "cannot be inserted.")
         else:
-            msg += (": every check and join on the key compares across types (casts, and a plan that may not use "
-                    "the index)")
-        ctx.report(msg, at=span, relation=ref_rv,
+            why = ("Every check and join on the key compares across types (casts, and a plan that may not use the "
+                   "index).")
+        ctx.report(msg, at=span, relation=ref_rv, explanation=why,
                    help=f"Give {col} the referenced column's type ({theirs.display()}).")
 
 

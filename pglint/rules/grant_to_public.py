@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import qname
+from ._common import fitted, qname
 
 RULE = Rule(
     "PG503", "grant-to-public",
@@ -115,9 +115,13 @@ def check(ctx, node):
         what = f"ALL {_PLURAL.get(objtype, 'objects').upper()} IN SCHEMA {_objects(node)}"
     else:
         what = f"{_KINDS.get(objtype, 'object').upper()} {_objects(node)}"
-    again = " (undoing the REVOKE ... FROM PUBLIC earlier in this file)" if undone else ""
+    again = ", undoing the REVOKE earlier in this file" if undone else ""
+    why = _consequence(objtype, privs)
     ctx.report(
-        f"GRANT {privs} ON {what} TO PUBLIC{again}: {_consequence(objtype, privs)}",
+        fitted(f"GRANT {privs} ON {what} TO PUBLIC{again}", f"GRANT ... ON {what} TO PUBLIC{again}",
+               f"GRANT {privs} ON {_KINDS.get(objtype, 'object').upper()} ... TO PUBLIC{again}",
+               f"GRANT ... TO PUBLIC{again}"),
+        explanation=why[0].upper() + why[1:] + ".",
         at=rs,
         help=("Grant to the roles that need it (GRANT ... TO app_readonly), or to a group role those roles are "
               "members of; PUBLIC means every role, now and later."),
@@ -140,8 +144,10 @@ def check_defaults(ctx, node):
     privs = _privileges(action)
     plural = _PLURAL.get(objtype, "objects")
     ctx.report(
-        f"ALTER DEFAULT PRIVILEGES ... GRANT {privs} ON {plural.upper()} TO PUBLIC: every {plural[:-1]} created "
-        f"from now on is open to every role ({_consequence(objtype, privs)})",
+        fitted(f"ALTER DEFAULT PRIVILEGES ... GRANT {privs} ON {plural.upper()} TO PUBLIC opens every new "
+               f"{plural[:-1]} to every role", f"ALTER DEFAULT PRIVILEGES ... TO PUBLIC opens every new {plural[:-1]} "
+               "to every role"),
+        explanation=(f"Every {plural[:-1]} created from now on is open to every role: {_consequence(objtype, privs)}."),
         at=rs,
         help=("Grant the default privileges to the roles that need them (ALTER DEFAULT PRIVILEGES ... TO "
               "app_readonly) instead of PUBLIC."),

@@ -2,7 +2,7 @@ from pglast import parser
 
 from ..engine.registry import EVERYWHERE, Rule
 from ..engine.prefilter import may_hold_long_identifier
-from ._common import report, substituted_spans
+from ._common import fitted, report, substituted_spans
 
 RULE = Rule(
     "PG309", "identifier-too-long",
@@ -78,13 +78,16 @@ def check(ctx, stmt):
         size = len(ident.encode("utf-8"))
         short = ident.encode("utf-8")[:MAX].decode("utf-8", "ignore")
         report(ctx,
-            f"Identifier \"{ident}\" is {size} bytes; PostgreSQL silently truncates names to {MAX} bytes, so the "
-            f"object is really named \"{short}\": tools and code that look the full name up in the catalog (ORMs, "
-            "schema diffs, migration checks) do not find it, and two long names that share their first "
-            f"{MAX} bytes collide ('already exists')",
+            fitted(f"Identifier \"{ident}\" is {size} bytes: PostgreSQL truncates it to \"{short}\"",
+                   f"Identifier \"{ident}\" is {size} bytes, over the {MAX} PostgreSQL keeps",
+                   f"Identifier \"{ident}\" is {size} bytes, over {MAX}",
+                   f"Identifier of {size} bytes is truncated to \"{short}\""),
+            explanation=(f"PostgreSQL silently truncates names to {MAX} bytes: tools and code that look the full name "
+                         "up in the catalog (ORMs, schema diffs, migration checks) do not find it, and two long names "
+                         f"that share their first {MAX} bytes collide ('already exists')."),
             at=(start, end),
             help=f"Use a name of at most {MAX} bytes (abbreviate it), so that the name in the catalog is the name "
-                 "in the code.",
+                 f"in the code (PostgreSQL names it \"{short}\").",
         )
 
 

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.locks import Lock
-from ._common import outside_tx_hint, qname
+from ._common import fitted, outside_tx_hint, qname
 from ._fixes import (DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_after, insert_before, iter_tokens,
                      newline, quote_ident, source_text)
 
@@ -22,8 +22,9 @@ def check(ctx, node):
     kind = "UNIQUE INDEX" if node.get("unique") else "INDEX"
     name = node.get("idxname") or "index_name"
     t = ctx.schema.table(rv)
-    msg = (f"CREATE {kind} on existing table {table} takes a {Lock.SHARE.label} lock: "
-           f"{Lock.SHARE.blocks.split(';')[0]} are blocked until the whole index is built")
+    msg = fitted(f"CREATE {kind} on existing table {table} takes a SHARE lock that blocks writes until it is built",
+                 f"CREATE {kind} on {table} takes a SHARE lock that blocks writes until it is built",
+                 f"CREATE {kind} on {table} blocks writes (SHARE lock) until it is built")
     if t is not None and t.kind == "p":
         help = (f"{table} is partitioned, where CONCURRENTLY is not supported: create the index with "
                 f"CREATE {kind} {name} ON ONLY {table} (...), build the same index with CONCURRENTLY on each "
@@ -36,7 +37,9 @@ def check(ctx, node):
         if ctx.in_transaction:
             help += f", so {outside_tx_hint(ctx)}"
         help += "."
-    ctx.report(msg, help=help, relation=rv, fix=_fix(ctx, node, t))
+    ctx.report(msg, help=help, relation=rv, fix=_fix(ctx, node, t),
+               explanation=(f"Without CONCURRENTLY it takes a {Lock.SHARE.label} lock on the table for the whole build: "
+                            f"{Lock.SHARE.blocks.split(';')[0]} wait, reads go on."))
 
 
 def _fix(ctx, node, table):

@@ -17,9 +17,10 @@ def check(ctx, node):
     sel = (node.get("selectStmt") or {}).get("SelectStmt") or {}
     what = "VALUES" if sel.get("valuesLists") else "SELECT"
     ctx.report(
-        f"INSERT INTO {t} {what} without a column list pairs values with the columns of {t} by position: once a "
-        f"column is added to, dropped from or ordered differently in {t} (another environment, a later migration), "
-        "the statement fails, or writes values into the wrong columns when the types happen to match",
+        f"INSERT INTO {t} {what} without a column list pairs values with its columns by position",
+        explanation=("Once a column is added to, dropped from or ordered differently in the table (another "
+                     "environment, a later migration), the statement fails, or writes values into the wrong columns "
+                     "when the types happen to match."),
         at=ctx.relation_span(rv), relation=rv,
         help=f"Name the columns: INSERT INTO {t} (col_a, col_b, ...) {what} ...",
     )

@@ -19,9 +19,10 @@ def check(ctx, node):
         if base not in _LIMIT:
             continue
         report(ctx,
-            f"{s.display} has type {s.type.display()}, which stops at {_LIMIT[base]}: counters, totals and ids from "
-            "other systems outgrow it, writes then fail with 'integer out of range' (or 'smallint out of range'), "
-            "and widening it later rewrites the table under an ACCESS EXCLUSIVE lock",
+            f"{s.display} has type {s.type.display()}, which stops at {_LIMIT[base]}",
+            explanation=("Counters, totals and ids from other systems outgrow it, writes then fail with 'integer out "
+                         "of range' (or 'smallint out of range'), and widening it later rewrites the table under an "
+                         "ACCESS EXCLUSIVE lock."),
             at=type_span(ctx, s), relation=s.table,
             help=f"Use bigint unless the range is bounded by design: {s.name} bigint"
                  + (f" ({retype_sql(s, 'bigint')})" if s.where == "type" else ""),

@@ -16,9 +16,10 @@ def check(ctx, node):
             continue
         arr = "[]" * s.type.array
         report(ctx,
-            f"{s.display} is json, which stores the text as written: every access parses it again, it has no "
-            "equality operator (SELECT DISTINCT, GROUP BY, UNION and = on the column fail with 'could not identify "
-            "an equality operator for type json'), and it cannot be indexed with GIN",
+            f"{s.display} is json, not jsonb",
+            explanation=("json stores the text as written: every access parses it again, it has no equality operator "
+                         "(SELECT DISTINCT, GROUP BY, UNION and = on the column fail with 'could not identify an "
+                         "equality operator for type json'), and it cannot be indexed with GIN."),
             at=type_span(ctx, s), relation=s.table, fix=type_fix(ctx, s, "jsonb", "Use jsonb"),
             help=(f"Use jsonb: {s.name} jsonb{arr} (parsed once on write, comparable, GIN-indexable; it does not keep "
                   "key order, duplicate keys or whitespace, so keep json only if the exact text matters)"

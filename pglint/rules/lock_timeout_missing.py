@@ -1,4 +1,5 @@
 from ..engine.registry import Rule
+from ._common import fitted
 from ..model.locks import Lock, alter_table_cmds
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, indent_at, insert_before, newline
 
@@ -68,9 +69,12 @@ def check(ctx, node):
     e, rel, what = found
     local, fix = set_timeout_fix(ctx, "lock_timeout", ctx.settings.fix_lock_timeout, SAFE)
     ctx.report(
-        f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set: while it waits for a conflicting "
-        f"lock (any long query or open transaction on {rel}), every later query on {rel} queues behind it, and once "
-        f"granted it blocks {e.mode.blocks}. Reported once per file",
+        fitted(f"{what} takes {e.mode.with_article} lock on {rel} with no lock_timeout set",
+               f"{what} takes {e.mode.with_article} lock on {rel} without lock_timeout",
+               f"{what} locks {rel} {e.mode.label} without lock_timeout"),
+        explanation=(f"While it waits for a conflicting lock (any long query or open transaction on the table), "
+                     f"every later query on the table queues behind it, and once granted it blocks {e.mode.blocks}. "
+                     "Reported once per file."),
         relation=e, fix=fix,
         help=f"Set a lock timeout before the first locking statement, e.g. {local} and retry the migration when it "
              "times out (or set lock-timeout in the config if your migration runner sets it for every session).",

@@ -42,7 +42,9 @@ def _table_missing(ctx, rv) -> bool:
 def _report_table(ctx, rv, what):
     ctx.report(
         f"{what} {qname(rv)}, which no earlier migration{' or the baseline' if ctx.settings.baseline else ''} "
-        "creates: a typo, a migration out of order, or an object created outside the migrations",
+        "creates",
+        explanation=("The name is a typo, the migrations run out of order, or the object is created outside the "
+                     "migrations; if it really does not exist, the statement fails."),
         at=ctx.relation_span(rv), relation=None,
         help="Check the name and the order of the migrations; if the object is created elsewhere (an extension, "
              "a manual change), give pglint a baseline schema dump (--baseline) or suppress this line.",
@@ -68,8 +70,8 @@ def alter(ctx, node):
         elif sub in _COLUMN_CMDS and not cmd.get("missing_ok"):
             col = cmd.get("name", "")
             if col and col not in t.columns and col not in added:
-                ctx.report(f"Column {col} of {qname(rv)} is not created by any earlier migration: the statement "
-                           "fails if the column really does not exist", at=ctx.cmd_span(i),
+                ctx.report(f"Column {col} of {qname(rv)} is not created by any earlier migration", at=ctx.cmd_span(i),
+                           explanation="The statement fails if the column really does not exist.",
                            help="Check the column name against the migration that created the table.")
 
 
@@ -95,10 +97,12 @@ def drop(ctx, node):
         if rt == "OBJECT_TABLE":
             key = ctx.schema.key(schema, names[-1])
             if _known_schema(ctx, key[0]) and key not in ctx.schema.tables and key[1] not in _TOOL_TABLES:
-                ctx.report(f"DROP TABLE {'.'.join(names)}: no earlier migration creates it; the statement fails "
-                           "if it does not exist", help="Check the name, or use DROP TABLE IF EXISTS.")
+                ctx.report(f"DROP TABLE {'.'.join(names)} drops a table no earlier migration creates",
+                           explanation="The statement fails if the table does not exist.",
+                           help="Check the name, or use DROP TABLE IF EXISTS.")
         elif rt == "OBJECT_INDEX":
             key = ctx.schema.index_key(schema, names[-1])
             if _known_schema(ctx, key[0]) and key not in ctx.schema.indexes:
-                ctx.report(f"DROP INDEX {'.'.join(names)}: no earlier migration creates it; the statement fails "
-                           "if it does not exist", help="Check the name, or use DROP INDEX ... IF EXISTS.")
+                ctx.report(f"DROP INDEX {'.'.join(names)} drops an index no earlier migration creates",
+                           explanation="The statement fails if the index does not exist.",
+                           help="Check the name, or use DROP INDEX ... IF EXISTS.")

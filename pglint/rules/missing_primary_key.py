@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import column_constraints, qname, report_at_statement
+from ._common import fitted, column_constraints, qname, report_at_statement
 
 RULE = Rule(
     "PG304", "missing-primary-key",
@@ -55,22 +55,23 @@ def finish(ctx):
             continue
         key = _unique_key(ctx, t)
         if key is not None:
-            msg = (f"Table {name} has no primary key, only a unique key on ({', '.join(key[1])}): logical replication "
-                   "identifies rows by the primary key, so once the table is in a publication its UPDATEs and DELETEs "
-                   f"fail with 'cannot update table \"{t.name}\" because it does not have a replica identity and "
-                   "publishes updates', and ORMs that need a primary key cannot update its rows")
+            msg = fitted(f"Table {name} has no primary key, only a unique key on ({', '.join(key[1])})",
+                         f"Table {name} has no primary key, only a unique key")
+            why = ("Logical replication identifies rows by the primary key, so once the table is in a publication its "
+                   "UPDATEs and DELETEs fail with 'cannot update table ... because it does not have a replica identity "
+                   "and publishes updates', and ORMs that need a primary key cannot update its rows.")
             help = (f"Make that key the primary key: ALTER TABLE {name} ADD CONSTRAINT {t.name}_pkey PRIMARY KEY USING "
                     f"INDEX {key[0]}; (or declare PRIMARY KEY ({', '.join(key[1])}) instead of UNIQUE).")
         else:
-            msg = (f"Table {name} has no primary key: its rows cannot be addressed reliably (duplicates cannot be "
-                   "told apart or fixed one by one), logical replication cannot carry its UPDATEs and DELETEs (once "
-                   f"the table is in a publication they fail with 'cannot update table \"{t.name}\" because it does "
-                   "not have a replica identity and publishes updates'), and ORMs and tools that need a key cannot "
-                   "update its rows")
+            msg = f"Table {name} has no primary key"
+            why = ("Its rows cannot be addressed reliably (duplicates cannot be told apart or fixed one by one), "
+                   "logical replication cannot carry its UPDATEs and DELETEs (once the table is in a publication they "
+                   "fail with 'cannot update table ... because it does not have a replica identity and publishes "
+                   "updates'), and ORMs and tools that need a key cannot update its rows.")
             help = ("Give it a key: id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, or PRIMARY KEY (a, b) over the "
                     "columns that identify a row (for a join table, its two foreign keys). A staging table can be "
                     "CREATE UNLOGGED TABLE or CREATE TEMP TABLE instead.")
-        report_at_statement(ctx, index, span, msg, help=help, relation=t.key)
+        report_at_statement(ctx, index, span, msg, help=help, relation=t.key, explanation=why)
 
 
 def _unique_key(ctx, t):

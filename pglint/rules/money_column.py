@@ -16,10 +16,11 @@ def check(ctx, node):
             continue
         arr = "[]" * s.type.array
         report(ctx,
-            f"{s.display} is money: its input and output follow the server's lc_monetary (the application gets "
-            "text such as '$1,234.50' to parse), the number of decimals is fixed by that locale, so restoring a dump "
-            "on a server with another lc_monetary misreads the amounts, and it cannot hold currencies with other "
-            "fractions",
+            f"{s.display} is money, whose format and decimals follow the server's locale",
+            explanation=("Its input and output follow the server's lc_monetary (the application gets text such as "
+                         "'$1,234.50' to parse), the number of decimals is fixed by that locale, so restoring a dump "
+                         "on a server with another lc_monetary misreads the amounts, and it cannot hold currencies "
+                         "with other fractions."),
             at=type_span(ctx, s), relation=s.table,
             help=f"Use numeric with an explicit scale, and the currency in its own column: {s.name} numeric(19, 4){arr}.",
         )

@@ -1,7 +1,7 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import object_names
-from ._common import alter_table_cmds, column_def_of, is_schema_dump, qname, report
+from ._common import fitted, alter_table_cmds, column_def_of, is_schema_dump, qname, report
 from ._fixes import SAFE, Fix, first, insert_after, iter_tokens
 
 RULE = Rule(
@@ -217,10 +217,12 @@ def create_index(ctx, node):
         cols = [(p.get("IndexElem") or {}).get("name") or "expr" for p in node.get("indexParams") or ()]
         name = f"{(rv or {}).get('relname', 't')}_{'_'.join(cols)}_idx"
         report(ctx,
-            "CREATE INDEX CONCURRENTLY without a name: if the build fails (a deadlock, a duplicate for a unique "
-            "index, a cancel or timeout), PostgreSQL leaves an INVALID index behind that every write still has to "
-            "update, and running the migration again does not fail but builds a second index under a new generated "
-            "name (..._idx1), so invalid copies pile up unnoticed",
+            f"CREATE INDEX CONCURRENTLY on {qname(rv)} without a name: a retry builds a second index",
+            explanation=(
+            "If the build fails (a deadlock, a duplicate for a unique index, a cancel or timeout), PostgreSQL leaves "
+            "an INVALID index behind that every write still has to update, and running the migration again does not "
+            "fail but builds a second index under a new generated name (..._idx1), so invalid copies pile up "
+            "unnoticed."),
             relation=rv,
             help=(f"Name it and clear a leftover first: DROP INDEX CONCURRENTLY IF EXISTS {name}; "
                   f"CREATE INDEX CONCURRENTLY {name} ON {qname(rv)} (...);"),
@@ -267,7 +269,7 @@ def alter_table(ctx, node):
             at = i
     if not parts or not _later_commits(ctx):
         return
-    what = ", ".join(f"{p[0]} {p[2]}" for p in parts)
+    what = f"{parts[0][0]} {parts[0][2]}" + (f" (and {len(parts) - 1} more)" if len(parts) > 1 else "")
     fixed = ", ".join(f"{p[1]} {p[2]}" for p in parts)
     err = "already exists" if parts[0][0].startswith("ADD") else "does not exist"
     _report(ctx, f"ALTER TABLE {qname(node.get('relation'))} {what}", f"ALTER TABLE ... {fixed}", err,
@@ -306,17 +308,19 @@ def _report(ctx, what: str, fixed: str | None, error: str, at=None, fix_text: st
         alternative = ("or run the whole file in one transaction (BEGIN; ... COMMIT;, or let the migration tool "
                        "wrap it and tell pglint with assume-in-transaction)")
     if ctx.in_transaction:
-        when = "is committed with its transaction before later statements of this file run"
+        when = "It is committed with its transaction before later statements of this file run"
     elif ctx.tx_unknown:  # never state a mode pglint guessed
-        when = ("commits before later statements of this file run if the migration tool runs the file without a "
+        when = ("It commits before later statements of this file run if the migration tool runs the file without a "
                 "transaction (pglint does not know how it runs this file; set assume-in-transaction to say)")
     else:
-        when = "runs outside a transaction and later statements of this file run after it has committed"
+        when = "It runs outside a transaction, and later statements of this file run after it has committed"
     report(ctx,
-        f"{what} {when}: if one of them fails, the file cannot simply be run again, because this statement then "
-        f"fails with '... {error}'",
+        fitted(f"{what} {'may fail' if ctx.tx_unknown and not ctx.in_transaction else 'fails'} with '... {error}' "
+               "when the file is run again", f"{what} cannot be run twice"),
         at=at,
         help=f"Make it safe to rerun: {how}; {alternative}.",
+        explanation=(f"{when}: if one of them fails, the file cannot simply be run again, because this statement "
+                     "then fails as the object it creates already exists (or the one it drops no longer does)."),
         fix=_fix(fixed, edit),
     )
 

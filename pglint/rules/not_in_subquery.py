@@ -9,9 +9,9 @@ RULE = Rule(
     needs=("select", "not|all"),
 )
 
-_MSG = ("{what} returns no row at all as soon as the subquery yields one NULL (x NOT IN (..., NULL) is never "
-        "true), and PostgreSQL cannot plan it as an anti-join: it hashes the whole subquery result, or, when that "
-        "does not fit in work_mem, rescans it for every outer row")
+_MSG = "{what} returns no row at all as soon as the subquery yields one NULL"
+_WHY = ("x NOT IN (..., NULL) is never true, and PostgreSQL cannot plan NOT IN as an anti-join: it hashes the whole "
+        "subquery result, or, when that does not fit in work_mem, rescans it for every outer row.")
 _HELP = ("Use NOT EXISTS, which has neither problem: WHERE NOT EXISTS (SELECT FROM other o WHERE o.col = t.col). "
          "If NULLs must count, say how explicitly.")
 
@@ -43,7 +43,7 @@ def check(ctx, stmt):
         if t == "BoolExpr" or t == "SubLink":
             sub, what = _not_in(t, f)
             if sub is not None:
-                ctx.report(_MSG.format(what=what), at=node_span(ctx, f), help=_HELP)
+                ctx.report(_MSG.format(what=what), at=node_span(ctx, f), help=_HELP, explanation=_WHY)
 
 
 @RULE.on("CreateFunctionStmt", "DoStmt")
@@ -52,4 +52,4 @@ def check_plpgsql(ctx, node):
     for t, f, span in expression_nodes(ctx, frozenset({"BoolExpr", "SubLink"}), ("select",)):
         sub, what = _not_in(t, f)
         if sub is not None:
-            ctx.report(_MSG.format(what=what), at=span, help=_HELP)
+            ctx.report(_MSG.format(what=what), at=span, help=_HELP, explanation=_WHY)

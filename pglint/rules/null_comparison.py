@@ -19,6 +19,11 @@ def _is_null(n) -> bool:
     return bool(c and c.get("isnull"))
 
 
+_WHY = ("Comparing anything with NULL (=, <>, IN, CASE x WHEN) yields NULL, not true or false: as a WHERE, JOIN or IF "
+        "condition it never holds, in a CHECK constraint it never rejects anything, and x NOT IN (..., NULL) is NULL "
+        "or false for every x.")
+
+
 def _problem(t, f):
     """(message, help) when the node compares with NULL."""
     if t == "A_Expr":
@@ -27,20 +32,18 @@ def _problem(t, f):
         if kind == "AEXPR_OP" and op in (["="], ["<>"], ["!="]) and (_is_null(f.get("lexpr")) or _is_null(f.get("rexpr"))):
             written = "= NULL" if op == ["="] else "<> NULL"
             fix = "IS NULL" if op == ["="] else "IS NOT NULL"
-            return (f"{written} is never true: comparing anything with NULL yields NULL, so as a WHERE, JOIN or IF "
-                    "condition it never holds, and in a CHECK constraint it never rejects anything",
+            return (f"{written} is never true: comparing anything with NULL yields NULL",
                     f"Write x {fix}; to compare two values that may both be NULL, use x IS "
                     f"{'NOT ' if op == ['='] else ''}DISTINCT FROM y.")
         if kind == "AEXPR_IN" and op == ["<>"]:
             items = (f.get("rexpr") or {}).get("List", {}).get("items") if isinstance(f.get("rexpr"), dict) else None
             if items and any(_is_null(x) for x in items):
-                return ("NOT IN (..., NULL) is never true: x <> NULL is NULL for every x, so the whole NOT IN is NULL "
-                        "or false and no row passes",
+                return ("NOT IN (..., NULL) is never true, so no row passes",
                         "Drop the NULL from the list, and add OR x IS NULL if NULLs should pass.")
     if t == "CaseExpr" and f.get("arg") is not None:
         for w in f.get("args") or ():
             if _is_null((w.get("CaseWhen") or {}).get("expr")):
-                return ("CASE x WHEN NULL never matches: it compares x = NULL, which is NULL, so that branch never runs",
+                return ("CASE x WHEN NULL never matches, so that branch never runs",
                         "Write CASE WHEN x IS NULL THEN ... instead.")
     return None
 
@@ -64,7 +67,7 @@ def check(ctx, stmt):
         if t == "A_Expr" or t == "CaseExpr":
             p = _problem(t, f)
             if p is not None:
-                ctx.report(p[0], at=node_span(ctx, f), help=p[1])
+                ctx.report(p[0], at=node_span(ctx, f), help=p[1], explanation=_WHY)
 
 
 @RULE.on("CreateFunctionStmt", "DoStmt")
@@ -73,4 +76,4 @@ def check_plpgsql(ctx, node):
     for t, f, span in expression_nodes(ctx, frozenset({"A_Expr", "CaseExpr"}), ("null",), _may_compare):
         p = _problem(t, f)
         if p is not None:
-            ctx.report(p[0], at=span, help=p[1])
+            ctx.report(p[0], at=span, help=p[1], explanation=_WHY)

@@ -60,9 +60,9 @@ def _literal_span(ctx, at):
 
 def _kind(value: str) -> str:
     if value.startswith("SCRAM-SHA-256$"):
-        return "a SCRAM password verifier (enough to guess the password offline)"
+        return "a SCRAM password verifier"
     if value.startswith("md5") and len(value) == 35:
-        return "an md5 password hash (enough to log in wherever md5 authentication is allowed)"
+        return "an md5 password hash"
     return "a password"
 
 
@@ -80,8 +80,10 @@ def check_role(ctx, node):
     else:
         verb = "ALTER ROLE"
     ctx.report(
-        f"{verb} {name} sets {_kind(value)} from a literal: it is now in the repository, in every clone and "
-        "CI checkout, and in the server log of any session that logs statements",
+        f"{verb} {name} sets {_kind(value)} from a literal in the source",
+        explanation=("The secret is now in the repository, in every clone and CI checkout, and in the server log of "
+                     "any session that logs statements (an md5 hash is enough to log in wherever md5 authentication is "
+                     "allowed, a SCRAM verifier to guess the password offline)."),
         at=_literal_span(ctx, at), help=_HELP,
     )
 
@@ -98,7 +100,8 @@ def check_mapping(ctx, node):
     verb = "CREATE" if ctx.stmt.type == "CreateUserMappingStmt" else "ALTER"
     ctx.report(
         f"{verb} USER MAPPING FOR {user} SERVER {node.get('servername', '')} stores the remote {d.get('defname')} "
-        "from a literal: it is now in the repository, in every clone and CI checkout, and readable in "
-        "pg_user_mappings by the mapped user",
+        "from a literal",
+        explanation=("The secret is now in the repository, in every clone and CI checkout, and readable in "
+                     "pg_user_mappings by the mapped user."),
         at=_literal_span(ctx, at), help=_HELP,
     )

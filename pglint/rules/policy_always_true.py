@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import const_value
-from ._common import qname
+from ._common import fitted, qname
 
 RULE = Rule(
     "PG505", "policy-always-true",
@@ -50,22 +50,28 @@ _CHECK_VERBS = {"all": "insert or update", "insert": "insert", "update": "update
                 "?": "write (for the commands the policy covers)"}
 
 
+def _few_roles(who: str) -> str:
+    return who if who.count(",") < 1 else who.split(" ", 1)[0]  # "roles a, b, c" -> "roles"
+
+
 def _check(ctx, node, cmd: str, table: str, rv) -> None:
     who = _roles(node)
     name = node.get("policy_name", "")
     qual, check = node.get("qual"), node.get("with_check")
     if cmd in _VERBS and _always_true(qual):
         ctx.report(
-            f"Policy {name} lets {who} {_VERBS[cmd]} every row of {table} (USING (true)): row-level security "
-            "no longer restricts those commands for them",
+            fitted(f"Policy {name} lets {who} {_VERBS[cmd]} every row of {table} (USING (true))",
+                   f"Policy {name} on {table} lets {_few_roles(who)} {_VERBS[cmd]} every row (USING (true))"),
+            explanation="Row-level security no longer restricts those commands for those roles.",
             at=qual.get("A_Const") or qual.get("TypeCast") or qual.get("A_Expr") or None, relation=rv,
             help=(f"Say which rows: USING (owner_id = (SELECT auth_user_id())) or similar; if {who} really may "
                   f"change every row, grant that to a dedicated role and suppress this with a reason."),
         )
     if cmd in _CHECK_VERBS and _always_true(check) and not (cmd in _VERBS and _always_true(qual)):
         ctx.report(
-            f"Policy {name} lets {who} {_CHECK_VERBS[cmd]} rows of {table} with any content (WITH CHECK (true)), "
-            "including rows that belong to someone else",
+            fitted(f"Policy {name} lets {who} {_CHECK_VERBS[cmd]} rows of {table} with any content (WITH CHECK (true))",
+                   f"Policy {name} on {table} lets {_few_roles(who)} {_CHECK_VERBS[cmd]} any row (WITH CHECK (true))"),
+            explanation="The roles can write rows with any content, including rows that belong to someone else.",
             at=check.get("A_Const") or check.get("TypeCast") or check.get("A_Expr") or None, relation=rv,
             help="Check the new row: WITH CHECK (owner_id = (SELECT auth_user_id())) or similar.",
         )

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import column_is_new, freed_earlier, skip_compat_check, qname, recreated_later, report
+from ._common import fitted, column_is_new, freed_earlier, skip_compat_check, qname, recreated_later, report
 
 RULE = Rule(
     "PG203", "rename-column",
@@ -23,9 +23,13 @@ def check(ctx, node):
     kind = {"OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
             "OBJECT_FOREIGN_TABLE": "foreign table"}.get(node.get("relationType", ""), "table")
     report(ctx,
-        f"Renaming column {old} of {kind} {rel} to {new} breaks the running application: from the moment this commits, "
-        f"every query that names {old} fails with 'column \"{old}\" does not exist' until code using {new} is "
-        f"deployed (and that code fails if it is deployed first)",
+        fitted(f"Renaming column {old} of {kind} {rel} to {new} breaks the running application",
+               f"Renaming column {old} of {rel} to {new} breaks the running application",
+               f"Renaming column {old} to {new} breaks the running application",
+               f"Renaming column {old} to {new} breaks running code", f"Renaming column {old} to {new}"),
+        explanation=("From the moment this commits, every query that names the old column fails with 'column ... does "
+                     "not exist' until code using the new name is deployed (and that code fails if it is deployed "
+                     "first)."),
         relation=rv,
         help=(f"Rename in steps: ALTER TABLE {rel} ADD COLUMN {new} <type>; keep both columns in sync (the application "
               f"writes both, or a trigger), backfill {new} from {old} in batches, move reads and writes to {new} and "

@@ -2,7 +2,7 @@ from ..engine.diagnostics import INFO
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (constraint_is_new, created_here, freed_earlier, skip_compat_check, qname, recreated_later,
+from ._common import (constraint_is_new, fitted, created_here, freed_earlier, skip_compat_check, qname, recreated_later,
                       renamed_from, report)
 
 RULE = Rule(
@@ -29,33 +29,33 @@ _KINDS = {
 
 # what still uses the old name, by kind ({o}: old name)
 _USERS = {
-    "view": "every query of the running application that reads {o} fails with 'relation \"{o}\" does not exist'",
-    "materialized view": "every query that reads {o}, and every REFRESH MATERIALIZED VIEW {o}, fails with "
-                         "'relation \"{o}\" does not exist'",
-    "foreign table": "every query that reads {o} fails with 'relation \"{o}\" does not exist'",
-    "sequence": "nextval('{o}') in application code fails with 'relation \"{o}\" does not exist' (column defaults "
-                "follow the rename, code that names the sequence does not)",
-    "function": "every caller that names {o} fails with 'function {o}(...) does not exist'",
-    "procedure": "every CALL {o}(...) fails with 'procedure does not exist'",
-    "routine": "every caller that names {o} fails with 'does not exist'",
-    "aggregate": "every query that uses {o}(...) fails with 'function does not exist'",
-    "type": "queries and functions that name the type {o} (casts, parameters) fail with 'type \"{o}\" does not exist'",
-    "domain": "queries and functions that name the domain {o} fail with 'type \"{o}\" does not exist'",
-    "attribute": "queries that read the attribute {o} of the composite type fail",
-    "schema": "every query that qualifies a name with {o} fails, and a search_path listing {o} no longer finds "
-              "its objects",
-    "database": "every connection string naming {o} is refused",
-    "role": "every connection that logs in as {o} is refused (and an MD5 password is cleared, since the role "
+    "view": "every query of the running application that reads the view fails with 'relation ... does not exist'",
+    "materialized view": "every query that reads the view, and every REFRESH MATERIALIZED VIEW of it, fails with "
+                         "'relation ... does not exist'",
+    "foreign table": "every query that reads the table fails with 'relation ... does not exist'",
+    "sequence": "nextval() of the old name in application code fails with 'relation ... does not exist' (column "
+                "defaults follow the rename, code that names the sequence does not)",
+    "function": "every caller that names the function fails with 'function ... does not exist'",
+    "procedure": "every CALL of the procedure fails with 'procedure does not exist'",
+    "routine": "every caller that names the routine fails with 'does not exist'",
+    "aggregate": "every query that uses the aggregate fails with 'function does not exist'",
+    "type": "queries and functions that name the type (casts, parameters) fail with 'type ... does not exist'",
+    "domain": "queries and functions that name the domain fail with 'type ... does not exist'",
+    "attribute": "queries that read the attribute of the composite type fail",
+    "schema": "every query that qualifies a name with the schema fails, and a search_path listing it no longer "
+              "finds its objects",
+    "database": "every connection string naming the database is refused",
+    "role": "every connection that logs in as the role is refused (and an MD5 password is cleared, since the role "
             "name is its salt)",
-    "constraint": "code that names the constraint {o} (INSERT ... ON CONFLICT ON CONSTRAINT {o}, error handling "
-                  "that matches the constraint name, later migrations that drop it) breaks",
-    "domain constraint": "code and later migrations that name the constraint {o} break",
-    "index": "anything that names the index {o} (later migrations that drop or rebuild it, maintenance scripts, "
+    "constraint": "code that names the constraint (INSERT ... ON CONFLICT ON CONSTRAINT, error handling that "
+                  "matches the constraint name, later migrations that drop it) breaks",
+    "domain constraint": "code and later migrations that name the constraint break",
+    "index": "anything that names the index (later migrations that drop or rebuild it, maintenance scripts, "
              "query hints) breaks",
-    "enum value": "the running application still writes '{o}', which now fails with 'invalid input value for "
-                  "enum', and code comparing with '{o}' no longer matches the rows",
+    "enum value": "the running application still writes the old value, which now fails with 'invalid input value "
+                  "for enum', and code comparing with it no longer matches the rows",
 }
-_DEFAULT_USERS = "scripts, later migrations and code that name {o} break"
+_DEFAULT_USERS = "scripts, later migrations and code that use the old name break"
 # renames that rarely break a running application: reported as information
 _MINOR = frozenset({"index", "trigger", "policy", "rule", "statistics object", "domain constraint"})
 
@@ -144,9 +144,11 @@ def _rv(rv):
 
 def _report(ctx, kind: str, old: str, new: str, relation, where: str = "", quote: bool = False) -> None:
     q = "'" if quote else ""
-    users = _USERS.get(kind, _DEFAULT_USERS).format(o=old)
-    msg = (f"Renaming {kind} {q}{old}{q}{where} to {q}{new}{q}: from the moment this commits, {users}, until "
-           f"everything uses {q}{new}{q}")
+    users = _USERS.get(kind, _DEFAULT_USERS)
+    msg = fitted(f"Renaming {kind} {q}{old}{q}{where} to {q}{new}{q} breaks code that uses the old name",
+                 f"Renaming {kind} {q}{old}{q} to {q}{new}{q} breaks code that uses the old name",
+                 f"Renaming {kind} {q}{old}{q} to {q}{new}{q}", f"Renaming {kind} {q}{old}{q} breaks code that uses it")
+    why = f"From the moment this commits, {users}, until everything uses the new name."
     if kind == "enum value":
         help = (f"Add the new value first (ALTER TYPE ... ADD VALUE '{new}'), deploy code that writes '{new}' and "
                 f"reads both, update the rows (UPDATE ... SET col = '{new}' WHERE col = '{old}', in batches), and "
@@ -157,4 +159,4 @@ def _report(ctx, kind: str, old: str, new: str, relation, where: str = "", quote
     else:
         help = (f"First make the code independent of the name (or able to use both names) and deploy it, then "
                 f"rename; mark the statement `-- pglint: ignore[rename-object] <reason>` once nothing uses {old}.")
-    report(ctx, msg, help=help, relation=relation, severity=INFO if kind in _MINOR else None)
+    report(ctx, msg, help=help, relation=relation, severity=INFO if kind in _MINOR else None, explanation=why)

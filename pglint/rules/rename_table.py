@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import freed_earlier, skip_compat_check, qname, recreated_later, report
+from ._common import fitted, freed_earlier, skip_compat_check, qname, recreated_later, report
 
 RULE = Rule(
     "PG204", "rename-table",
@@ -25,9 +25,10 @@ def check(ctx, node):
         return  # the second half of a swap: this table takes a name freed earlier
     old, new = qname(rv), node.get("newname", "")
     report(ctx,
-        f"Renaming table {old} to {new} breaks the running application: from the moment this commits, every query "
-        f"that names {old} fails with 'relation \"{old}\" does not exist' until code using {new} is deployed (and "
-        "that code fails if it is deployed first)",
+        fitted(f"Renaming table {old} to {new} breaks the running application", f"Renaming table {old} to {new}"),
+        explanation=("From the moment this commits, every query that names the old table fails with 'relation ... does "
+                     "not exist' until code using the new name is deployed (and that code fails if it is deployed "
+                     "first)."),
         relation=rv,
         help=(f"Keep the old name working while the code moves: in one transaction ALTER TABLE {old} RENAME TO {new}; "
               f"CREATE VIEW {old} AS SELECT <its columns> FROM {new}; (a simple view is updatable, so old code keeps reading and "

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import qname
+from ._common import fitted, qname
 
 RULE = Rule(
     "PG506", "rls-without-policy",
@@ -40,9 +40,11 @@ def finish(ctx):
         if key in policies:
             continue
         d = ctx.report(
-            f"Row-level security is enabled on {table} but this file creates no policy for it: unless policies "
-            f"exist already, every role other than the owner, superusers and BYPASSRLS roles reads no row of "
-            f"{table} and cannot write any (an application role's queries return nothing, its writes fail)",
+            fitted(f"Row-level security is enabled on {table} but this file creates no policy for it",
+                   f"RLS is enabled on {table} but this file creates no policy for it"),
+            explanation=("Unless policies exist already, every role other than the owner, superusers and BYPASSRLS "
+                         "roles reads no row of the table and cannot write any (an application role's queries return "
+                         "nothing, its writes fail)."),
             at=span, relation=rv,
             help=(f"Create the policies in the same migration, e.g. CREATE POLICY {table.split('.')[-1]}_owner ON "
                   f"{table} FOR ALL TO app_user USING (owner_id = current_user_id()); if only the owner may use "

@@ -62,11 +62,18 @@ def schemas_of(value: str) -> list[str]:
     return out
 
 
-def problem(kind: str, schemas: list[str]) -> str | None:
+def problem(kind: str, schemas: list[str], short: bool = False) -> str | None:
     """What is wrong with a function's search_path setting (None when it ends with
-    pg_temp); also used by the pglint health check of the same name."""
+    pg_temp); also used by the pglint health check of the same name. ``short``: the few
+    words for a finding's first line (the rest is its explanation)."""
     if kind == "value" and schemas and schemas[-1].lower() == "pg_temp":
         return None
+    if short:
+        shown = ", ".join(schemas) if schemas else "''"
+        return {"missing": "has no SET search_path", "current": "sets search_path FROM CURRENT",
+                "reset": "resets search_path to the default"}.get(kind) or (
+            f"sets search_path = {shown} with pg_temp not last" if any(s.lower() == "pg_temp" for s in schemas)
+            else f"sets search_path = {shown} without pg_temp")
     if kind == "missing":
         return ("has no SET search_path, so it resolves unqualified tables, functions and operators through the "
                 "caller's search_path")
@@ -164,9 +171,9 @@ def finish(ctx):
         if what is None:
             continue
         d = ctx.report(
-            f"SECURITY DEFINER {f.kind} {f.name} runs with its owner's privileges but {what}: a caller who can "
-            "create objects in one of those schemas (or a temporary table) can make it use theirs, with the owner's "
-            "rights",
+            f"SECURITY DEFINER {f.kind} {f.name} {problem(*f.path, short=True)}",
+            explanation=(f"It runs with its owner's privileges but {what}: a caller who can create objects in one of "
+                         "those schemas (or a temporary table) can make it use theirs, with the owner's rights."),
             at=f.span,
             help=(f"Pin the path on the {f.kind}: SECURITY DEFINER SET search_path = pg_catalog, <the schemas it "
                   f"needs>, pg_temp (or ALTER {f.kind.upper()} {f.name}(...) SET search_path = ...), schema-qualify "

@@ -232,20 +232,27 @@ def _returns_rowtype_of(ctx, parent, rel: dict) -> bool:
     return len(rt) == 1 or schema is None or rt[0] == schema
 
 
+# what the star's columns feed: (the message's words, the explanation)
 _WHY = {
-    "view": ("the view's columns are fixed when it is created: columns added to {t} later never appear, and every "
-             "column of {t} becomes a dependency, so ALTER TABLE {t} DROP COLUMN fails (or CASCADE drops the view)"),
-    "matview": ("the materialized view's columns are fixed when it is created: columns added to {t} later never "
-                "appear, and every column of {t} becomes a dependency, so ALTER TABLE {t} DROP COLUMN fails (or "
-                "CASCADE drops the view)"),
-    "insert": ("INSERT ... SELECT * pairs columns by position: when a column is added to either table (or their "
-               "orders differ) it fails, or writes values into the wrong columns when the types happen to match"),
-    "function": ("the function's result follows {t}: adding, dropping or reordering a column of {t} breaks its "
-                 "callers (or RETURN QUERY fails with 'structure of query does not match function result type')"),
-    "subquery": ("the subquery's columns follow {t}: adding a column to {t} changes (or breaks) the comparison or "
-                 "value it feeds"),
-    "query": ("the result's columns follow {t}: it reads every column (more I/O, no index-only scan), and adding, "
-              "dropping or reordering a column of {t} changes what the code reading it gets"),
+    "view": ("fixes the view's columns to those {t} has today",
+             "A view's columns are fixed when it is created: columns added to the table later never appear, and every "
+             "column of the table becomes a dependency, so ALTER TABLE ... DROP COLUMN fails (or CASCADE drops the "
+             "view)."),
+    "matview": ("fixes the materialized view's columns to those {t} has today",
+                "A materialized view's columns are fixed when it is created: columns added to the table later never "
+                "appear, and every column of the table becomes a dependency, so ALTER TABLE ... DROP COLUMN fails (or "
+                "CASCADE drops the view)."),
+    "insert": ("in INSERT ... SELECT pairs the columns of {t} by position",
+               "INSERT ... SELECT * pairs columns by position: when a column is added to either table (or their "
+               "orders differ) it fails, or writes values into the wrong columns when the types happen to match."),
+    "function": ("makes the function's result follow the columns of {t}",
+                 "Adding, dropping or reordering a column of the table breaks the function's callers (or RETURN QUERY "
+                 "fails with 'structure of query does not match function result type')."),
+    "subquery": ("makes the subquery's columns follow those of {t}",
+                 "Adding a column to the table changes (or breaks) the comparison or value the subquery feeds."),
+    "query": ("makes the result's columns follow those of {t}",
+              "It reads every column (more I/O, no index-only scan), and adding, dropping or reordering a column of "
+              "the table changes what the code reading the result gets."),
 }
 
 
@@ -271,7 +278,8 @@ def _report(ctx, star: dict, rel: dict, context: str, leaf: dict, span, columns)
         names = ", ".join(quote_ident(n) for _, n in columns)
         help = f"List the columns you need instead of {written}; today it expands to: {_shorten(names)}."
         fix = _fix(ctx, span, columns, qual, leaf)
-    ctx.report(f"{written} expands to the columns {t} has today; " + _WHY[context].format(t=t),
+    words, why = _WHY[context]
+    ctx.report(f"{written} " + words.format(t=t), explanation=why,
                at=span or star, relation=rel, help=help, fix=fix)
 
 

@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import only_succeeds_on_empty_table, alter_table_cmds, qname
+from ._common import fitted, only_succeeds_on_empty_table, alter_table_cmds, qname
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, indent_at, insert_before, newline, quote_ident, source_text, statement_terminator_end
 
 RULE = Rule(
@@ -24,8 +24,9 @@ def check(ctx, node):
         col = cmd.get("name", "")
         if not ctx.set_not_null_needs_scan(rv, col):
             continue
-        msg = (f"SET NOT NULL on {table}.{col} takes an ACCESS EXCLUSIVE lock and scans the whole table to check "
-               "for NULLs: every read and write is blocked for the whole scan")
+        msg = fitted(f"SET NOT NULL on {table}.{col} scans the whole table under an ACCESS EXCLUSIVE lock",
+                     f"SET NOT NULL on {table}.{col} scans the table under an ACCESS EXCLUSIVE lock",
+                     f"SET NOT NULL on {table}.{col} scans the table under lock")
         check_name = f"{short}_{col}_not_null"
         if ctx.pg_version >= (12,):
             help = (f"Prove it first without blocking: ALTER TABLE {table} ADD CONSTRAINT {check_name} CHECK ({col} IS "
@@ -35,7 +36,8 @@ def check(ctx, node):
         else:
             help = (f"Before PostgreSQL 12 SET NOT NULL always scans; keep a validated CHECK ({col} IS NOT NULL) "
                     "constraint (added NOT VALID, then VALIDATE) instead of the NOT NULL attribute.")
-        ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv, fix=_fix(ctx, node, rv, col, check_name))
+        ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv, fix=_fix(ctx, node, rv, col, check_name),
+                   explanation="It scans the table to check for NULLs: every read and write is blocked for the whole scan.")
 
 
 def _fix(ctx, node, rv, col, check_name):

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import RELATION_KINDS, created_here, skip_compat_check, qname, report
+from ._common import fitted, RELATION_KINDS, created_here, skip_compat_check, qname, report
 
 RULE = Rule(
     "PG210", "set-schema",
@@ -53,9 +53,11 @@ def check(ctx, node):
         old = ".".join(names)
         relation = None
     report(ctx,
-        f"SET SCHEMA moves {kind} {old} to schema {new}: from the moment this commits, every query of the running "
-        f"application that names it with its old schema, or finds it through a search_path without {new}, fails "
-        "with 'does not exist'",
+        fitted(f"SET SCHEMA moves {kind} {old} to schema {new}, where queries of the running application do not find it",
+               f"SET SCHEMA moves {kind} {old} to schema {new}"),
+        explanation=("From the moment this commits, every query of the running application that names it with its "
+                     "old schema, or finds it through a search_path without the new one, fails with 'does not "
+                     "exist'."),
         relation=relation,
         help=(f"First deploy code that qualifies the name with {new} (or a search_path that lists both schemas), then "
               f"move it; for a table or view, a view left behind (CREATE VIEW {old} AS SELECT <its columns> FROM {new}."

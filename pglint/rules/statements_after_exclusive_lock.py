@@ -24,9 +24,9 @@ def check(ctx, stmt):
             continue
         state["tx"] = tx
         ctx.report(
-            f"This statement runs while the ACCESS EXCLUSIVE lock on {e.display} taken at line "
-            f"{ctx.line_of(by.start)} is still held ({_until(ctx)}): every statement here makes all reads "
-            f"and writes of {e.display} wait longer",
+            f"This statement runs under the ACCESS EXCLUSIVE lock on {e.display} from line {ctx.line_of(by.start)}",
+            explanation=(f"The lock {_until(ctx)}: every statement run after it "
+                         "makes all reads and writes of the locked table wait longer."),
             relation=e,
             help="Commit right after the statement that takes the ACCESS EXCLUSIVE lock and run the rest in a new "
                  "transaction (or a separate migration).",
@@ -39,5 +39,5 @@ def _until(ctx) -> str:
     info = ctx.txinfo
     tool = ctx.tool_tx
     if info is not None and info.kind in (ASSUMED, ONE_QUERY) and tool is not None and tool.mode is not None:
-        return f"it lasts until the transaction ends: {tool.how}"
-    return "it lasts until COMMIT"
+        return f"lasts until the transaction ends ({tool.how})"
+    return "lasts until COMMIT"

@@ -17,6 +17,9 @@ _CMDS = {
 _REPACK = "Use pg_repack (or pg_squeeze) to rebuild the table online instead."
 
 
+_WHY = ("Each table is copied (rewritten) under an ACCESS EXCLUSIVE lock: every read and write of it is blocked until "
+        "the copy is finished.")
+
 @RULE.on("VacuumStmt")
 def vacuum(ctx, node):
     if not node.get("is_vacuumcmd") or not has_option(node.get("options"), "full"):
@@ -24,25 +27,24 @@ def vacuum(ctx, node):
     rels = [r.get("VacuumRelation", {}).get("relation") for r in node.get("rels") or ()]
     rels = [r for r in rels if r]
     if not rels:
-        ctx.report("VACUUM FULL without a table list rewrites every table of the database, each under an ACCESS "
-                   "EXCLUSIVE lock that blocks all reads and writes", help=_REPACK)
+        ctx.report("VACUUM FULL without a table list rewrites every table of the database", help=_REPACK,
+                   explanation=_WHY)
         return
     for rv in rels:
         if not ctx.is_new_table(rv):
-            ctx.report(f"VACUUM FULL rewrites {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
-                       "blocked until the copy is finished", at=ctx.relation_span(rv), help=_REPACK, relation=rv)
+            ctx.report(f"VACUUM FULL rewrites {qname(rv)} under an ACCESS EXCLUSIVE lock", at=ctx.relation_span(rv),
+                       help=_REPACK, relation=rv, explanation=_WHY)
 
 
 @RULE.on("ClusterStmt")
 def cluster(ctx, node):
     rv = node.get("relation")
     if rv is None:
-        ctx.report("CLUSTER without a table rewrites every previously clustered table, each under an ACCESS EXCLUSIVE "
-                   "lock that blocks all reads and writes", help=_REPACK)
+        ctx.report("CLUSTER without a table rewrites every previously clustered table", help=_REPACK, explanation=_WHY)
         return
     if not ctx.is_new_table(rv):
-        ctx.report(f"CLUSTER rewrites {qname(rv)} in index order under an ACCESS EXCLUSIVE lock: every read and write "
-                   "is blocked until it is done", at=ctx.relation_span(rv), help=_REPACK, relation=rv)
+        ctx.report(f"CLUSTER rewrites {qname(rv)} in index order under an ACCESS EXCLUSIVE lock",
+                   at=ctx.relation_span(rv), help=_REPACK, relation=rv, explanation=_WHY)
 
 
 @RULE.on("AlterTableStmt")
@@ -60,12 +62,12 @@ def alter(ctx, node):
         if cmd.get("subtype") == "AT_SetAccessMethod" and not ctx.access_method_changes(rv, cmd.get("name")):
             continue  # already the table's access method: PostgreSQL has nothing to rewrite
         label, help = entry
-        ctx.report(f"{label} rewrites {what} {qname(rv)} under an ACCESS EXCLUSIVE lock: every read and write is "
-                   "blocked until the copy is finished", at=ctx.cmd_span(i), help=help, relation=rv)
+        ctx.report(f"{label} rewrites {what} {qname(rv)} under an ACCESS EXCLUSIVE lock", at=ctx.cmd_span(i), help=help,
+                   relation=rv, explanation=_WHY)
 
 
 @RULE.on("AlterTableMoveAllStmt")
 def move_all(ctx, node):
-    ctx.report("ALTER ... ALL IN TABLESPACE ... SET TABLESPACE moves every matching relation, each under an ACCESS "
-               "EXCLUSIVE lock that blocks all reads and writes while it is copied",
+    ctx.report("ALTER ... ALL IN TABLESPACE ... SET TABLESPACE moves every matching relation under an ACCESS EXCLUSIVE lock",
+               explanation=_WHY,
                help="Move tables one at a time with pg_repack --tablespace.")

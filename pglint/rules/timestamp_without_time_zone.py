@@ -24,10 +24,12 @@ def check(ctx, node):
                      f"column: ALTER TABLE ... ALTER COLUMN {s.name} TYPE timestamptz USING {s.name} AT TIME ZONE "
                      "'UTC' (a rewrite, unless PostgreSQL 12+ and the session time zone is UTC)")
         report(ctx,
-            f"{s.display} is timestamp without time zone: it stores a wall-clock reading with no zone, so the same "
+            f"{s.display} is timestamp without time zone",
+            explanation=(
+            "It stores a wall-clock reading with no zone, so the same "
             "value means different instants for writers in different session time zones, now() and timestamptz "
             "values are converted with the session's TimeZone when stored or compared, and local times are "
-            "ambiguous or missing across daylight-saving changes",
+            "ambiguous or missing across daylight-saving changes."),
             at=type_span(ctx, s), relation=s.table, help=help + ".",
             fix=type_fix(ctx, s, "timestamptz" + mods, "Use timestamptz"),
         )

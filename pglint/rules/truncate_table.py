@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import not_against_live_app, qname, report
+from ._common import fitted, not_against_live_app, qname, report
 
 RULE = Rule(
     "PG205", "truncate-table",
@@ -18,13 +18,19 @@ def check(ctx, node):
     if not old:
         return
     names = ", ".join(qname(rv) for rv in old)
-    msg = (f"TRUNCATE deletes every row of {names} at once (ON DELETE triggers do not fire, and only a backup brings the rows "
-           "back) under an ACCESS EXCLUSIVE lock that blocks every read and write until the transaction ends")
+    first = qname(old[0])
+    msg = fitted(f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {names} under an ACCESS EXCLUSIVE "
+                 "lock",
+                 f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {names} at once",
+                 f"TRUNCATE{' ... CASCADE' if cascade else ''} deletes every row of {first} and {len(old) - 1} more "
+                 "tables at once")
+    why = ("ON DELETE triggers do not fire, only a backup brings the rows back, and it holds an ACCESS EXCLUSIVE "
+           "lock that blocks every read and write until the transaction ends.")
     if cascade:
-        msg += (": CASCADE also empties every table with a foreign key to it, and the tables referencing those, "
-                "recursively, deleting data this statement does not name")
+        why += (" CASCADE also empties every table with a foreign key to it, and the tables referencing those, "
+                "recursively, deleting data this statement does not name.")
     help = ("Delete only what must go, in batches: DELETE FROM <table> WHERE <condition>; and keep a copy first "
             "if the data may be needed (pg_dump -t <table>).")
     if cascade:
         help += " If the tables must be emptied, name each of them in TRUNCATE instead of CASCADE."
-    report(ctx, msg, help=help, relation=old[0])
+    report(ctx, msg, help=help, relation=old[0], explanation=why)

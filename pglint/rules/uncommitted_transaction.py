@@ -30,9 +30,9 @@ def finish(ctx):
     where = "this section" if ctx.parsed.markers else "the file"
     report_at_statement(
         ctx, index, (start, end),
-        f"The transaction opened by this BEGIN (line {line}) is never committed: when {where} ends, the session "
-        "closes and PostgreSQL rolls back everything since BEGIN, while psql and most migration tools still report "
-        "success; a tool that keeps the connection open instead leaves the transaction open, holding every lock it "
-        "took and blocking the application",
+        f"The transaction opened by this BEGIN (line {line}) is never committed before {where} ends",
+        explanation=("When the file ends, the session closes and PostgreSQL rolls back everything since BEGIN, while "
+                     "psql and most migration tools still report success; a tool that keeps the connection open "
+                     "instead leaves the transaction open, holding every lock it took and blocking the application."),
         help="End the transaction: add COMMIT; after the last statement (or ROLLBACK; if nothing should be kept).",
     )

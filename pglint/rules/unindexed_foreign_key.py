@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import fitted, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 
 RULE = Rule(
     "PG601", "unindexed-foreign-key",
@@ -76,11 +76,13 @@ def finish(ctx):
             continue
         collist = ", ".join(cols)
         idx_name = f"{key[1]}_{'_'.join(cols)}_idx"
-        where = "at the end of the migration history" if ctx.final_schema is not None else "in this file"
+        where = "at the end of the history" if ctx.final_schema is not None else "in this file"
         ctx.report(
-            f"Foreign key {name or '(' + collist + ')'} on {shown} ({collist}) references {ref}, but no index on "
-            f"{shown} starts with {collist} ({where}): every DELETE of a {ref} row, or UPDATE of its key, scans "
-            f"all of {shown} while holding locks, and joins on the key are slow",
+            fitted(f"No index on {shown} starts with {collist}, its foreign key to {ref} ({where})",
+                   f"No index on {shown} starts with {collist}, its foreign key to {ref}",
+                   f"No index on {shown} starts with {collist}, a foreign key"),
+            explanation=("Every DELETE of a referenced row, or UPDATE of its key, scans all of the referencing "
+                         "table while holding locks, and joins on the key are slow."),
             at=span, statement=stmt_index, relation=key,
             help=f"Create the index without blocking writes: CREATE INDEX CONCURRENTLY {idx_name} "
                  f"ON {shown} ({collist});",

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.nodes import strings
-from ._common import only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
+from ._common import fitted, only_succeeds_on_empty_table, adds_existing_column, alter_table_cmds, column_constraints, column_def_of, constraint_of, qname
 from ._fixes import (
     DISPLAY_ONLY, SAFE, UNSAFE, Fix, first, indent_at, insert_before, iter_tokens, newline, quote_ident, replace,
     source_text,
@@ -38,9 +38,9 @@ def check(ctx, node):
             collist = ", ".join(cols) or "..."
             if ct == "CONSTR_EXCLUSION":
                 ctx.report(
-                    f"ADD EXCLUDE on existing table {table} builds its index while holding an ACCESS EXCLUSIVE lock: "
-                    "every read and write is blocked for the whole build, and an exclusion constraint can be neither "
-                    "NOT VALID nor built from an existing index",
+                    f"ADD EXCLUDE on existing table {table} builds its index under an ACCESS EXCLUSIVE lock",
+                    explanation=("Every read and write is blocked for the whole build, and an exclusion constraint can "
+                                 "be neither NOT VALID nor built from an existing index."),
                     at=ctx.cmd_span(i), relation=rv,
                     help="There is no online way: create a new table with the constraint and copy the data, or run "
                          "this in a maintenance window with a lock_timeout.",
@@ -48,8 +48,8 @@ def check(ctx, node):
                 continue
             kind = "PRIMARY KEY" if ct == "CONSTR_PRIMARY" else "UNIQUE"
             name = con.get("conname") or (f"{short}_pkey" if kind == "PRIMARY KEY" else f"{short}_{'_'.join(cols)}_key")
-            msg = (f"ADD {kind} on existing table {table} builds a unique index while holding an ACCESS EXCLUSIVE "
-                   "lock: every read and write is blocked for the whole index build")
+            msg = fitted(f"ADD {kind} on existing table {table} builds a unique index under an ACCESS EXCLUSIVE lock",
+                         f"ADD {kind} on {table} builds a unique index under an ACCESS EXCLUSIVE lock")
             help = (f"Build the index first without blocking: CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} "
                     f"({collist}); then ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name};")
             if kind == "PRIMARY KEY":
@@ -60,7 +60,8 @@ def check(ctx, node):
                 help = f"Add the column without {kind} first. " + help
             else:
                 fix = _fix(ctx, node, rv, con, kind, name, cols)
-            ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv, fix=fix)
+            ctx.report(msg, at=ctx.cmd_span(i), help=help, relation=rv, fix=fix,
+                       explanation="Every read and write is blocked for the whole index build.")
 
 
 def _fix(ctx, node, rv, con, kind, name, cols):

@@ -17,12 +17,13 @@ def check(ctx, node):
     if is_scratch_table(ctx, rv):
         return
     t = qname(rv)
-    when = "every time the function runs, it" if ctx.stmt.origin == "function" else "it"
-    join = " joined with every row of its FROM list" if node.get("fromClause") else ""
+    when = " every time the function runs" if ctx.stmt.origin == "function" else ""
+    join = " (joined with its FROM list)" if node.get("fromClause") else ""
     ctx.report(
-        f"UPDATE {t} has no WHERE clause: {when} updates every row of {t}{join}, holding each row lock until the "
-        "transaction ends (concurrent writers of those rows wait) and writing a new version of every row (the "
-        "table and its indexes bloat until VACUUM, and all of it goes to the WAL and the replicas)",
+        f"UPDATE {t} has no WHERE clause: it updates every row{join}{when}",
+        explanation=("It holds each row lock until the transaction ends (concurrent writers of those rows wait) and "
+                     "writes a new version of every row (the table and its indexes bloat until VACUUM, and all of it "
+                     "goes to the WAL and the replicas)."),
         at=ctx.relation_span(rv), relation=rv,
         help=(f"Add the WHERE clause you meant. For a deliberate backfill of a large table, update in batches "
               f"(UPDATE {t} SET ... WHERE id BETWEEN 1 AND 10000, then the next range, committing between "

@@ -28,9 +28,10 @@ def check(ctx, node):
         lock = "SHARE ROW EXCLUSIVE" if c.kind == "f" else "ACCESS EXCLUSIVE"
         blocked = "writes" if c.kind == "f" else "all reads and writes"
         ctx.report(
-            f"VALIDATE CONSTRAINT {name} runs in the same transaction as the ADD CONSTRAINT ... NOT VALID at line "
-            f"{ctx.line_of(c.origin.offset)}: the {lock} lock taken there is held until COMMIT, so the validation "
-            f"scan of {qname(rv)} still blocks {blocked} and NOT VALID gains nothing",
+            f"VALIDATE CONSTRAINT {name} runs in the same transaction as its ADD ... NOT VALID at line "
+            f"{ctx.line_of(c.origin.offset)}",
+            explanation=(f"The {lock} lock taken by ADD CONSTRAINT is held until COMMIT, so the validation scan of "
+                         f"the table still blocks {blocked} and NOT VALID gains nothing."),
             at=ctx.cmd_span(i),
             help="COMMIT after adding the constraint NOT VALID and validate it in a new transaction "
                  "(or in a later migration).",

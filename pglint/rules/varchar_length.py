@@ -17,10 +17,11 @@ def check(ctx, node):
         n = s.type.mods[0]
         arr = "[]" * s.type.array
         report(ctx,
-            f"{s.display} is varchar({n}): the limit is part of the type, so changing it later is an ALTER COLUMN "
-            "TYPE under an ACCESS EXCLUSIVE lock (a full rewrite when lowering it) that fails while a view uses the "
-            "column, and values one character too long fail with 'value too long for type character varying"
-            f"({n})'; a CHECK constraint can be swapped without blocking (ADD ... NOT VALID, then VALIDATE)",
+            f"{s.display} is varchar({n}): its length limit is part of the type",
+            explanation=("Changing the limit later is an ALTER COLUMN TYPE under an ACCESS EXCLUSIVE lock (a full "
+                         "rewrite when lowering it) that fails while a view uses the column, and values one character "
+                         "too long fail with 'value too long for type character varying(n)'; a CHECK constraint can be "
+                         "swapped without blocking (ADD ... NOT VALID, then VALIDATE)."),
             at=type_span(ctx, s), relation=s.table,
             help=(f"Use text with a named CHECK: {s.name} text{arr}"
                   + ("" if arr else f" CONSTRAINT {s.table.get('relname', 't')}_{s.name}_length "

@@ -99,10 +99,10 @@ def compare(static, resolved: list[tuple[LockEffect, int | None]], new: dict[int
         if partial and t is not None and t < p:
             continue  # seen while it waited; the stronger lock comes later
         if t is None:
-            out.disagreements.append(f"the static model predicts {p.with_article} lock on {rel.qualified}; "
+            out.disagreements.append(f"the static model predicts {p.with_article} lock on {rel.qualified}, but "
                                      "PostgreSQL took no new lock on it")
         else:
-            out.disagreements.append(f"the static model predicts {p.with_article} lock on {rel.qualified}; "
+            out.disagreements.append(f"the static model predicts {p.with_article} lock on {rel.qualified}, but "
                                      f"PostgreSQL took {t.with_article} lock")
     own_only = typ in OWN_LOCK_ONLY  # what its triggers do is not predicted
     for oid, t in traced.items():
@@ -117,8 +117,8 @@ def compare(static, resolved: list[tuple[LockEffect, int | None]], new: dict[int
             continue
         done = oid in rewritten
         if rw and not done:
-            out.disagreements.append(f"the static model predicts a rewrite of {rel.qualified}; PostgreSQL did not "
-                                     "rewrite it")
+            out.disagreements.append(f"the static model predicts a rewrite of {rel.qualified}, but PostgreSQL did "
+                                     "not rewrite it")
         elif done and not rw:
             out.disagreements.append(f"PostgreSQL rewrote {rel.qualified}, which the static model does not predict")
     for oid in rewritten:
