@@ -87,8 +87,9 @@ def test_summary_first_on_a_big_tree(lemmy):
     listed = re.findall(r"^  (\./\S+):(\d+):(\d+) (error|warning|info): ", full.stdout, re.M)
     assert len(listed) == len(diags)
     assert Counter((p, int(ln)) for p, ln, _, _ in listed) == Counter((d["path"], d["line"]) for d in diags)
-    # one line per finding (the finding-by-finding layout takes 8 or more)
-    assert len(lines) < len(diags) + 3 * len(by_rule) + 60
+    # one line per finding (the finding-by-finding layout takes 8 or more), plus each rule's
+    # explanation once
+    assert len(lines) < len(diags) + 3 * len(by_rule) + _explanation_lines(diags) + 60
     # the last lines: the summary with the time, then what to do next
     n = doc["summary"]["fixes"]
     tail = "\n".join(lines[-8:])
@@ -98,6 +99,18 @@ def test_summary_first_on_a_big_tree(lemmy):
     assert "Silence a rule: `--ignore RULE`" in tail and "-- pglint: ignore[RULE]" in tail
     assert "`pglint --no-summary-first`" in tail
     assert lines[-1].startswith("What a rule checks")
+
+
+def _explanation_lines(diags) -> int:
+    """Lines the explanations take when each rule's is printed once (wrapped at 100 columns
+    in a file or a pipe, indented by 2)."""
+    import textwrap
+
+    first = {}
+    for d in diags:
+        if d.get("explanation"):
+            first.setdefault(d["rule"], d["explanation"])
+    return sum(len(textwrap.wrap(e, 98)) + 1 for e in first.values())
 
 
 def test_finding_by_finding_on_request_and_for_named_files(lemmy, lemmy_dir):
@@ -121,8 +134,9 @@ def test_max_per_rule_and_group_by_file(lemmy, lemmy_dir):
     assert len(listed) == sum(min(3, n) for n in by_rule.values())
     more = [int(x) for x in re.findall(r"^  \.\.\. (\d+) more \(--max-per-rule 3\)", p.stdout, re.M)]
     assert sum(more) == sum(max(0, n - 3) for n in by_rule.values())
-    # the whole report on a few screens: the table, then per rule a head, 3 findings, "more", a link
-    assert len(p.stdout.splitlines()) <= len(by_rule) * (1 + 7) + 20
+    # the whole report on a few screens: the table, then per rule a head, its explanation, 3
+    # findings, "more", a link
+    assert len(p.stdout.splitlines()) <= len(by_rule) * (1 + 7) + _explanation_lines(doc["diagnostics"]) + 20
     p = run("--isolated", "--no-cache", "--group-by", "file", ".", cwd=lemmy_dir)
     files = Counter(d["path"] for d in doc["diagnostics"])
     heads = dict((m.group(1), int(m.group(2))) for m in
