@@ -18,7 +18,7 @@ from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
 from .diagnostics import Diagnostic
 from .prefilter import FileFacts
-from .registry import Rule
+from .registry import Rule, ignored_for
 from .results import FileResult  # noqa: F401  (re-exported)
 from .suppression import Directive, Target, attach, is_suppressed, parse_directives
 
@@ -291,16 +291,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
                     if p.embedded_in is not None and _is_limitation(p.message)]
     diags = ctx.diagnostics
     # per-file ignores from the config
-    ignored = opts.settings.ignored_for(path) if opts.settings.per_file_ignores else ()
-    if ignored:
-        names = set()
-        for tok in ignored:
-            from .registry import UnknownRule, resolve
-
-            try:
-                names.update(r.name for r in resolve(tok))
-            except UnknownRule:
-                pass
+    names = ignored_for(opts.settings, path)
+    if names:
         diags = [d for d in diags if d.rule not in names]
     if directives:
         diags = _apply_suppressions(ctx, diags, directives, targets, statements)

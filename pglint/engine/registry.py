@@ -233,6 +233,19 @@ def resolve(token: str) -> list[Rule]:
     raise UnknownRule(t, difflib.get_close_matches(t, pool, n=3, cutoff=0.5))
 
 
+
+def ignored_for(settings, path: str) -> set[str]:
+    """The names of the rules the config's per-file-ignores turn off for ``path``."""
+    names: set[str] = set()
+    if settings.per_file_ignores:
+        for tok in settings.ignored_for(path):
+            try:
+                names.update(r.name for r in resolve(tok))
+            except UnknownRule:
+                pass
+    return names
+
+
 def split_selectors(values) -> list[str]:
     out = []
     for v in values or ():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 
 from ..engine.diagnostics import Diagnostic
+from ..engine.registry import ignored_for
 from ..engine.results import FileResult
 from ..source.text import SourceText
 from .reader import PyModule, Site, read_module
@@ -172,16 +173,8 @@ def lint_python(src: SourceText, opts, dispatch, path: str | None = None, file_i
                 d.statement_position = src.position(site.start)
                 d.statement_text = src.text[site.start:site.end]
             diags.append((d, site))
-    ignored = opts.settings.ignored_for(path) if opts.settings.per_file_ignores else ()
-    if ignored:
-        from ..engine.registry import UnknownRule, resolve
-
-        names = set()
-        for tok in ignored:
-            try:
-                names.update(r.name for r in resolve(tok))
-            except UnknownRule:
-                pass
+    names = ignored_for(opts.settings, path)
+    if names:
         diags = [(d, s) for d, s in diags if d.rule not in names]
     out = _suppress(src, mod, diags, opts, path)
     for d in out:

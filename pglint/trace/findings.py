@@ -26,16 +26,9 @@ class _Maker:
         self.ft = ft
         self.opts = opts
         self.out: list[Diagnostic] = []
-        ignored = opts.settings.ignored_for(ft.path) if opts.settings.per_file_ignores else ()
-        names = set()
-        for tok in ignored:
-            from ..engine.registry import UnknownRule, resolve
+        from ..engine.registry import ignored_for
 
-            try:
-                names.update(r.name for r in resolve(tok))
-            except UnknownRule:
-                pass
-        self.ignored = names
+        self.ignored = ignored_for(opts.settings, ft.path)
 
     def on(self, name: str) -> bool:
         return name in self.opts.enabled and name not in self.ignored
