@@ -262,3 +262,27 @@ def test_help_rule_suggestions_and_exclude(tmp_path):
     (tmp_path / "skip" / "b.sql").write_text("DELETE FROM t;\n")
     p = run("--isolated", "--no-cache", "--format", "concise", "--exclude", "skip", ".", cwd=tmp_path)
     assert "a.sql" in p.stdout and "b.sql" not in p.stdout
+
+
+def test_a_rules_other_explanation_is_printed_too(tmp_path):
+    """Once per rule and wording: lock-timeout-missing explains a SHARE lock (reads go on) and
+    an ACCESS EXCLUSIVE lock (reads wait) differently; the second must not be hidden."""
+    import io
+
+    from pglint.config.settings import Settings
+    from pglint.engine.runner import run_paths
+    from pglint.reporters import full
+
+    (tmp_path / "a.sql").write_text("CREATE TABLE t (a int);\n")
+    (tmp_path / "b.sql").write_text("CREATE INDEX i ON t (a);\n")
+    (tmp_path / "c.sql").write_text("ALTER TABLE t ADD COLUMN b int;\n")
+    (tmp_path / "d.sql").write_text("ALTER TABLE t ADD COLUMN c int;\n")
+    result = run_paths([str(tmp_path)], Settings(root=str(tmp_path)), history=True)
+    ltm = [d for d in result.diagnostics if d.rule == "lock-timeout-missing"]
+    wordings = {d.explanation for d in ltm}
+    assert len(ltm) > len(wordings) >= 2
+    out = io.StringIO()
+    full.render(result, out, {"summary_first": False})
+    flat = " ".join(out.getvalue().split())
+    for w in wordings:
+        assert flat.count(" ".join(w.split())) == 1

@@ -48,10 +48,10 @@ def render(result, out, options) -> None:
         capped = _grouped(console, result, diags, options, prose)
     else:
         capped = False
-        seen: set[str] = set()
+        seen: set[tuple] = set()  # an explanation is printed once, a rule's other wording too
         for d in diags:
-            _finding(console, d, prose, explain=d.rule not in seen, result=result)
-            seen.add(d.rule)
+            _finding(console, d, prose, explain=(d.rule, d.explanation) not in seen, result=result)
+            seen.add((d.rule, d.explanation))
     _notes(console, notes)
     if diags and not grouped:
         _summary_table(console, result, prose, with_summaries=False)
@@ -83,9 +83,9 @@ def estimate_lines(diags) -> int:
     for d in diags:
         frame = min(4, len(d.source_lines))
         n += 4 + 2 * frame + (1 if len(d.source_lines) > 4 else 0) + bool(d.help) + (d.fix is not None)
-        if d.explanation and d.rule not in seen:
+        if d.explanation and (d.rule, d.explanation) not in seen:
             n += 2
-        seen.add(d.rule)
+        seen.add((d.rule, d.explanation))
     return n
 
 
