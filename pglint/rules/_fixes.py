@@ -31,11 +31,12 @@ class Tok:
 def tokens(ctx) -> list[Tok]:
     """All the current statement's tokens (cached on the statement)."""
     s = ctx.stmt
-    cache = ctx.state.setdefault("_tokens", {})
     key = (s.start, s.end)
-    toks = cache.get(key)
-    if toks is None:
-        toks = cache[key] = _scan(ctx.sql, s.start, s.end) or []
+    cached = ctx.state.get("_tokens")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    toks = _scan(ctx.sql, s.start, s.end) or []
+    ctx.state["_tokens"] = (key, toks)  # the current statement's only: memory follows the statement
     return toks
 
 
@@ -54,7 +55,8 @@ def iter_tokens(ctx, start: int | None = None, end: int | None = None):
     s = ctx.stmt
     lo = s.start if start is None else max(start, s.start)
     hi = s.end if end is None else min(end, s.end)
-    full = ctx.state.get("_tokens", {}).get((s.start, s.end))
+    cached = ctx.state.get("_tokens")
+    full = cached[1] if cached is not None and cached[0] == (s.start, s.end) else None
     if full is not None:
         yield from (t for t in full if lo <= t.start < hi)
         return

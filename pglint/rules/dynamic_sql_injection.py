@@ -403,6 +403,7 @@ class Analysis:
         self.frames: list[_Frame] = []
         self.handlers: list[list] = []
         self._handlers: dict = {}
+        self._step_lists: dict[int, list] = {}  # id() of a statement list -> _steps()
         self.findings: dict[int, Finding] = {}
         self.in_function = stmt.type == "CreateFunctionStmt"  # the caller controls the session
         self.const_vars: set[int] = set()
@@ -682,26 +683,15 @@ class Analysis:
     def stmts(self, items, states, prev_line):
         """Run a statement list from a set of states; returns the set after it."""
         states = _ms(states)
-        inert = self.inert
-        for item in items or ():
+        handlers = self.handlers
+        for f, h, lineno in self._steps(items):
             if states is None:
                 return None  # unreachable (after RETURN, RAISE EXCEPTION, EXIT ...)
-            k, f = _unwrap(item)
-            if k is None:
-                continue
-            if id(f) in inert:
-                for acc in self.handlers:
-                    if acc[1] is not states:
-                        acc[0] = _join(acc[0], states)
-                        acc[1] = states
-                prev_line = f.get("lineno", prev_line)
-                continue
-            for acc in self.handlers:
+            for acc in handlers:
                 if acc[1] is not states:  # statements that change nothing keep the same tuple
                     acc[0] = _join(acc[0], states)
                     acc[1] = states
-            h = self.handler(k)
-            if h is not None:  # other statements (RAISE NOTICE, NULL, COMMIT ...) change no state
+            if h is not None:  # None: inert, or a kind that changes no state (RAISE NOTICE, NULL ...)
                 if len(states) == 1:
                     states = _ms(h(f, states[0], prev_line))
                 else:
@@ -709,8 +699,25 @@ class Analysis:
                     for state in states:
                         out = _join(out, h(f, state, prev_line))
                     states = out
-            prev_line = f.get("lineno", prev_line)
+            if lineno is not None:
+                prev_line = lineno
         return states
+
+    def _steps(self, items) -> list:
+        """(fields, method or None, lineno) of each statement of a list, worked out once:
+        loops run their bodies again until nothing changes."""
+        steps = self._step_lists.get(id(items))
+        if steps is None:
+            steps = []
+            inert = self.inert
+            for item in items or ():
+                k, f = _unwrap(item)
+                if k is None:
+                    continue
+                h = None if id(f) in inert else self.handler(k)
+                steps.append((f, h, f.get("lineno")))
+            self._step_lists[id(items)] = steps
+        return steps
 
     def handler(self, kind: str):
         """The method that runs a statement kind (None: it changes no state); cached."""

@@ -75,6 +75,8 @@ class ParsedFile:
     _lower: str | None = None
     # how each section runs, when the file's reader says (Python migrations: python/history.py)
     section_tx: dict | None = None
+    # JSON size of the PL/pgSQL trees kept decoded from parsing to linting (TREE_BUDGET)
+    tree_json: int = 0
 
     def lower(self) -> str:
         """The text in lower case, offset for offset (a character whose lower case is longer,
@@ -196,6 +198,11 @@ def _piece_span(piece: str) -> tuple[int, int]:
     if k >= 0:
         loc = int(tail[k + 16 :].rstrip(",}"))
     return loc, ln
+
+
+def decode_plpgsql(raw: str) -> list:
+    """A PL/pgSQL tree kept as JSON (it decoded once already, so it decodes again)."""
+    return _loads(raw)
 
 
 def decode_statement(piece: str, typ: str) -> dict:
@@ -446,6 +453,11 @@ def _body_start(pf: ParsedFile, s: Statement, body: str, d: dict) -> tuple[int, 
     return None
 
 
+# How much PL/pgSQL (in JSON characters) a file keeps decoded between parsing and linting:
+# the trees of a file's first bodies stay decoded (no second decoding for ordinary
+# files); past that, memory follows the body being linted, not the file (issue 17).
+TREE_BUDGET = 4_000_000
+
 # PL/pgSQL statements that run a query string built at run time (dynquery: RETURN QUERY
 # EXECUTE and OPEN ... FOR EXECUTE)
 _DYNAMIC_KEYS = ('"PLpgSQL_stmt_dynexecute"', '"PLpgSQL_stmt_dynfors"', '"dynquery"')
@@ -488,6 +500,13 @@ def _embed(pf: ParsedFile, s: Statement) -> None:
         at = locate_query(body, query, lineno, line_starts)
         file_at = body_start + at + (body.count("'", 0, at) if quoted else 0)
         _embed_query(pf, s, query, file_at, quoted, origin)
+    pf.tree_json += len(raw)
+    if pf.tree_json > TREE_BUDGET:
+        # every body of the file is parsed before the first statement is linted: past the
+        # budget, a body's tree (and its statement's) waits as JSON, several times smaller,
+        # and is decoded again when the lint reaches it
+        s.keep_plpgsql_as_json(raw)
+        s.compact()
 
 
 def locate_query(body: str, query: str, lineno: int, line_starts: list[int]) -> int:

@@ -53,7 +53,7 @@ class Statement:
 
     __slots__ = (
         "index", "start", "end", "type", "_node", "_json", "unit", "origin", "parent",
-        "rollback", "section", "embedded", "plpgsql", "body", "dynamic_sql",
+        "rollback", "section", "embedded", "_plpgsql", "_plpgsql_json", "body", "dynamic_sql",
     )
 
     def __init__(
@@ -82,7 +82,8 @@ class Statement:
         self.rollback = rollback  # in a down / undo / revert section
         self.section = section  # goose/dbmate section number (0 when the file has none)
         self.embedded: list[Statement] = []
-        self.plpgsql: list | None = None  # PL/pgSQL parse tree of a function / DO body
+        self._plpgsql: list | None = None  # PL/pgSQL parse tree of a function / DO body
+        self._plpgsql_json: str | None = None  # that tree as the parser's JSON, not decoded yet
         # that body holds a dynamic SQL statement (EXECUTE, FOR ... IN EXECUTE,
         # OPEN ... FOR EXECUTE, RETURN QUERY EXECUTE): read off the parser's JSON
         self.dynamic_sql = False
@@ -96,6 +97,28 @@ class Statement:
 
             n = self._node = decode_statement(self._json, self.type)
         return n
+
+    @property
+    def plpgsql(self) -> list | None:
+        """The PL/pgSQL parse tree of a function or DO body (None: none, or dropped once the
+        engine was done with the body). A large file's bodies wait as JSON until the lint
+        reaches them (source/parsing.py, TREE_BUDGET)."""
+        t = self._plpgsql
+        if t is None and self._plpgsql_json is not None:
+            from .parsing import decode_plpgsql
+
+            t = self._plpgsql = decode_plpgsql(self._plpgsql_json)
+        return t
+
+    @plpgsql.setter
+    def plpgsql(self, tree: list | None) -> None:
+        self._plpgsql = tree
+        self._plpgsql_json = None
+
+    def keep_plpgsql_as_json(self, raw: str) -> None:
+        """Hold the body's tree as JSON only (decoded again on first use)."""
+        self._plpgsql = None
+        self._plpgsql_json = raw
 
     @property
     def json_text(self) -> str | None:
