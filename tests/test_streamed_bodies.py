@@ -81,3 +81,28 @@ def test_trees_past_the_budget_wait_as_json(monkeypatch):
     assert s.embedded  # its SQL statements were embedded at parse time all the same
     s.plpgsql = None  # the engine drops it when done with the body
     assert s.plpgsql is None and s._plpgsql_json is None
+
+
+def test_the_taint_analysis_leaves_no_reference_cycle():
+    """The garbage collector is off while a file is linted: an analysis caught in a
+    reference cycle would keep its function's whole PL/pgSQL tree until the file ends."""
+    import gc
+
+    from pglint.rules.dynamic_sql_injection import Analysis
+
+    lint(BODIES, "warm-up.sql")  # imports and caches first
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        found = lint(BODIES, "cycles.sql")
+        assert any(d.rule == "dynamic-sql-injection" for d in found)
+        gc.collect()
+        caught = [o for o in gc.garbage if isinstance(o, Analysis)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert caught == []

@@ -388,6 +388,9 @@ def _datum_names(datums_, dno) -> set[str]:
     return {d.get("refname", "")}
 
 
+_HANDLERS: dict = {}  # PL/pgSQL statement kind -> Analysis function that runs it (None: no effect)
+
+
 class Analysis:
     """The taint analysis of one PL/pgSQL function or DO block."""
 
@@ -402,7 +405,6 @@ class Analysis:
         self.declared_at: dict[int, int] = {}  # datum -> line of its declaration (block locals)
         self.frames: list[_Frame] = []
         self.handlers: list[list] = []
-        self._handlers: dict = {}
         self._step_lists: dict[int, list] = {}  # id() of a statement list -> _steps()
         self.findings: dict[int, Finding] = {}
         self.in_function = stmt.type == "CreateFunctionStmt"  # the caller controls the session
@@ -693,18 +695,18 @@ class Analysis:
                     acc[1] = states
             if h is not None:  # None: inert, or a kind that changes no state (RAISE NOTICE, NULL ...)
                 if len(states) == 1:
-                    states = _ms(h(f, states[0], prev_line))
+                    states = _ms(h(self, f, states[0], prev_line))
                 else:
                     out = None
                     for state in states:
-                        out = _join(out, h(f, state, prev_line))
+                        out = _join(out, h(self, f, state, prev_line))
                     states = out
             if lineno is not None:
                 prev_line = lineno
         return states
 
     def _steps(self, items) -> list:
-        """(fields, method or None, lineno) of each statement of a list, worked out once:
+        """(fields, handler or None, lineno) of each statement of a list, worked out once:
         loops run their bodies again until nothing changes."""
         steps = self._step_lists.get(id(items))
         if steps is None:
@@ -720,19 +722,23 @@ class Analysis:
         return steps
 
     def handler(self, kind: str):
-        """The method that runs a statement kind (None: it changes no state); cached."""
+        """The function (called with the analysis first) that runs a statement kind (None:
+        it changes no state). Functions of the class, not bound methods: an analysis that
+        held its own bound methods would be a reference cycle, and would keep its
+        function's PL/pgSQL tree alive until the garbage collector runs (it is off while
+        a file is linted)."""
         try:
-            return self._handlers[kind]
+            return _HANDLERS[kind]
         except KeyError:
-            h = getattr(self, "_" + kind[len("PLpgSQL_stmt_"):], None) if kind.startswith("PLpgSQL_stmt_") else None
-            self._handlers[kind] = h
+            name = "_" + kind[len("PLpgSQL_stmt_"):] if kind.startswith("PLpgSQL_stmt_") else None
+            h = _HANDLERS[kind] = getattr(Analysis, name, None) if name else None
             return h
 
     def stmt(self, kind, f, state, prev_line):
         h = self.handler(kind)
         if h is None:
             return state
-        return h(f, state, prev_line)
+        return h(self, f, state, prev_line)
 
     def _block(self, f, state, prev_line):
         line = f.get("lineno", prev_line)

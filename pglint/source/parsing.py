@@ -338,7 +338,7 @@ class _Builder:
             off = _error_offset(text, exc)
             pos = end if off is None else base + min(off, len(text))
             return SyntaxProblem(base, end, pos, _message(exc))
-        self._add_all(ParseUnit(text, base), split_statements_json(js))
+        self._add_all(ParseUnit.span(self.sql, base, base + len(text)), split_statements_json(js))
         return None
 
 

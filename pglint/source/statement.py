@@ -14,14 +14,31 @@ class ParseUnit:
     :meth:`offset` turns them into str offsets into the file's text.
     """
 
-    __slots__ = ("text", "base", "_bytemap", "single_quoted")
+    __slots__ = ("_text", "base", "_bytemap", "single_quoted", "_within", "_end")
 
     def __init__(self, text: str, base: int, single_quoted: bool = False) -> None:
-        self.text = text
+        self._text: str | None = text
         self.base = base
         self._bytemap: ByteMap | None = None
         # a PL/pgSQL body written as a '...' literal: '' in the file is ' here
         self.single_quoted = single_quoted
+        self._within: str | None = None
+        self._end = 0
+
+    @classmethod
+    def span(cls, sql: str, start: int, end: int) -> "ParseUnit":
+        """The unit ``sql[start:end]``, holding no copy of it (a file's chunks would
+        otherwise hold the whole file's text a second time)."""
+        u = cls("", start)
+        u._text = None
+        u._within = sql
+        u._end = end
+        return u
+
+    @property
+    def text(self) -> str:
+        t = self._text
+        return t if t is not None else self._within[self.base:self._end]
 
     def offset(self, byte_location: int) -> int:
         bm = self._bytemap
