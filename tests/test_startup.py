@@ -14,11 +14,14 @@ import sys
 from conftest import ROOT
 
 # After the command, the names of every imported module, as JSON on the last line.
-_RUN = ("import contextlib, io, json, sys\n"
+# (json is imported after the command: the harness must not hide what pglint imports)
+_RUN = ("import contextlib, io, sys\n"
         "from pglint.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    rc = main(sys.argv[1:])\n"
-        "print(json.dumps([rc, sorted(sys.modules)]))\n")
+        "modules = sorted(sys.modules)\n"
+        "import json\n"
+        "print(json.dumps([rc, modules]))\n")
 
 SMALL_MIGRATION = ("ALTER TABLE users ADD COLUMN age integer;\n"
                    "CREATE INDEX idx_users_age ON users (age);\n")
@@ -42,10 +45,11 @@ OTHER_COMMANDS_AND_FORMATS = (
 )
 NOT_FOR_A_SMALL_FILE = OTHER_LIBRARIES + SOMETIMES_NEEDED + OTHER_MODES + OTHER_COMMANDS_AND_FORMATS
 
-# `pglint --version` and `pglint --help` parse nothing and lint nothing.
+# `pglint --version` and `pglint --help` read no configuration, parse and lint nothing.
 NOT_FOR_VERSION_OR_HELP = OTHER_LIBRARIES + SOMETIMES_NEEDED + OTHER_MODES + (
-    "pglast", "pglint.engine.runner", "pglint.engine.checker", "pglint.source.parsing", "pglint.model",
-    "pglint.rules", "pglint.cli.output", "pglint.reporters.json_format",
+    "pglast", "pglint.engine", "pglint.source.files", "pglint.source.parsing", "pglint.model", "pglint.rules",
+    "pglint.config.settings", "pglint.cli.output", "pglint.reporters.json_format", "dataclasses", "json",
+    "hashlib",
 )
 
 

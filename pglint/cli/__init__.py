@@ -15,7 +15,7 @@ from . import timing  # noqa: F401  (first: the run's clock starts at process st
 import click
 
 from .. import __version__
-from ..config.settings import ConfigError
+from ..config.errors import ConfigError
 from ..source.writing import WriteError
 
 COMMANDS_NEEDING_NO_CHECK = {"--help", "-h", "--version"}

@@ -8,8 +8,6 @@ import time
 
 import click
 
-from ..config.settings import ConfigError, load_settings, parse_pg_version
-from ..engine.registry import UnknownRule
 from ..reporters import FORMATS
 from . import cli
 
@@ -77,6 +75,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
           dsn, analyze, fix, unsafe_fixes, show_diff, add_ignore, python):
     """Lint SQL files, directories (walked for *.sql; with --python also *.py, whose SQL
     strings are read), globs, or - for stdin."""
+    from ..config.settings import ConfigError, load_settings, parse_pg_version
+    from ..engine.registry import UnknownRule
     from ..engine.runner import run_paths
     from ..source.files import UsageError
     from .timing import START

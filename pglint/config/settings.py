@@ -12,15 +12,13 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
+from .errors import ConfigError
+
 if TYPE_CHECKING:
     from pathlib import Path
 
 DEFAULT_PG_VERSION = (15,)
 ROLLBACK_POLICIES = ("lint", "locks-only", "skip")
-
-
-class ConfigError(Exception):
-    """A configuration problem: reported with exit code 2."""
 
 
 def parse_pg_version(value) -> tuple[int, ...]:
