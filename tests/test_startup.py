@@ -2,8 +2,8 @@
 
 Each test runs pglint in a fresh interpreter and reads ``sys.modules`` after the command:
 ``-X importtime`` would miss the rule modules, which are imported by
-``importlib.import_module``. The figures (what each import costs) are in the issue's
-note and README, not here: these tests say *what* is imported, never how fast."""
+``importlib.import_module``. What each import costs is measured, not asserted: these
+tests say *what* is imported, never how fast."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 # After the command, the names of every imported module, as JSON on the last line.
@@ -89,9 +90,9 @@ def test_a_lint_without_a_config_file_reads_no_toml_and_needs_no_pathlib(tmp_pat
     and tomllib come in only with a file to read."""
     f = tmp_path / "a.sql"
     f.write_text("SELECT 1;\n", encoding="utf-8")
-    rc, modules = imported("--format", "json", "--no-cache", str(f), cwd=tmp_path)
     if any((d / n).is_file() for d in tmp_path.parents for n in ("pglint.toml", "pyproject.toml")):
-        return  # a config file above the temporary directory: nothing to say
+        pytest.skip("a pglint.toml or pyproject.toml above the temporary directory is read by the walk")
+    rc, modules = imported("--format", "json", "--no-cache", str(f), cwd=tmp_path)
     assert rc == 0
     assert loaded(modules, ("pathlib", "tomllib")) == []
     (tmp_path / "pglint.toml").write_text('pg-version = 14\n', encoding="utf-8")
