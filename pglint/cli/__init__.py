@@ -1,7 +1,12 @@
-"""The ``pglint`` command (click). ``pglint PATHS`` is ``pglint check PATHS``."""
+"""The ``pglint`` command (click). ``pglint PATHS`` is ``pglint check PATHS``.
+
+Each subcommand lives in its own module, imported only when that command runs (or when
+``pglint --help`` lists them): ``pglint PATHS`` does not pay for building the options of
+``trace``, ``health`` or ``server``, and ``pglint --version`` imports no command at all."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -10,17 +15,37 @@ from . import timing  # noqa: F401  (first: the run's clock starts at process st
 import click
 
 from .. import __version__
-from ..config.settings import ConfigError
+from ..config.errors import ConfigError
 from ..source.writing import WriteError
 
 COMMANDS_NEEDING_NO_CHECK = {"--help", "-h", "--version"}
 
+# command name -> the module of pglint.cli that defines it (registering it on ``cli``)
+COMMANDS = {
+    "check": "check",
+    "health": "health",
+    "rule": "rules_cmd",
+    "rules": "rules_cmd",
+    "server": "server_cmd",  # pygls is imported only when it runs
+    "trace": "trace_cmd",  # psycopg is imported only when it runs
+}
+
 
 class DefaultGroup(click.Group):
-    """A group whose default command is ``check``."""
+    """A group whose default command is ``check``, and whose commands are imported when
+    they are first asked for (click's lazy subcommands)."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, cmd_name):
+        module = COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}")  # its @cli.command registers it
+        return self.commands.get(cmd_name)
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in COMMANDS_NEEDING_NO_CHECK):
+        if not args or (args[0] not in COMMANDS and args[0] not in COMMANDS_NEEDING_NO_CHECK):
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
@@ -30,7 +55,7 @@ class DefaultGroup(click.Group):
     def format_options(self, ctx, formatter):
         """`pglint --help` shows the options of `pglint check` (the default command, as
         ruff's help does), then the commands and the program's own options."""
-        check = self.commands.get("check")
+        check = self.get_command(ctx, "check")
         if check is not None:
             sub = click.Context(check, info_name="check", parent=ctx)
             rows = [r for r in (p.get_help_record(sub) for p in check.get_params(sub)) if r is not None]
@@ -54,12 +79,6 @@ def cli():
 
 def main(argv=None) -> int:
     """Entry point: no input may produce a traceback (set PGLINT_DEBUG=1 to see one)."""
-    from .check import check  # noqa: F401  (registers the command)
-    from .health import health  # noqa: F401
-    from .rules_cmd import rule, rules  # noqa: F401
-    from .server_cmd import server  # noqa: F401  (pglint server; pygls is imported only when it runs)
-    from .trace_cmd import trace  # noqa: F401  (pglint trace; psycopg is imported only when it runs)
-
     try:
         rv = cli.main(args=argv, prog_name="pglint", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -8,8 +8,6 @@ import time
 
 import click
 
-from ..config.settings import ConfigError, load_settings, parse_pg_version
-from ..engine.registry import UnknownRule
 from ..reporters import FORMATS
 from . import cli
 
@@ -77,6 +75,8 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
           dsn, analyze, fix, unsafe_fixes, show_diff, add_ignore, python):
     """Lint SQL files, directories (walked for *.sql; with --python also *.py, whose SQL
     strings are read), globs, or - for stdin."""
+    from ..config.settings import ConfigError, load_settings, parse_pg_version
+    from ..engine.registry import UnknownRule
     from ..engine.runner import run_paths
     from ..source.files import UsageError
     from .timing import START
@@ -127,18 +127,19 @@ def check(paths, select, ignore, extend_select, pg_version, assume_in_transactio
                     layout=dict(summary_first=summary_first, group_by=group_by, max_per_rule=max_per_rule,
                                 threshold=settings.summary_first_threshold, named_files=named_files))
     stdin_bytes = sys.stdin.buffer.read() if "-" in paths else None
-    # live mode (pglint/live): validated config always, a connection only when asked for
-    from ..live.config import live_config
+    # live mode (pglint/live), only when asked for (its config table is validated when the
+    # config file is read, whatever the command)
     from ..live.dsn import resolve_dsn
 
-    live_cfg = live_config(extras.get("live"), settings.config_path)
     dsn = resolve_dsn(dsn)
     progress = output.progress()
     lint_began = time.perf_counter()
     try:
         if dsn is not None or analyze:
             from ..live.check import LiveError, run_check
+            from ..live.config import live_config
 
+            live_cfg = live_config(extras.get("live"), settings.config_path)
             try:
                 result = run_check(paths, settings, live_cfg, dsn or "", analyze=analyze or live_cfg.analyze,
                                    explicit_version=pg_version is not None, stdin_name=stdin_filename,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -21,6 +20,8 @@ def rules(fmt):
         sys.stdout.write(rules_markdown())
         return 0
     if fmt == "json":
+        import json
+
         json.dump([{"code": r.code, "name": r.name, "severity": r.severity, "default": r.default,
                     "category": r.category, "fix": r.fix, "summary": r.summary, "url": r.url} for r in rs],
                   sys.stdout, indent=2)

@@ -3,7 +3,6 @@ locks and rewrites. psycopg and the trace machinery are imported only when it ru
 
 from __future__ import annotations
 
-import signal
 import sys
 
 import click
@@ -61,6 +60,8 @@ def trace(paths, dsn, pg_bin, changed_since, seed_rows, fmt, output_file, assume
         from .history import changed_since as _changed
 
         changed = _changed(changed_since)
+    import signal
+
     from ..trace.cluster import ClusterError
     from ..trace.run import run_trace
 
@@ -102,6 +103,8 @@ def _render(result, fmt, out, options) -> None:
 
 def _term_as_interrupt():
     """SIGTERM ends the trace like Ctrl-C: the temporary cluster and databases are removed."""
+    import signal
+
     def handler(signum, frame):
         raise KeyboardInterrupt
 

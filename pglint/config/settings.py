@@ -6,21 +6,19 @@ Keys mirror the flags. An unknown key or a bad value is an error that names the 
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..engine.diagnostics import SEVERITIES
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_PG_VERSION = (15,)
 ROLLBACK_POLICIES = ("lint", "locks-only", "skip")
-
-
-class ConfigError(Exception):
-    """A configuration problem: reported with exit code 2."""
 
 
 def parse_pg_version(value) -> tuple[int, ...]:
@@ -164,29 +162,37 @@ MAX_JOBS = 1024  # --jobs / jobs: worker processes (0: one per CPU)
 
 
 def find_config(start: str | os.PathLike = ".") -> Path | None:
-    """Nearest pglint.toml, or pyproject.toml with a [tool.pglint] table, walking up."""
-    d = Path(start).resolve()
-    if d.is_file():
-        d = d.parent
+    """Nearest pglint.toml, or pyproject.toml with a [tool.pglint] table, walking up.
+    (The walk uses os.path: pathlib is imported only when there is a file to return.)"""
+    d = os.path.realpath(start)
+    if os.path.isfile(d):
+        d = os.path.dirname(d)
     while True:
-        p = d / "pglint.toml"
-        if p.is_file():
-            return p
-        pp = d / "pyproject.toml"
-        if pp.is_file():
+        p = os.path.join(d, "pglint.toml")
+        if os.path.isfile(p):
+            return _path(p)
+        pp = os.path.join(d, "pyproject.toml")
+        if os.path.isfile(pp):
             try:
                 data = _read_toml(pp)
             except ConfigError:
-                return pp  # report the broken file rather than skipping it
+                return _path(pp)  # report the broken file rather than skipping it
             tool = data.get("tool")
             if isinstance(tool, dict) and "pglint" in tool:
-                return pp
-        if d.parent == d:
+                return _path(pp)
+        parent = os.path.dirname(d)
+        if parent == d:
             return None
-        d = d.parent
+        d = parent
 
 
-def _read_toml(path: Path) -> dict:
+def _path(p: str) -> Path:
+    from pathlib import Path
+
+    return Path(p)
+
+
+def _read_toml(path: str | os.PathLike) -> dict:
     import tomllib
 
     try:
@@ -291,6 +297,8 @@ def settings_from_table(table: dict, source: str, root: str) -> tuple[Settings, 
             continue
         attr = _KEYS.get(key)
         if attr is None:
+            import difflib
+
             near = difflib.get_close_matches(key, list(_KEYS) + list(EXTRA_TABLES), n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
             raise ConfigError(f"{source}: unknown key '{key}'{hint}")
@@ -367,6 +375,9 @@ def _convert(key: str, attr: str, value, root: str):
     if attr == "severity":
         if not isinstance(value, dict):
             raise _bad(key, 'a table of rule = "error" | "warning" | "info"', value)
+        import difflib
+
+        from ..engine.diagnostics import SEVERITIES
         from ..engine.registry import UnknownRule, all_rules, by_code
 
         rules, codes = all_rules(), by_code()
@@ -413,7 +424,7 @@ def load_settings(config: str | None = None, isolated: bool = False, start: str 
     """Settings from the config file (explicit, or the nearest one)."""
     if isolated:
         return Settings(root=os.path.abspath(start)), {}
-    path = Path(config) if config else find_config(start)
+    path = _path(config) if config else find_config(start)
     if path is None:
         return Settings(root=os.path.abspath(start)), {}
     if not path.is_file():

@@ -32,9 +32,7 @@ its statements can concern.
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import pkgutil
 from dataclasses import dataclass, field
 
 from .diagnostics import SEVERITIES, WARNING
@@ -160,6 +158,8 @@ def all_rules() -> dict[str, Rule]:
 
 def imported_rules() -> list[Rule]:
     """Every rule, by importing every module of pglint.rules (the source of the index)."""
+    import pkgutil
+
     import pglint.rules as pkg
 
     found: list[Rule] = []
@@ -229,6 +229,8 @@ def resolve(token: str) -> list[Rule]:
     prefix = [r for r in rules.values() if r.code.startswith(t.upper())] if t.upper().startswith("PG") else []
     if prefix:
         return prefix
+    import difflib
+
     pool = list(rules) + list(codes)
     raise UnknownRule(t, difflib.get_close_matches(t, pool, n=3, cutoff=0.5))
 

@@ -17,10 +17,8 @@ number) is therefore treated as holding part of a password: the part before its 
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
-from urllib.parse import quote
 
 ENV_DSN = "PGLINT_DSN"
 
@@ -133,6 +131,8 @@ def display(dsn: str | None = None, *, host=None, port=None, dbname=None, env=No
     ports = str(port).split(",")
     if len(ports) != len(hosts):
         ports = [ports[0]] * len(hosts)
+    from urllib.parse import quote  # here: `pglint check` reads PGLINT_DSN from this module
+
     shown = []
     for h, pt in zip(hosts, ports):
         h = h or "[local]"
@@ -145,6 +145,8 @@ def display(dsn: str | None = None, *, host=None, port=None, dbname=None, env=No
 
 
 def _os_user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name: libpq would fail the same way
