@@ -8,14 +8,18 @@ Measures, with alternating runs and medians over repetitions:
   1. cold: the corpus's UTF-8 .sql files (the same list for both tools), pglint --no-cache;
   2. warm: the same pglint run again with its cache;
   3. one small migration file (process start to exit);
-  4. scaling: the corpus concatenated 1x, 2x, 4x into single files, time, peak memory and
-     peak memory per input byte;
+  4. one large file: the corpus concatenated 1x and 2x into single files, and repeated up
+     to 50 MB (the issue's large migration), time, peak memory and peak memory per input
+     byte, and the scaling exponent;
   5. a profile breakdown of one uncached single-process run (benchmarks/breakdown.py: read,
      parse, decode, rules, model, output, and the costliest rules).
 Peak memory is the largest sum of RSS over the process tree (pglint's workers included),
-sampled from /proc every 5 ms. squawk comes from the squawk-cli package (pip install
-'pglint[bench]'). pglint's own modules are byte-compiled first (as `pip install` does), so
-that no run pays for compiling them (this environment may set PYTHONDONTWRITEBYTECODE).
+sampled from /proc every 5 ms; the PSS sum (shared pages divided among the processes that
+share them, from /proc/PID/smaps_rollup, after the first 0.5 s every 50 ms) is printed beside it, because forked
+workers share their parent's pages and an RSS sum counts those once per process. squawk
+comes from the squawk-cli package (pip install 'pglint[bench]'). pglint's own modules are
+byte-compiled first (as `pip install` does), so that no run pays for compiling them (this
+environment may set PYTHONDONTWRITEBYTECODE).
 """
 
 from __future__ import annotations
@@ -40,43 +44,64 @@ DEFAULT_CORPUS = Path(os.environ.get("PGLINT_CORPUS", ROOT.parent / "shared" / "
 
 # -- measuring a command ---------------------------------------------------------------
 
-def _tree_rss_kb(pid: int) -> int:
-    total = 0
+def _tree_pids(pid: int) -> list[int]:
+    out = []
     todo = [pid]
-    seen = set()
     while todo:
         p = todo.pop()
-        if p in seen:
+        if p in out:
             continue
-        seen.add(p)
+        out.append(p)
         try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
             for task in os.listdir(f"/proc/{p}/task"):
                 try:
                     with open(f"/proc/{p}/task/{task}/children") as f:
                         todo.extend(int(c) for c in f.read().split())
                 except OSError:
                     pass
-        except (OSError, ValueError):
+        except OSError:
             pass
-    return total
+    return out
+
+
+def _field_kb(path: str, key: str) -> int:
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Sum of the resident set sizes of a process and its descendants. Pages that forked
+    workers share with their parent count once per process here."""
+    return sum(_field_kb(f"/proc/{p}/status", "VmRSS:") for p in _tree_pids(pid))
+
+
+def _tree_pss_kb(pid: int) -> int:
+    """Sum of the proportional set sizes (a shared page divided among the processes that
+    share it): what the tree really occupies. Costlier to read, so sampled less often."""
+    return sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in _tree_pids(pid))
 
 
 def measure(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> dict:
-    """Wall time, peak tree RSS (MiB), exit code."""
+    """Wall time, peak tree RSS and PSS (MiB), exit code."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, peak_pss
+        n = 0
         while not done.is_set():
             peak = max(peak, _tree_rss_kb(proc.pid))
+            if n < 100 or n % 10 == 0:  # short runs (squawk's) sampled every time
+                peak_pss = max(peak_pss, _tree_pss_kb(proc.pid))
+            n += 1
             time.sleep(0.005)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -87,7 +112,7 @@ def measure(cmd: list[str], cwd: str | None = None, env: dict | None = None) -> 
     t.join()
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.decode()[-500:]}")
-    return {"wall": wall, "peak_mib": peak / 1024, "rc": proc.returncode}
+    return {"wall": wall, "peak_mib": peak / 1024, "peak_pss_mib": peak_pss / 1024, "rc": proc.returncode}
 
 
 def median(runs: list[dict], key: str) -> float:
@@ -125,6 +150,24 @@ def _walk_utf8(corpus: Path) -> list[str]:
                 continue  # squawk aborts a whole run on a non-UTF-8 file
             out.append(p)
     return out
+
+
+FIFTY_MB = 50_000_000
+
+
+def sized(files: list[str], size: int, directory: str) -> str:
+    """The files concatenated, again and again, whole files only, until ``size`` bytes."""
+    path = os.path.join(directory, f"corpus_{size}.sql")
+    written = 0
+    with open(path, "wb") as out:
+        while written < size:
+            for f in files:
+                with open(f, "rb") as fh:
+                    written += out.write(fh.read())
+                written += out.write(b"\n;\n")
+                if written >= size:
+                    break
+    return path
 
 
 def concatenated(files: list[str], times: int, directory: str) -> str:
@@ -181,12 +224,14 @@ def alternate(label: str, a: list[str], b: list[str], reps: int, cwd=None) -> di
         for acc, cmd in order:
             acc.append(measure(cmd, cwd=cwd))
     res = {"pglint_wall": median(ra, "wall"), "squawk_wall": median(rb, "wall"),
-           "pglint_peak_mib": median(ra, "peak_mib"), "squawk_peak_mib": median(rb, "peak_mib")}
+           "pglint_peak_mib": median(ra, "peak_mib"), "squawk_peak_mib": median(rb, "peak_mib"),
+           "pglint_peak_pss_mib": median(ra, "peak_pss_mib"), "squawk_peak_pss_mib": median(rb, "peak_pss_mib")}
     res["ratio"] = res["pglint_wall"] / res["squawk_wall"] if res["squawk_wall"] else float("nan")
     res["mem_ratio"] = res["pglint_peak_mib"] / res["squawk_peak_mib"] if res["squawk_peak_mib"] else float("nan")
     print(f"{label:<22} pglint {res['pglint_wall']:7.3f}s {res['pglint_peak_mib']:7.1f} MiB | "
           f"squawk {res['squawk_wall']:7.3f}s {res['squawk_peak_mib']:7.1f} MiB | "
-          f"ratio {res['ratio']:.2f} (mem {res['mem_ratio']:.2f})", flush=True)
+          f"ratio {res['ratio']:.2f} (mem {res['mem_ratio']:.2f}; PSS {res['pglint_peak_pss_mib']:.0f} / "
+          f"{res['squawk_peak_pss_mib']:.0f} MiB)", flush=True)
     return res
 
 
@@ -229,28 +274,33 @@ def main() -> int:
             f.write(SMALL)
         results["small"] = alternate("one small file", cmds["pglint"] + ["--no-cache", small],
                                      cmds["squawk"] + [small], max(reps, 3 if args.quick else 10))
+        # the corpus as one file: 1x, 2x, and whole copies plus a part up to 50 MB (the
+        # issue's size for one large migration); sizes in bytes, factors relative to 1x
         results["scaling"] = {}
-        factors = (1, 2) if args.quick else (1, 2, 4)
         base = files[: 60] if args.quick else files
-        for k in factors:
-            path = concatenated(base, k, tmp)
-            results["scaling"][k] = alternate(f"scaling {k}x ({os.path.getsize(path) / 1e6:.1f} MB)",
-                                              cmds["pglint"] + ["--no-cache", path], cmds["squawk"] + [path], reps)
-        for k in factors:
-            r = results["scaling"][k]
-            size_mb = os.path.getsize(os.path.join(tmp, f"corpus_x{k}.sql")) / 1e6
-            r["input_mb"] = size_mb
-            r["pglint_bytes_per_input_byte"] = r["pglint_peak_mib"] * 1.048576 / size_mb
-            r["squawk_bytes_per_input_byte"] = r["squawk_peak_mib"] * 1.048576 / size_mb
-            print(f"memory per input byte at {k}x: pglint {r['pglint_bytes_per_input_byte']:.0f}, "
-                  f"squawk {r['squawk_bytes_per_input_byte']:.0f}")
-        first, last = factors[0], factors[-1]
+        target = 2 * sum(os.path.getsize(f) for f in base) + 1 if args.quick else FIFTY_MB
+        inputs = [("1x", concatenated(base, 1, tmp)), ("2x", concatenated(base, 2, tmp)),
+                  ("50MB" if not args.quick else "2x+", sized(base, target, tmp))]
+        one = os.path.getsize(inputs[0][1])
+        for label, path in inputs:
+            size = os.path.getsize(path)
+            r = results["scaling"][label] = alternate(f"one file {label} ({size / 1e6:.1f} MB)",
+                                                      cmds["pglint"] + ["--no-cache", path],
+                                                      cmds["squawk"] + [path], reps)
+            r["input_mb"] = size / 1e6
+            r["factor"] = size / one
+            for tool in ("pglint", "squawk"):
+                r[f"{tool}_bytes_per_input_byte"] = r[f"{tool}_peak_mib"] * 1.048576 / r["input_mb"]
+                r[f"{tool}_pss_bytes_per_input_byte"] = r[f"{tool}_peak_pss_mib"] * 1.048576 / r["input_mb"]
+            print(f"  memory per input byte: pglint {r['pglint_bytes_per_input_byte']:.1f} "
+                  f"(PSS {r['pglint_pss_bytes_per_input_byte']:.1f}), squawk {r['squawk_bytes_per_input_byte']:.1f}",
+                  flush=True)
+        first, last = results["scaling"][inputs[0][0]], results["scaling"][inputs[-1][0]]
         for tool in ("pglint", "squawk"):
-            t1 = results["scaling"][first][f"{tool}_wall"]
-            tn = results["scaling"][last][f"{tool}_wall"]
-            exp = math.log(tn / t1) / math.log(last / first) if t1 > 0 and tn > 0 else float("nan")
+            t1, tn = first[f"{tool}_wall"], last[f"{tool}_wall"]
+            exp = math.log(tn / t1) / math.log(last["factor"]) if t1 > 0 and tn > 0 else float("nan")
             results[f"{tool}_scaling_exponent"] = exp
-            print(f"{tool} scaling exponent {first}x->{last}x: {exp:.2f}")
+            print(f"{tool} scaling exponent 1x->{last['factor']:.2f}x: {exp:.2f}")
     # where pglint's time goes (one uncached process over the same inputs)
     sample = [str(corpus / t) for t in QUICK_TREES] if args.quick else [str(corpus)]
     prof = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), *sample],
