@@ -261,17 +261,6 @@ def _init_worker(opts: RunOptions, base_model=None, overlay=None, notify=None) -
     _W["notify"] = notify
 
 
-def _init_pool_worker(opts: RunOptions, base_model=None, overlay=None, queue=None) -> None:
-    """A worker process ignores Ctrl-C: the terminal sends SIGINT to the whole process group,
-    and the main process alone handles it (it stops the pool on its way out); a worker
-    interrupted in the middle of a task would print its own traceback."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _TIMES.clear()
-    _init_worker(opts, base_model, overlay, queue.put if queue is not None else None)
-
-
 def _read(item: Input, stdin_bytes: bytes | None = None):
     return read_input(item, stdin_bytes, _W.get("overlay"))
 
@@ -441,12 +430,147 @@ def _creates_tables(loaded) -> bool:
     return False
 
 
-def _lint_task(task):
-    index, unit = task
+def _lint_parallel(tasks, todo, results, opts, procs, progress, base_model, overlay, times) -> None:
+    """Lint ``tasks`` ((index, unit), biggest first) in ``procs`` processes: this one and
+    procs - 1 forked workers. Each process claims the next task from a shared counter, so
+    that the biggest units start first and no process waits while another has work; the
+    workers send their results through a pipe each, which a thread here reads. This process
+    lints too (an idle parent would hold a whole interpreter's memory for nothing while it
+    waits); the results of its own tasks need no pickling."""
+    import multiprocessing as mp
+    import threading
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else None)
+    claim = ctx.Value("i", 0)
+    # the workers tell the display what they do as they do it: a unit (a whole migration
+    # history) can take most of the run, and its results come back only at its end
+    relay = _Relay(ctx, progress.event) if progress is not None and progress.per_file else None
+    inbox: deque = deque()  # (index, results, times, error) from the workers
+    workers, conns = [], []
+
+    shared: dict = {}
+
+    def store(i, res) -> None:
+        results[todo[i]] = _share_strings(res, shared)
+        if progress is not None and not progress.per_file:
+            for r in res:
+                progress.finished(r)
+
+    def drain() -> None:
+        while inbox:
+            i, res, spent, error = inbox.popleft()
+            for k, v in spent.items():
+                times[k] = times.get(k, 0.0) + v
+            if error is not None:
+                raise error
+            store(i, res)
+
+    def read() -> None:
+        live = list(conns)
+        while live:
+            for c in wait(live):
+                try:
+                    inbox.append(c.recv())
+                except (EOFError, OSError):
+                    live.remove(c)
+
     try:
-        return index, _lint_unit(unit), take_times()
+        for _ in range(procs - 1):
+            r, w = ctx.Pipe(duplex=False)
+            p = ctx.Process(target=_worker, args=(tasks, claim, w, opts, base_model, overlay,
+                                                  relay.queue if relay else None), daemon=True)
+            p.start()
+            w.close()  # the worker holds the writing end: its exit closes the pipe
+            workers.append(p)
+            conns.append(r)
+        reader = threading.Thread(target=read, name="pglint-results", daemon=True)
+        reader.start()
+        while (k := _claim(claim, len(tasks))) is not None:
+            i, unit = tasks[k]
+            store(i, _lint_unit(unit))
+            _collect_if_due()
+            drain()
+        reader.join()
+        drain()
+        for p in workers:
+            p.join()
+        if any(results[todo[i]] is None for i, _ in tasks):  # a unit a worker claimed never came back
+            codes = [p.exitcode for p in workers if p.exitcode != 0]
+            raise RuntimeError("a worker process stopped before its work was done "
+                               f"(exit code {codes[0] if codes else 'unknown'})")
     finally:
-        _collect_if_due()
+        for p in workers:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+        for c in conns:
+            c.close()
+        if relay is not None:
+            relay.close()
+
+
+def _share_strings(res: list[FileResult], table: dict) -> list[FileResult]:
+    """One string object for each distinct explanation, help, rule name ... across the run's
+    results (the same explanation arrives as a separate copy with every unit a worker
+    sends: 19,500 copies of a few dozen texts on the corpus)."""
+    for r in res:
+        for d in r.diagnostics:
+            d.explanation = table.setdefault(d.explanation, d.explanation)
+            d.help = table.setdefault(d.help, d.help)
+            d.rule = table.setdefault(d.rule, d.rule)
+            d.code = table.setdefault(d.code, d.code)
+            d.severity = table.setdefault(d.severity, d.severity)
+            d.path = table.setdefault(d.path, d.path)
+    return res
+
+
+def _claim(counter, n: int) -> int | None:
+    """The next task's position, shared by every process (None: all are taken)."""
+    with counter.get_lock():
+        k = counter.value
+        if k >= n:
+            return None
+        counter.value = k + 1
+    return k
+
+
+def _worker(tasks, claim, conn, opts, base_model, overlay, queue) -> None:
+    """A worker process: claims tasks until none is left and sends each result. It ignores
+    Ctrl-C: the terminal sends SIGINT to the whole process group, and the main process
+    alone handles it (it stops the workers on its way out); a worker interrupted in the
+    middle of a task would print its own traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _TIMES.clear()
+    _init_worker(opts, base_model, overlay, queue.put if queue is not None else None)
+    gc.disable()
+    try:
+        while (k := _claim(claim, len(tasks))) is not None:
+            i, unit = tasks[k]
+            try:
+                msg = (i, _lint_unit(unit), take_times(), None)
+            except Exception as exc:  # noqa: BLE001 - raised again in the main process
+                msg = (i, None, take_times(), _portable(exc))
+            conn.send(msg)
+            if msg[3] is not None:
+                return
+            _collect_if_due()
+    finally:
+        conn.close()
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself if it crosses a pipe, else a RuntimeError that describes it."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 # Python's cyclic garbage collector runs every 700 net allocations of container objects and
@@ -574,29 +698,10 @@ def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progre
     parallel = (jobs > 1 and n > 1 and (nfiles >= PARALLEL_MIN_FILES or sum(sizes) >= PARALLEL_MIN_BYTES)
                 and all(i.real is not None for u in units for i in u.inputs))
     if parallel:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else None)
         # biggest first so that one large unit does not finish last
         order = sorted(range(n), key=lambda i: -sizes[i])
-        tasks = [(i, units[i]) for i in order]
-        chunk = max(1, min(8, n // (jobs * 8)))
-        # the workers tell the display what they do as they do it: a unit (a whole migration
-        # history) can take most of the run, and its results come back only at its end
-        relay = _Relay(ctx, progress.event) if progress is not None and progress.per_file else None
-        try:
-            with ctx.Pool(min(jobs, n), initializer=_init_pool_worker,
-                          initargs=(opts, base_model, overlay, relay.queue if relay else None)) as pool:
-                for i, res, spent in pool.imap_unordered(_lint_task, tasks, chunksize=chunk):
-                    results[todo[i]] = res
-                    for k, v in spent.items():
-                        times[k] = times.get(k, 0.0) + v
-                    if progress is not None and not progress.per_file:
-                        for r in res:
-                            progress.finished(r)
-        finally:
-            if relay is not None:
-                relay.close()
+        _lint_parallel([(i, units[i]) for i in order], todo, results, opts, min(jobs, n), progress, base_model,
+                       overlay, times)
         return min(jobs, n)
     for i, u in enumerate(units):
         res = _lint_unit(u, stdin_bytes)
