@@ -128,3 +128,47 @@ def test_json_report_of_real_findings_has_the_encoders_bytes():
     result = RunResult(files)
     assert sum(len(f.diagnostics) for f in files) > 5 and any(d.fix for f in files for d in f.diagnostics)
     assert _rendered(result) == _reference(result)
+
+
+def test_results_read_back_from_the_cache_are_the_results_stored():
+    from pglint.engine.cache import pack, unpack
+
+    full = _diagnostic(fix=Fix("Add it", (Edit(3, 5, "x"), Edit(9, 9, "ü\n")), "unsafe"),
+                       edit_positions=(((1, 4), (1, 6)), ((2, 1), (2, 1))), statement=4,
+                       source_lines=("CREATE INDEX i", "ON t (a);"), statement_text="CREATE INDEX i ON t (a)",
+                       relation="public.t", extra={"k": [1, "v"]}, statement_start=10, statement_position=(2, 3),
+                       rollback=True, explanation="why")
+    results = [FileResult("a.sql", 7, [full, *ODD], ["a note"], None, True, "digest", True),
+               FileResult("b.sql", 0, [], [], "not valid UTF-8", False, None, False)]
+    back = unpack(pack(results))
+    assert back == results
+    assert all(type(d) is Diagnostic for f in back for d in f.diagnostics)
+    assert type(back[0].diagnostics[0].fix) is Fix and type(back[0].diagnostics[0].fix.edits[1]) is Edit
+
+
+def test_a_repeated_string_is_stored_once():
+    from pglint.engine.cache import pack
+
+    why = "An explanation that every finding of this rule repeats. " * 20
+    diags = [_diagnostic(start=i, explanation="".join(why)) for i in range(200)]  # equal strings, distinct objects
+    assert len({id(d.explanation) for d in diags}) == 200
+    assert len(pack([FileResult("a.sql", 1, diags)])) < 2 * len(why) + 200 * 200
+
+
+def test_a_cache_of_an_earlier_schema_is_not_read(tmp_path):
+    """Entries of the pickled-objects schema (results_v2) are dropped, never misread."""
+    import sqlite3
+
+    from pglint.engine.cache import TABLE, Cache
+
+    db = sqlite3.connect(tmp_path / "results.sqlite")
+    db.execute("CREATE TABLE results_v2 (key TEXT PRIMARY KEY, code TEXT, used REAL, value BLOB)")
+    db.execute("INSERT INTO results_v2 VALUES ('k', 'c', 1e12, x'00')")
+    db.commit()
+    db.close()
+    cache = Cache(str(tmp_path), "c")
+    assert cache.get_many(["k"]) == {}
+    cache.close()
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {TABLE}
