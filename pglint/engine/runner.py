@@ -188,12 +188,8 @@ def context_inputs(inputs: list[Input], include, is_excluded, resolved: dict[str
         resolved = {}
     seen = {realpath_cached(i.real, resolved) for i in inputs if i.real}
     extra: list[Input] = []
-    dirs: set[str] = set()
-    for i in inputs:
-        if i.real is None:
-            continue
-        d = os.path.dirname(i.path) or "."
-        dirs.add(d)
+    dirs = {os.path.dirname(i.path) or "." for i in inputs if i.real is not None}
+    for d in list(dirs):
         base = os.path.basename(d)
         parent = os.path.dirname(d)
         if parent and (base[:1].isdigit() or base in ("deploy", "revert", "verify") or base[:1] in "vV"):
@@ -711,7 +707,9 @@ def with_context(paths: list[str], inputs: list[Input], report: set[str] | None,
     """Files named one by one (not found by walking a directory given in ``paths``) get the
     other files of their migration directory as context; only the inputs are reported.
     Shared by check and trace. ``resolved``: as for context_inputs."""
-    walked = [p for p in paths if os.path.isdir(p)]  # once: thousands of named files are common
+    # once: thousands of named files are common (a path that is an input is a file: no stat)
+    given = {i.path for i in inputs}
+    walked = [p for p in paths if p not in given and os.path.isdir(p)]
     named = [i for i in inputs if i.real is not None and not any(_under(i.path, d) for d in walked)]
     if named:
         if report is None:
