@@ -41,7 +41,13 @@ def test_warm_run_reads_the_cache_and_gives_the_same_output(tmp_path):
     rows = db_rows(tmp_path)
     assert len(rows) == 1  # one unit: the history
     assert run(tmp_path) == cold
-    assert db_rows(tmp_path)[0][2] > rows[0][2]  # read, so its last use moved
+    assert db_rows(tmp_path) == rows  # read within a day of its last use: nothing written
+    # read more than a day after: its last use moves (entries idle for a month are dropped)
+    with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
+        c.execute("UPDATE results_v3 SET used = used - 2 * 86400")
+    aged = db_rows(tmp_path)
+    assert run(tmp_path) == cold
+    assert db_rows(tmp_path)[0][2] > rows[0][2] > aged[0][2]
     assert run(tmp_path, "--no-cache") == cold
 
 
