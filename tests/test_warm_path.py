@@ -172,3 +172,20 @@ def test_a_cache_of_an_earlier_schema_is_not_read(tmp_path):
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
         tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {TABLE}
+
+
+def test_what_the_cache_reads_is_left_old_for_the_collector(tmp_path):
+    """Reading pauses the collector and leaves the results in its oldest generation: the
+    next young collection does not traverse the hundreds of thousands of objects read."""
+    import gc
+
+    from pglint.engine.cache import Cache
+
+    cache = Cache(str(tmp_path), "c")
+    cache.put_many({"k": [FileResult("a.sql", 1, [_diagnostic(start=i, extra={"i": [i]}) for i in range(5000)])]})
+    assert gc.isenabled()
+    got = cache.get_many(["k"])
+    young = gc.get_count()[0]
+    assert gc.isenabled() and len(got["k"][0].diagnostics) == 5000
+    assert young < 1000, young  # 5,000 diagnostics hold over 10,000 tracked objects
+    cache.close()

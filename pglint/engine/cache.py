@@ -154,7 +154,8 @@ class Cache:
         if self.db is None or not keys:
             return out
         # the collector paused: what is read is a few hundred thousand tuples and objects,
-        # none of them garbage, which it would otherwise traverse again and again
+        # none of them garbage, which it would otherwise traverse again and again (and once
+        # read, they are moved to its oldest generation, as if they had survived collections)
         was = gc.isenabled()
         gc.disable()
         stale = time.time() - TOUCH_AFTER_SECONDS
@@ -172,6 +173,8 @@ class Cache:
         except sqlite3.Error:
             return {}
         finally:
+            gc.freeze()
+            gc.unfreeze()
             if was:
                 gc.enable()
         return out
