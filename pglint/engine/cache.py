@@ -9,7 +9,7 @@ SQLite database (``.pglint_cache/results.sqlite`` under the project root, or
 
 A unit's results are stored as rows of plain values (tuples, strings, numbers: see
 diagnostics.to_row), each repeated string once: a warm run reads the corpus's 29,000
-findings in about 0.05 s, where pickled objects took 0.25 s.
+findings in about 0.1 s, where pickled objects took 0.24 s (9 MB instead of 21).
 """
 
 from __future__ import annotations
