@@ -58,14 +58,14 @@ def render(result, out, options) -> None:
     which escapes each distinct string once (a rule's explanation and help, the paths:
     half of the bytes of a large report are repeats)."""
     text = _Items().text
-    sep = "\n  "
+    first = True
     out.write('{"version": %d, "diagnostics": [' % VERSION)
     for f in result.files:
-        for d in f.diagnostics:
-            # line by line: one string of all would be as wide as its widest character
-            out.write(sep + text(d))
-            sep = ",\n  "
-    out.write("]" if sep == "\n  " else "\n]")
+        if f.diagnostics:
+            # a file at a time: one string of all would be as wide as its widest character
+            out.write(("\n  " if first else ",\n  ") + ",\n  ".join([text(d) for d in f.diagnostics]))
+            first = False
+    out.write("]" if first else "\n]")
     doc = document(result, diagnostics=False)
     for k, v in doc.items():
         if k not in ("version", "diagnostics"):
