@@ -31,7 +31,7 @@ def run(tmp_path, *args):
 
 def db_rows(tmp_path):
     with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
-        return c.execute("SELECT key, code, used FROM results_v2").fetchall()
+        return c.execute("SELECT key, code, used FROM results_v3").fetchall()
 
 
 def test_warm_run_reads_the_cache_and_gives_the_same_output(tmp_path):
@@ -41,7 +41,13 @@ def test_warm_run_reads_the_cache_and_gives_the_same_output(tmp_path):
     rows = db_rows(tmp_path)
     assert len(rows) == 1  # one unit: the history
     assert run(tmp_path) == cold
-    assert db_rows(tmp_path)[0][2] > rows[0][2]  # read, so its last use moved
+    assert db_rows(tmp_path) == rows  # read within a day of its last use: nothing written
+    # read more than a day after: its last use moves (entries idle for a month are dropped)
+    with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
+        c.execute("UPDATE results_v3 SET used = used - 2 * 86400")
+    aged = db_rows(tmp_path)
+    assert run(tmp_path) == cold
+    assert db_rows(tmp_path)[0][2] > rows[0][2] > aged[0][2]
     assert run(tmp_path, "--no-cache") == cold
 
 
@@ -64,8 +70,8 @@ def test_entries_of_other_code_are_dropped_when_writing(tmp_path):
     d = tree(tmp_path)
     run(tmp_path)
     with sqlite3.connect(tmp_path / ".pglint_cache" / "results.sqlite") as c:
-        c.execute("INSERT INTO results_v2 VALUES ('stale-key', 'an older pglint', 1e12, x'00')")
-        c.execute("INSERT INTO results_v2 VALUES ('idle-key', (SELECT code FROM results_v2 LIMIT 1), 1.0, x'00')")
+        c.execute("INSERT INTO results_v3 VALUES ('stale-key', 'an older pglint', 1e12, x'00')")
+        c.execute("INSERT INTO results_v3 VALUES ('idle-key', (SELECT code FROM results_v3 LIMIT 1), 1.0, x'00')")
     (d / "V2__index.sql").write_text(V2 + "-- changed\n")  # a miss, so the cache is written
     run(tmp_path)
     keys = {k for k, _, _ in db_rows(tmp_path)}

@@ -6,22 +6,34 @@ content and path of every file of the unit (a history is cached as a whole: a ch
 one migration changes what every later one is checked against). Entries live in one
 SQLite database (``.pglint_cache/results.sqlite`` under the project root, or
 ``cache-dir``); a damaged or unreadable cache is ignored, never fatal.
+
+A unit's results are stored as rows of plain values (tuples, strings, numbers: see
+diagnostics.to_row), each repeated string once: a warm run reads the corpus's 29,000
+findings in about 0.1 s, where pickled objects took 0.24 s (9 MB instead of 21).
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import pickle
 import sqlite3
+import time
 from pathlib import Path
 
 from ..source.writing import WriteError, write_atomic
+from .diagnostics import from_row, to_row
+from .results import FileResult
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: rows of plain values (2: pickled objects)
+TABLE = f"results_v{SCHEMA_VERSION}"
 # entries nobody has read for this long are dropped when the cache is written
 MAX_IDLE_SECONDS = 30 * 24 * 3600
+# an entry's last use is written again when it is older than this: a warm run a day after
+# the last writes nothing (a write transaction and its syncs cost up to 0.3 s)
+TOUCH_AFTER_SECONDS = 24 * 3600
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,7 +115,8 @@ def unit_key(prefix: str, unit) -> str | None:
 class Cache:
     """Entries carry the code fingerprint they were computed with: writing drops those of
     any other pglint code (they can never be read again) and those not read for
-    MAX_IDLE_SECONDS, so the database holds about one run's worth per settings in use."""
+    MAX_IDLE_SECONDS, so the database holds about one run's worth per settings in use.
+    Reading an entry moves its last use (at most once every TOUCH_AFTER_SECONDS)."""
 
     def __init__(self, directory: str, code: str = "") -> None:
         self.directory = directory
@@ -124,8 +137,9 @@ class Cache:
         for attempt in (1, 2):
             db = sqlite3.connect(path, timeout=5)
             try:
-                db.execute("DROP TABLE IF EXISTS results")  # schema 1
-                db.execute("CREATE TABLE IF NOT EXISTS results_v2 (key TEXT PRIMARY KEY, code TEXT, used REAL, "
+                for old in ("results", "results_v2"):  # earlier schemas: never read again
+                    db.execute(f"DROP TABLE IF EXISTS {old}")
+                db.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, code TEXT, used REAL, "
                            "value BLOB)")
                 return db
             except sqlite3.DatabaseError:
@@ -135,39 +149,49 @@ class Cache:
                 os.remove(path)  # not a database (damaged): start again
         raise AssertionError("unreachable")
 
-    def get_many(self, keys: list[str]) -> dict[str, list]:
-        out: dict[str, list] = {}
+    def get_many(self, keys: list[str]) -> dict[str, list[FileResult]]:
+        out: dict[str, list[FileResult]] = {}
         if self.db is None or not keys:
             return out
+        # the collector paused: what is read is a few hundred thousand tuples and objects,
+        # none of them garbage, which it would otherwise traverse again and again (and once
+        # read, they are moved to its oldest generation, as if they had survived collections)
+        was = gc.isenabled()
+        gc.disable()
+        stale = time.time() - TOUCH_AFTER_SECONDS
         try:
             for i in range(0, len(keys), 500):
                 chunk = keys[i : i + 500]
-                q = "SELECT key, value FROM results_v2 WHERE key IN (%s)" % ",".join("?" * len(chunk))
-                for k, v in self.db.execute(q, chunk):
+                q = f"SELECT key, used, value FROM {TABLE} WHERE key IN (%s)" % ",".join("?" * len(chunk))
+                for k, used, v in self.db.execute(q, chunk):
                     try:
-                        out[k] = pickle.loads(v)
+                        out[k] = unpack(v)
                     except Exception:  # noqa: BLE001 - a damaged entry is a miss
                         continue
-                    self._read.append(k)
+                    if not isinstance(used, (int, float)) or used < stale:
+                        self._read.append(k)
         except sqlite3.Error:
             return {}
+        finally:
+            gc.freeze()
+            gc.unfreeze()
+            if was:
+                gc.enable()
         return out
 
-    def put_many(self, items: dict[str, list]) -> None:
+    def put_many(self, items: dict[str, list[FileResult]]) -> None:
         if self.db is None or (not items and not self._read):
             return
-        import time
-
         now = time.time()
         try:
             with self.db:
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO results_v2 (key, code, used, value) VALUES (?, ?, ?, ?)",
-                    [(k, self.code, now, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()],
+                    f"INSERT OR REPLACE INTO {TABLE} (key, code, used, value) VALUES (?, ?, ?, ?)",
+                    [(k, self.code, now, pack(v)) for k, v in items.items()],
                 )
-                self.db.executemany("UPDATE results_v2 SET used = ? WHERE key = ?", [(now, k) for k in self._read])
+                self.db.executemany(f"UPDATE {TABLE} SET used = ? WHERE key = ?", [(now, k) for k in self._read])
                 if items:
-                    self.db.execute("DELETE FROM results_v2 WHERE code != ? OR used < ?",
+                    self.db.execute(f"DELETE FROM {TABLE} WHERE code != ? OR used < ?",
                                     (self.code, now - MAX_IDLE_SECONDS))
             self._read = []
         except sqlite3.Error:
@@ -177,6 +201,21 @@ class Cache:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def pack(results: list[FileResult]) -> bytes:
+    """A unit's results as one pickle of plain rows (repeated strings stored once)."""
+    same: dict = {}
+    return pickle.dumps(
+        [(r.path, r.statements, tuple(to_row(d, same) for d in r.diagnostics), tuple(r.notes), r.unreadable,
+          r.rollback, r.digest, r.tx_unknown) for r in results],
+        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(data: bytes) -> list[FileResult]:
+    return [FileResult(path, statements, [from_row(d) for d in diags], list(notes), unreadable, rollback, digest,
+                       tx_unknown)
+            for path, statements, diags, notes, unreadable, rollback, digest, tx_unknown in pickle.loads(data)]
 
 
 def default_dir(settings) -> str:

@@ -119,3 +119,41 @@ class Diagnostic:
 _DIAGNOSTIC_FIELDS = tuple(Diagnostic.__dataclass_fields__)  # in the order __init__ takes them
 # __reduce__ passes every field positionally: each must be an __init__ parameter
 assert all(f.init and not f.kw_only for f in Diagnostic.__dataclass_fields__.values())
+
+
+# -- rows: a diagnostic as a tuple of plain values (the result cache stores these) ---------
+# Fields in _DIAGNOSTIC_FIELDS order, with the fix as (title, ((start, end, text), ...),
+# applicability) and each string through ``same`` (str -> the equal str met first), so that
+# a pickle of many rows stores each repeated string (a rule's explanation and help, the
+# path) once. Reading rows back builds no object but the Diagnostic (and its Fix).
+
+_FIX_AT = _DIAGNOSTIC_FIELDS.index("fix")
+_TEXT_FIELDS = tuple(i for i, f in enumerate(_DIAGNOSTIC_FIELDS)
+                     if f in ("rule", "code", "severity", "message", "help", "path", "statement_text", "relation",
+                              "explanation"))
+_LINES_AT = _DIAGNOSTIC_FIELDS.index("source_lines")
+
+
+def to_row(d: Diagnostic, same: dict) -> tuple:
+    row = [getattr(d, f) for f in _DIAGNOSTIC_FIELDS]
+    for i in _TEXT_FIELDS:
+        v = row[i]
+        if v is not None:
+            row[i] = same.setdefault(v, v)
+    if row[_LINES_AT]:
+        row[_LINES_AT] = tuple(same.setdefault(v, v) for v in row[_LINES_AT])
+    fix = d.fix
+    if fix is not None:
+        row[_FIX_AT] = (same.setdefault(fix.title, fix.title), tuple((e.start, e.end, e.text) for e in fix.edits),
+                        fix.applicability)
+    return tuple(row)
+
+
+def from_row(row: tuple) -> Diagnostic:
+    fix = row[_FIX_AT]
+    if fix is None:
+        return Diagnostic(*row)
+    title, edits, applicability = fix
+    d = Diagnostic(*row)
+    d.fix = Fix(title, tuple(Edit(*e) for e in edits), applicability)
+    return d

@@ -176,41 +176,47 @@ def plan_units(inputs: list[Input], settings, report: set[str] | None = None, hi
     return units
 
 
-def context_inputs(inputs: list[Input], include, is_excluded) -> list[Input]:
+def context_inputs(inputs: list[Input], include, is_excluded, resolved: dict[str, str] | None = None) -> list[Input]:
     """For files named one by one (pre-commit, an editor), the other files of their
-    migration directory: they give the history that came before."""
-    from ..source.files import realpath_cached, _walk
+    migration directory: they give the history that came before. ``resolved``: real paths
+    already found in this run (source.files.realpath_cached)."""
+    import fnmatch
 
-    real_dirs: dict[str, str] = {}
-    seen = {realpath_cached(i.real, real_dirs) for i in inputs if i.real}
+    from ..source.files import _walk, realpath_cached
+
+    if resolved is None:
+        resolved = {}
+    seen = {realpath_cached(i.real, resolved) for i in inputs if i.real}
     extra: list[Input] = []
-    dirs: set[str] = set()
-    for i in inputs:
-        if i.real is None:
-            continue
-        d = os.path.dirname(i.path) or "."
-        dirs.add(d)
+    dirs = {os.path.dirname(i.path) or "." for i in inputs if i.real is not None}
+    for d in list(dirs):
         base = os.path.basename(d)
         parent = os.path.dirname(d)
         if parent and (base[:1].isdigit() or base in ("deploy", "revert", "verify") or base[:1] in "vV"):
             dirs.add(parent)
     for d in sorted(dirs):
         try:
-            names = os.listdir(d)
+            with os.scandir(d) as it:  # the entry's type comes with the listing: no stat per name
+                entries = list(it)
         except OSError:
             continue
         cands = []
-        for n in names:
+        for e in entries:
+            n = e.name
+            if n.startswith("."):
+                continue
             p = os.path.join(d, n)
-            if os.path.isdir(p) and not n.startswith("."):
+            try:
+                is_dir, is_file = e.is_dir(), e.is_file()  # both follow symlinks, as isdir/isfile
+            except OSError:
+                continue
+            if is_dir:
                 cands.extend(_walk(p, include, is_excluded) if _looks_like_migration_dir(n) else ())
-            elif os.path.isfile(p) and not n.startswith("."):
-                import fnmatch
-
+            elif is_file:
                 if any(fnmatch.fnmatchcase(n, pat) for pat in include) and not (is_excluded and is_excluded(p)):
                     cands.append(p)
         for p in cands:
-            rp = realpath_cached(p, real_dirs)
+            rp = realpath_cached(p, resolved)
             if rp not in seen:
                 seen.add(rp)
                 extra.append(Input(p, p))
@@ -763,12 +769,13 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     opts.statement_text = statement_text
     include = python_include(settings)
     excluded = settings.is_excluded if settings.exclude else None
-    inputs = discover(paths, include, excluded, stdin_name)
+    resolved: dict[str, str] = {}  # real paths, found once for discovery and context
+    inputs = discover(paths, include, excluded, stdin_name, resolved)
     report: set[str] | None = None
     if changed is not None:
         report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
     if history:
-        inputs, report = with_context(paths, inputs, report, include, excluded)
+        inputs, report = with_context(paths, inputs, report, include, excluded, resolved)
     t = _charge("reading", t)  # finding the files
     if base_model is None and settings.baseline:
         from .baseline import load_baseline
@@ -800,16 +807,19 @@ def python_include(settings) -> tuple[str, ...]:
     return include
 
 
-def with_context(paths: list[str], inputs: list[Input], report: set[str] | None, include, excluded):
+def with_context(paths: list[str], inputs: list[Input], report: set[str] | None, include, excluded,
+                 resolved: dict[str, str] | None = None):
     """Files named one by one (not found by walking a directory given in ``paths``) get the
     other files of their migration directory as context; only the inputs are reported.
-    Shared by check and trace."""
-    walked = [p for p in paths if os.path.isdir(p)]  # once: thousands of named files are common
+    Shared by check and trace. ``resolved``: as for context_inputs."""
+    # once: thousands of named files are common (a path that is an input is a file: no stat)
+    given = {i.path for i in inputs}
+    walked = [p for p in paths if p not in given and os.path.isdir(p)]
     named = [i for i in inputs if i.real is not None and not any(_under(i.path, d) for d in walked)]
     if named:
         if report is None:
             report = {i.path for i in inputs}
-        inputs = inputs + context_inputs(named, include, excluded)
+        inputs = inputs + context_inputs(named, include, excluded, resolved)
     return inputs, report
 
 

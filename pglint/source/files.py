@@ -46,16 +46,18 @@ class UsageError(Exception):
     """A path that does not exist, or similar: exit code 2."""
 
 
-def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name: str | None = None) -> list[Input]:
-    """Expand command-line paths into files, deduplicated, in migration order."""
+def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name: str | None = None,
+             resolved: dict[str, str] | None = None) -> list[Input]:
+    """Expand command-line paths into files, deduplicated, in migration order.
+    ``resolved``: the real paths found so far in this run (see realpath_cached), filled in."""
     found: list[Input] = []
     seen: set[str] = set()
     missing: list[str] = []
+    if resolved is None:
+        resolved = {}
 
-    real_dirs: dict[str, str] = {}
-
-    def add(display: str, real: str | None) -> None:
-        key = realpath_cached(real, real_dirs) if real is not None else "<stdin>"
+    def add(display: str, real: str | None, link: bool | None = None) -> None:
+        key = realpath_cached(real, resolved, link) if real is not None else "<stdin>"
         if key in seen:
             return
         seen.add(key)
@@ -65,12 +67,18 @@ def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name:
         if arg == "-":
             add(stdin_name or "<stdin>", None)
             continue
-        if os.path.isdir(arg):
+        # one lstat per named file (thousands are common: pre-commit, a file list)
+        try:
+            st = os.lstat(arg)
+        except (OSError, ValueError):
+            st = None
+        link = st is not None and stat.S_ISLNK(st.st_mode)
+        if st is not None and (stat.S_ISDIR(st.st_mode) or (link and os.path.isdir(arg))):
             for p in sorted(_walk(arg, include, is_excluded), key=path_key):
                 add(p, p)
-        elif os.path.exists(arg) or os.path.islink(arg):
+        elif st is not None:  # a file, or a symlink (even a broken one)
             if is_excluded is None or not is_excluded(arg):
-                add(arg, arg)
+                add(arg, arg, link)
         elif glob.has_magic(arg):
             matches = sorted(glob.glob(arg, recursive=True), key=path_key)
             if not matches:
@@ -90,17 +98,22 @@ def discover(paths: list[str], include=("*.sql",), is_excluded=None, stdin_name:
     return found
 
 
-def realpath_cached(path: str, real_dirs: dict[str, str]) -> str:
-    """os.path.realpath, with the directories' resolved once: a file that is not a symlink
-    is its resolved directory plus its name (a tree of thousands of files costs one lstat
-    per file instead of one per path component)."""
+def realpath_cached(path: str, resolved: dict[str, str], link: bool | None = None) -> str:
+    """os.path.realpath, remembered in ``resolved`` (path -> real path, for files and
+    directories alike, for one run): a path that is not a symlink is its resolved directory
+    plus its name, so a tree of thousands of files costs one lstat per file and directory
+    instead of one per path component, and a path asked again costs nothing. ``link``: whether ``path`` is
+    a symlink, when the caller knows it already (None: look)."""
+    real = resolved.get(path)
+    if real is not None:
+        return real
     head, tail = os.path.split(path)
-    if not tail or tail in (".", "..") or os.path.islink(path):
-        return os.path.realpath(path)
-    d = real_dirs.get(head)
-    if d is None:
-        d = real_dirs[head] = os.path.realpath(head or ".")
-    return os.path.join(d, tail)
+    if not tail or tail in (".", "..") or (os.path.islink(path) if link is None else link):
+        real = os.path.realpath(path)
+    else:
+        real = os.path.join(realpath_cached(head or ".", resolved), tail)
+    resolved[path] = real
+    return real
 
 
 def _walk(top: str, include, is_excluded):
