@@ -17,6 +17,7 @@ message stays on one line, explanation and help are wrapped at 100 columns); cod
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from . import next_steps, plural, summary_line
@@ -29,6 +30,7 @@ DEFAULT_THRESHOLD = 500  # lines of the finding-by-finding layout above which su
 
 
 def render(result, out, options) -> None:
+    _URLS.clear()
     diags = [d for f in result.files for d in f.diagnostics]
     notes = [(f.path, n) for f in result.files for n in f.notes]
     if not diags and not notes:
@@ -43,6 +45,8 @@ def render(result, out, options) -> None:
     prose = console.width if console.is_terminal or options.get("width") else FILE_WIDTH
     if not console.is_terminal and not options.get("width"):
         console.width = 100_000  # a log or a file: code lines are never cut (prose is wrapped by hand)
+        if not console.is_terminal and color is not True:
+            console = _Plain(console, out)
     grouped = summary_first(diags, options)
     if grouped:
         capped = _grouped(console, result, diags, options, prose)
@@ -89,6 +93,63 @@ def estimate_lines(diags) -> int:
     return n
 
 
+class _Plain:
+    """``console.print`` for output without styles (a file or a pipe, no --color): rich
+    writes the text alone there, and its rendering pipeline (segments, styles, measuring,
+    buffering) cost a third of a millisecond a line, more than linting the line's finding
+    did (300,000 lines for the corpus named file by file). Writes the same text itself;
+    anything else (a table, a text with control characters, which rich would expand or
+    drop) goes to rich."""
+
+    def __init__(self, console, out) -> None:
+        from rich.text import Text
+
+        self.rich = console
+        self.width = console.width
+        self.is_terminal = False
+        self._text = Text
+        self._write = out.write
+        self._wrapped: dict[tuple, list[str]] = {}
+
+    def print(self, *objects, sep: str = " ", end: str = "\n", **kw) -> None:
+        Text = self._text
+        parts = []
+        for o in objects:
+            if isinstance(o, Text):
+                parts.append(o.plain)
+            elif isinstance(o, str) and "[" not in o:  # no markup to interpret
+                parts.append(o)
+            else:
+                self.rich.print(*objects, sep=sep, end=end, **kw)
+                return
+        line = sep.join(parts)
+        if _CONTROL.search(line) is not None:
+            self.rich.print(*objects, sep=sep, end=end, **kw)
+            return
+        self._write(line + end)
+
+    def para(self, text, width: int, indent: int) -> None:
+        """_para's lines: rich's word wrap of the text, each line indented; the same text at
+        the same width is wrapped once per run (the same help comes with many findings)."""
+        key = (text.plain, width, indent)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            lines = []
+            for line in text.wrap(self.rich, width):
+                line.rstrip()
+                lines.append(" " * indent + line.plain)
+            if any(_CONTROL.search(x) is not None for x in lines):
+                for line in text.wrap(self.rich, width):  # as rich prints them
+                    line.rstrip()
+                    self.rich.print(" " * indent, line, sep="", soft_wrap=True)
+                return
+            self._wrapped[key] = lines
+        self._write("".join(x + "\n" for x in lines))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 # -- finding by finding -------------------------------------------------------------------
 
 def _finding(console, d, prose: int, explain: bool, result=None) -> None:
@@ -120,6 +181,10 @@ def _para(console, text, prose: int, indent: int = 2, before: bool = False) -> N
     """A paragraph indented by ``indent`` and wrapped at ``prose`` columns."""
     if before:
         console.print()
+    plain = getattr(console, "para", None)  # _Plain's
+    if plain is not None:
+        plain(text, max(20, prose - indent), indent)
+        return
     for line in text.wrap(console, max(20, prose - indent)):
         line.rstrip()
         console.print(" " * indent, line, sep="", soft_wrap=True)
@@ -351,7 +416,14 @@ def _end(console, result, options, grouped: bool, capped: bool) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-def _url(rule: str, where=None) -> str:
-    from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
+_URLS: dict = {}  # (rule, id of the run result) -> link, for the report being written
 
-    return rule_url(rule, where)
+
+def _url(rule: str, where=None) -> str:
+    key = (rule, id(where))
+    url = _URLS.get(key)
+    if url is None:
+        from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
+
+        url = _URLS[key] = rule_url(rule, where)  # (a packaged page is looked up on disk)
+    return url
