@@ -41,5 +41,7 @@ def document(result) -> list[dict]:
 
 
 def render(result, out, options) -> None:
-    json.dump(document(result), out, ensure_ascii=False, indent=2)
+    from ._json_text import dump
+
+    dump(document(result), out, indent=2)  # json.dump(..., ensure_ascii=False, indent=2)'s text
     out.write("\n")
