@@ -655,7 +655,8 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
         _charge("reading", t)
     todo = [i for i in range(len(units)) if results[i] is None]
     if todo:
-        _init_worker(opts, base_model, overlay, progress.event if progress is not None else None)
+        with _GcPaused():  # it imports the checker, the parser and the rules' index: long-lived objects
+            _init_worker(opts, base_model, overlay, progress.event if progress is not None else None)
     times: dict[str, float] = {}
     workers = _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times)
     _W["notify"] = None
