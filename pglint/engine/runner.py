@@ -475,12 +475,15 @@ def _lint_parallel(tasks, todo, results, opts, procs, progress, base_model, over
 
     def read() -> None:
         live = list(conns)
-        while live:
-            for c in wait(live):
-                try:
-                    inbox.append(c.recv())
-                except (EOFError, OSError):
-                    live.remove(c)
+        try:
+            while live:
+                for c in wait(live):
+                    try:
+                        inbox.append(c.recv())
+                    except (EOFError, OSError):
+                        live.remove(c)
+        except (OSError, ValueError):  # the pipes were closed under it: the run is ending
+            return
 
     try:
         for _ in range(procs - 1):
@@ -560,7 +563,10 @@ def _worker(tasks, claim, conn, opts, base_model, overlay, queue) -> None:
                 msg = (i, _lint_unit(unit), take_times(), None)
             except Exception as exc:  # noqa: BLE001 - raised again in the main process
                 msg = (i, None, take_times(), _portable(exc))
-            conn.send(msg)
+            try:
+                conn.send(msg)
+            except OSError:  # the main process is gone (interrupted): nobody to tell
+                return
             if msg[3] is not None:
                 return
             _collect_if_due()
