@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -39,10 +40,12 @@ def page_sections(text: str) -> dict[str, str]:
 
 
 # -- links to rule pages (the "see:" line, SARIF helpUri, the HTML report, the language server)
+@lru_cache(maxsize=None)
 def packaged_page(name: str) -> Path | None:
     """The rule's page as shipped: ``pglint/_docs/rules/<name>.md`` in an installed wheel
     (pyproject force-includes ``rules/`` there), ``rules/<name>.md`` in a source checkout.
-    The same file ``pglint rule NAME`` prints."""
+    The same file ``pglint rule NAME`` prints. Looked up on disk once per rule and process
+    (every finding of a report links to its rule's page)."""
     d = rules_dir()
     if d is None:
         return None

@@ -15,8 +15,7 @@ from . import timing  # noqa: F401  (first: the run's clock starts at process st
 
 # Importing click and building the command allocates thousands of long-lived objects, over
 # which the cyclic collector would run a dozen times for nothing: paused until the end of
-# this module, which then freezes them (the engine pauses it again while it lints:
-# engine/runner.py).
+# this module, which then freezes them (the engine pauses it again while it lints).
 _gc_was_enabled = gc.isenabled()
 gc.disable()
 
@@ -140,7 +139,8 @@ def entry() -> None:
     sys.exit(main())
 
 
-# what start-up built lives as long as the process: out of the collector's sight for good
+# what start-up built lives as long as the process: out of the collector's sight (until the
+# engine's pause ends, engine/runner._GcPaused: gc.unfreeze releases every frozen object)
 gc.freeze()
 if _gc_was_enabled:
     gc.enable()

@@ -16,7 +16,7 @@ from ..source.statement import Statement
 from ..source.text import SourceText
 from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
-from .diagnostics import Diagnostic
+from .diagnostics import MESSAGE_WIDTH, Diagnostic
 from .prefilter import FileFacts
 from .registry import Rule, ignored_for
 from .results import FileResult  # noqa: F401  (re-exported)
@@ -357,7 +357,6 @@ def _is_limitation(message: str) -> bool:
     return not any(s in message for s in _BODY_ERRORS)
 
 
-_MESSAGE_WIDTH = 120  # a finding's first line (issue 20); rules/_common.MESSAGE_WIDTH
 
 
 def _syntax_message(msg: str) -> str:
@@ -368,7 +367,7 @@ def _syntax_message(msg: str) -> str:
     if not msg:
         return "Syntax error"
     msg = msg[0].upper() + msg[1:]
-    over = len(msg) - _MESSAGE_WIDTH
+    over = len(msg) - MESSAGE_WIDTH
     if over > 0:
         q_end = msg.rfind('"')
         q_start = msg.rfind('"', 0, q_end) if q_end > 0 else -1
@@ -376,7 +375,7 @@ def _syntax_message(msg: str) -> str:
         if q_start >= 0 and inner > over + 1 + 8:
             msg = msg[:q_start + 1] + msg[q_start + 1:q_end - over - 1] + "…" + msg[q_end:]
         else:
-            msg = msg[:_MESSAGE_WIDTH - 1] + "…"
+            msg = msg[:MESSAGE_WIDTH - 1] + "…"
     return msg
 
 

@@ -10,6 +10,9 @@ INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 
+# the most a finding's first line should take (issue 20: one sentence that fits a line)
+MESSAGE_WIDTH = 120
+
 # How a fix may be applied (ruff's model).
 SAFE = "safe"  # keeps meaning: applied by --fix
 UNSAFE = "unsafe"  # changes behaviour: applied by --fix --unsafe-fixes
@@ -96,6 +99,7 @@ class Diagnostic:
         return (Diagnostic, tuple(getattr(self, f) for f in _DIAGNOSTIC_FIELDS))
 
     def to_json(self, pos=None) -> dict:
+        # reporters/json_format._Items writes these fields as text, in this order: change both
         d = {
             "code": self.code,
             "rule": self.rule,
@@ -134,12 +138,21 @@ _TEXT_FIELDS = tuple(i for i, f in enumerate(_DIAGNOSTIC_FIELDS)
 _LINES_AT = _DIAGNOSTIC_FIELDS.index("source_lines")
 
 
-def to_row(d: Diagnostic, same: dict) -> tuple:
-    row = [getattr(d, f) for f in _DIAGNOSTIC_FIELDS]
-    for i in _TEXT_FIELDS:
-        v = row[i]
+_TEXT_NAMES = tuple(_DIAGNOSTIC_FIELDS[i] for i in _TEXT_FIELDS)
+
+
+def share_strings(d: Diagnostic, same: dict) -> None:
+    """Make the diagnostic's texts the equal strings met first (``same``: str -> str), so
+    that many findings hold one copy of a rule's explanation and help, and of the path."""
+    for f in _TEXT_NAMES:
+        v = getattr(d, f)
         if v is not None:
-            row[i] = same.setdefault(v, v)
+            setattr(d, f, same.setdefault(v, v))
+
+
+def to_row(d: Diagnostic, same: dict) -> tuple:
+    share_strings(d, same)
+    row = [getattr(d, f) for f in _DIAGNOSTIC_FIELDS]
     if row[_LINES_AT]:
         row[_LINES_AT] = tuple(same.setdefault(v, v) for v in row[_LINES_AT])
     fix = d.fix

@@ -235,7 +235,6 @@ def resolve(token: str) -> list[Rule]:
     raise UnknownRule(t, difflib.get_close_matches(t, pool, n=3, cutoff=0.5))
 
 
-
 def ignored_for(settings, path: str) -> set[str]:
     """The names of the rules the config's per-file-ignores turn off for ``path``."""
     names: set[str] = set()

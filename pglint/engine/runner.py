@@ -520,18 +520,15 @@ def _lint_parallel(tasks, todo, results, opts, procs, progress, base_model, over
             relay.close()
 
 
-def _share_strings(res: list[FileResult], table: dict) -> list[FileResult]:
-    """One string object for each distinct explanation, help, rule name ... across the run's
-    results (the same explanation arrives as a separate copy with every unit a worker
-    sends: 19,500 copies of a few dozen texts on the corpus)."""
+def _share_strings(res: list[FileResult], same: dict) -> list[FileResult]:
+    """One string object for each distinct text across the run's results (the same
+    explanation arrives as a separate copy with every unit a worker sends: 19,500 copies
+    of a few dozen texts on the corpus)."""
+    from .diagnostics import share_strings
+
     for r in res:
         for d in r.diagnostics:
-            d.explanation = table.setdefault(d.explanation, d.explanation)
-            d.help = table.setdefault(d.help, d.help)
-            d.rule = table.setdefault(d.rule, d.rule)
-            d.code = table.setdefault(d.code, d.code)
-            d.severity = table.setdefault(d.severity, d.severity)
-            d.path = table.setdefault(d.path, d.path)
+            share_strings(d, same)
     return res
 
 
@@ -555,7 +552,7 @@ def _worker(tasks, claim, conn, opts, base_model, overlay, queue) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _TIMES.clear()
     _init_worker(opts, base_model, overlay, queue.put if queue is not None else None)
-    gc.disable()
+    gc.disable()  # a forked worker inherits the pause; a spawned one (macOS, Windows) starts without it
     try:
         while (k := _claim(claim, len(tasks))) is not None:
             i, unit = tasks[k]
@@ -660,11 +657,11 @@ def run(units: list[Unit], opts: RunOptions, jobs: int = 0, stdin_bytes: bytes |
                         progress.cached(r)
         _charge("reading", t)
     todo = [i for i in range(len(units)) if results[i] is None]
-    if todo:
-        with _GcPaused():  # it imports the checker, the parser and the rules' index: long-lived objects
-            _init_worker(opts, base_model, overlay, progress.event if progress is not None else None)
     times: dict[str, float] = {}
-    workers = _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times)
+    with _GcPaused():  # from setting up (the checker, the parser, the rules' index: long-lived) to the end
+        if todo:
+            _init_worker(opts, base_model, overlay, progress.event if progress is not None else None)
+        workers = _lint_units(units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times)
     _W["notify"] = None
     if cache is not None:
         cache.put_many({keys[i]: results[i] for i in todo if keys[i] and results[i] is not None})
@@ -694,14 +691,8 @@ class _ProgressAdapter:
 
 
 def _lint_units(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay, times) -> int:
-    with _GcPaused():
-        return _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay,
-                                  times)
-
-
-def _lint_units_paused(all_units, todo, results, opts, jobs, stdin_bytes, progress, base_model, overlay,
-                       times) -> int:
-    """Returns the number of processes that linted."""
+    """Lint the units not answered by the cache (the collector paused: _GcPaused).
+    Returns the number of processes that linted."""
     units = [all_units[i] for i in todo]
     n = len(units)
     if jobs <= 0:
@@ -780,7 +771,9 @@ def run_paths(paths: list[str], settings, stdin_name: str | None = None, stdin_b
     inputs = discover(paths, include, excluded, stdin_name, resolved)
     report: set[str] | None = None
     if changed is not None:
-        report = {i.path for i in inputs if i.real and os.path.realpath(i.real) in changed}
+        from ..source.files import realpath_cached
+
+        report = {i.path for i in inputs if i.real and realpath_cached(i.real, resolved) in changed}
     if history:
         inputs, report = with_context(paths, inputs, report, include, excluded, resolved)
     t = _charge("reading", t)  # finding the files

@@ -36,7 +36,7 @@ import json
 import math
 from urllib.parse import quote
 
-from ..engine.diagnostics import ERROR
+from ..engine.diagnostics import ERROR, MESSAGE_WIDTH
 from ..engine.registry import all_rules
 from ..model.schema import choose_name
 from . import statements as pss_mod
@@ -611,11 +611,8 @@ def is_application_query(text: str) -> bool:
 
 def _with_query(head: str, query: str) -> str:
     """``head: query`` cut to a finding's first line (the whole query is in the JSON extra)."""
-    room = max(_WIDTH - len(head) - 4, 24)
+    room = max(MESSAGE_WIDTH - len(head) - 4, 24)
     return f"{head}: `{_short(query, room)}`"  # quoted: its semicolons end no sentence of the message
-
-
-_WIDTH = 120  # rules/_common.MESSAGE_WIDTH
 
 
 def _short(text: str, n: int = 200) -> str:

@@ -8,7 +8,8 @@ subclass, a non-str key ...) hands the whole document to the json module."""
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
+
+from .json_format import _Escaped
 
 
 class _Other(Exception):
@@ -29,7 +30,7 @@ class _Writer:
     def __init__(self, parts: list[str], indent: str) -> None:
         self.parts = parts
         self.indent = indent
-        self.escaped: dict[str, str] = {}
+        self.escaped = _Escaped()  # str -> its JSON text, escaped once
         self.breaks = ["\n"]  # newline + indentation of each depth
 
     def _break(self, level: int) -> str:
@@ -37,12 +38,6 @@ class _Writer:
         while len(breaks) <= level:
             breaks.append("\n" + self.indent * len(breaks))
         return breaks[level]
-
-    def _str(self, s: str) -> str:
-        e = self.escaped.get(s)
-        if e is None:
-            e = self.escaped[s] = encode_basestring(s)
-        return e
 
     def value(self, v, level: int) -> None:
         parts = self.parts
@@ -57,15 +52,10 @@ class _Writer:
             for k, x in v.items():
                 if type(k) is not str:
                     raise _Other
-                e = escaped.get(k)
-                if e is None:
-                    e = escaped[k] = encode_basestring(k)
+                e = escaped[k]
                 tx = type(x)
                 if tx is str:  # most values: written here, without a call per value
-                    ex = escaped.get(x)
-                    if ex is None:
-                        ex = escaped[x] = encode_basestring(x)
-                    parts.append(f"{sep}{e}: {ex}")
+                    parts.append(f"{sep}{e}: {escaped[x]}")
                 elif tx is int:
                     parts.append(f"{sep}{e}: {int.__repr__(x)}")
                 else:
@@ -81,7 +71,7 @@ class _Writer:
             sep = "[" + inner
             for x in v:
                 if type(x) is str:
-                    parts.append(sep + self._str(x))
+                    parts.append(sep + self.escaped[x])
                 else:
                     parts.append(sep)
                     self.value(x, level + 1)
@@ -93,7 +83,7 @@ class _Writer:
     def _scalar(self, v) -> str:
         t = type(v)
         if t is str:
-            return self._str(v)
+            return self.escaped[v]
         if v is None:
             return "null"
         if v is True:

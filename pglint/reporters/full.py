@@ -30,7 +30,6 @@ DEFAULT_THRESHOLD = 500  # lines of the finding-by-finding layout above which su
 
 
 def render(result, out, options) -> None:
-    _URLS.clear()
     diags = [d for f in result.files for d in f.diagnostics]
     notes = [(f.path, n) for f in result.files for n in f.notes]
     if not diags and not notes:
@@ -45,7 +44,7 @@ def render(result, out, options) -> None:
     prose = console.width if console.is_terminal or options.get("width") else FILE_WIDTH
     if not console.is_terminal and not options.get("width"):
         console.width = 100_000  # a log or a file: code lines are never cut (prose is wrapped by hand)
-        if not console.is_terminal and color is not True:
+        if color is not True:
             console = _Plain(console, out)
     grouped = summary_first(diags, options)
     if grouped:
@@ -134,13 +133,12 @@ class _Plain:
         key = (text.plain, width, indent)
         lines = self._wrapped.get(key)
         if lines is None:
-            lines = []
-            for line in text.wrap(self.rich, width):
+            wrapped = text.wrap(self.rich, width)
+            for line in wrapped:
                 line.rstrip()
-                lines.append(" " * indent + line.plain)
+            lines = [" " * indent + line.plain for line in wrapped]
             if any(_CONTROL.search(x) is not None for x in lines):
-                for line in text.wrap(self.rich, width):  # as rich prints them
-                    line.rstrip()
+                for line in wrapped:  # as rich prints them
                     self.rich.print(" " * indent, line, sep="", soft_wrap=True)
                 return
             self._wrapped[key] = lines
@@ -416,14 +414,7 @@ def _end(console, result, options, grouped: bool, capped: bool) -> None:
         console.print(Text(line), soft_wrap=True)
 
 
-_URLS: dict = {}  # (rule, id of the run result) -> link, for the report being written
-
-
 def _url(rule: str, where=None) -> str:
-    key = (rule, id(where))
-    url = _URLS.get(key)
-    if url is None:
-        from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
+    from ..docs import rule_url  # docs-url from where (the run result), else the packaged page
 
-        url = _URLS[key] = rule_url(rule, where)  # (a packaged page is looked up on disk)
-    return url
+    return rule_url(rule, where)

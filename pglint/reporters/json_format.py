@@ -121,18 +121,14 @@ class _Items:
         an offset or a position is not an int."""
         s = self.strings
         fix = d.fix
-        at = None
-        if len(d.edit_positions) == len(fix.edits):
-            at = {}
-            for e, (start, end) in zip(fix.edits, d.edit_positions):
-                at[e.start], at[max(e.end, e.start)] = start, end
+        at = _pos_from(d)
         edits = []
         for e in fix.edits:
             if not (type(e.start) is type(e.end) is int):
                 return None
             t = f'{{"start": {e.start}, "end": {e.end}, "text": {s[e.text]}'
             if at is not None:
-                (sl, sc), (el, ec) = at[e.start], at[e.end]
+                (sl, sc), (el, ec) = at(e.start), at(e.end)
                 if not (type(sl) is type(sc) is type(el) is type(ec) is int):
                     return None
                 t += f', "line": {sl}, "column": {sc}, "end_line": {el}, "end_column": {ec}'

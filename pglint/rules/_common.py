@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..engine.diagnostics import MESSAGE_WIDTH
 from ..model.locks import alter_table_cmds, column_constraints, column_def_of, constraint_of  # noqa: F401
 from ..model.nodes import relation_name, strings
 from ..model.transactions import ONE_QUERY
@@ -101,9 +102,6 @@ def skip_compat_check(ctx) -> bool:
     (engine/checker.py: _rollback_policy)."""
     return is_schema_dump(ctx)
 
-
-# the most a finding's first line should take (issue 20: one sentence that fits a line)
-MESSAGE_WIDTH = 120
 
 
 def fitted(*candidates: str) -> str:

@@ -16,24 +16,21 @@ class ParseUnit:
 
     __slots__ = ("_text", "base", "_bytemap", "single_quoted", "_within", "_end")
 
-    def __init__(self, text: str, base: int, single_quoted: bool = False) -> None:
-        self._text: str | None = text
+    def __init__(self, text: str | None, base: int, single_quoted: bool = False, within: str | None = None,
+                 end: int = 0) -> None:
+        self._text = text  # None: the text is within[base:end]
         self.base = base
         self._bytemap: ByteMap | None = None
         # a PL/pgSQL body written as a '...' literal: '' in the file is ' here
         self.single_quoted = single_quoted
-        self._within: str | None = None
-        self._end = 0
+        self._within = within
+        self._end = end
 
     @classmethod
     def span(cls, sql: str, start: int, end: int) -> "ParseUnit":
         """The unit ``sql[start:end]``, holding no copy of it (a file's chunks would
         otherwise hold the whole file's text a second time)."""
-        u = cls("", start)
-        u._text = None
-        u._within = sql
-        u._end = end
-        return u
+        return cls(None, start, within=sql, end=end)
 
     @property
     def text(self) -> str:
