@@ -340,20 +340,26 @@ def test_ctrl_c_removes_the_temporary_cluster(history, pglint_exe, pg_cluster, w
     many = {f"V{n}__t{n}.sql": f"CREATE TABLE t{n} (a int);\nINSERT INTO t{n} SELECT generate_series(1, 1000);\n"
             for n in range(3, 300)}
     write(history, many)
+
+    def clusters() -> list[str]:
+        # only the cluster's directory: Python's tempfile first probes TMPDIR with a file it
+        # creates and removes at once, which a bare listdir can catch between two calls
+        return [d for d in os.listdir(tmp) if d.startswith("pglint-pg-")]
+
     try:
         p = subprocess.Popen([pglint_exe, "trace", str(history)], env={**os.environ, "TMPDIR": tmp},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
-        while time.time() < deadline and not os.listdir(tmp) and p.poll() is None:
+        while time.time() < deadline and not clusters() and p.poll() is None:
             time.sleep(0.01)
-        if not os.listdir(tmp):
+        if not clusters():
             if p.poll() is None:
                 p.kill()
             out, err = p.communicate(timeout=60)
             pytest.fail(f"the cluster directory never appeared (exit {p.returncode}): {err[-2000:]} {out[-500:]}")
         if when == "tracing":  # wait for the server to be up and the trace running
             while time.time() < deadline and not any(
-                    os.path.exists(os.path.join(tmp, d, "data", "postmaster.pid")) for d in os.listdir(tmp)):
+                    os.path.exists(os.path.join(tmp, d, "data", "postmaster.pid")) for d in clusters()):
                 time.sleep(0.01)
             time.sleep(1.0)
         assert p.poll() is None, "trace finished before it could be interrupted"
