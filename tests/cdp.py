@@ -10,6 +10,7 @@ import json
 import os
 import select
 import subprocess
+import tempfile
 import time
 
 
@@ -30,12 +31,15 @@ class Browser:
             os.dup2(hi_r, 3)
             os.dup2(hi_w, 4)
 
+        # its log goes to a file: a pipe nobody reads until the end fills up (64 KB) on a
+        # browser that logs a lot (no GPU, no D-Bus) and then blocks it mid-test
+        self._log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-extensions", "--window-size=1280,900", f"--user-data-dir={profile_dir}",
              "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
             preexec_fn=child, pass_fds=(3, 4))  # kept open: the dup2 above runs first
         for fd in (to_browser_r, from_browser_w, hi_r, hi_w):
             os.close(fd)
@@ -71,7 +75,7 @@ class Browser:
             if ready:
                 chunk = os.read(self._r, 1 << 20)
                 if not chunk:
-                    raise CDPError("chromium closed the pipe: " + self.proc.stderr.read().decode(errors="replace")[-2000:])
+                    raise CDPError("chromium closed the pipe: " + self.log()[-2000:])
                 self._buf += chunk
         *whole, self._buf = self._buf.split(b"\0")
         return [json.loads(w) for w in whole]
@@ -139,8 +143,12 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self._log.close()
+
+    def log(self) -> str:
+        """What the browser wrote on its standard error so far."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
 
     def __enter__(self) -> "Browser":
         return self

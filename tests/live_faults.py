@@ -120,14 +120,23 @@ class Standby:
         self.started = False
 
     def start(self) -> "Standby":
+        from pglint.trace.cluster import ClusterError, free_port
+
         p = self.primary
         try:
             p._run([str(p.bindir / "pg_basebackup"), "-D", self.data, "-R", "-X", "stream", "-h", "127.0.0.1",
                     "-p", str(p.port), "-U", "postgres", "--no-sync", "--checkpoint=fast"], timeout=180)
             with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
-                f.write(f"port = {self.port}\nunix_socket_directories = '{self.tmp}'\nhot_standby = on\n")
-            p._run([str(p.bindir / "pg_ctl"), "-D", self.data, "-l", os.path.join(self.tmp, "log"), "-w", "-t", "60",
-                    "start"], timeout=120)
+                f.write(f"unix_socket_directories = '{self.tmp}'\nhot_standby = on\n")
+            for attempt in range(5):  # the port was free when chosen; another server may take it since
+                try:
+                    p._run([str(p.bindir / "pg_ctl"), "-D", self.data, "-l", os.path.join(self.tmp, "log"),
+                            "-o", f"-p {self.port}", "-w", "-t", "60", "start"], timeout=120)
+                    break
+                except ClusterError:
+                    if attempt == 4:
+                        raise
+                    self.port = free_port()
             self.started = True
         except BaseException:
             self.stop()

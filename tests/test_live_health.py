@@ -206,21 +206,32 @@ def test_cache_hit_ratio_quiet_on_a_warm_database(hdb, tmp_path):
 def test_sessions(hdb, tmp_path):
     idle = hdb.connect(autocommit=False)
     idle.execute("SELECT 1")  # an open transaction, now idle
-    done = threading.Event()
+    sleeping: dict = {}
 
     def sleeper():
         with hdb.connect() as c:
-            c.execute("SELECT pg_sleep(3)")
-        done.set()
+            sleeping["pid"] = c.info.backend_pid
+            try:
+                c.execute("SELECT pg_sleep(60)")  # cancelled below, once health has seen it
+            except psycopg.errors.QueryCanceled:
+                pass
 
     th = threading.Thread(target=sleeper)
     th.start()
     try:
-        time.sleep(1.2)
+        # both sessions past the 500 ms thresholds, as the server sees them (not a guessed sleep)
+        deadline = time.time() + 60
+        while time.time() < deadline and not (
+                "pid" in sleeping and hdb.scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE (pid = %s AND state = 'active' "
+                    "AND clock_timestamp() - query_start >= interval '0.6 s') OR (pid = %s "
+                    "AND state = 'idle in transaction' AND clock_timestamp() - state_change >= interval '0.6 s')",
+                    (sleeping["pid"], idle.info.backend_pid)) == 2):
+            time.sleep(0.05)
         _, diags = health(hdb.url, tmp_path, "--select", "long-running-query,idle-in-transaction",
                           long_running="500ms", idle_in_transaction="500ms")
         long = by_rule(diags, "long-running-query")
-        assert len(long) == 1 and "pg_sleep(3)" in long[0]["message"] and long[0]["extra"]["seconds"] >= 0.5
+        assert len(long) == 1 and "pg_sleep(60)" in long[0]["message"] and long[0]["extra"]["seconds"] >= 0.5
         it = by_rule(diags, "idle-in-transaction")
         assert len(it) == 1 and it[0]["extra"]["pid"] == idle.info.backend_pid
         _, quiet = health(hdb.url, tmp_path, "--select", "long-running-query,idle-in-transaction")  # 60 s
@@ -228,6 +239,11 @@ def test_sessions(hdb, tmp_path):
     finally:
         idle.rollback()
         idle.close()
+        while th.is_alive() and "pid" not in sleeping:
+            time.sleep(0.01)
+        while "pid" in sleeping and th.is_alive():  # again if it came before the sleep began
+            hdb.execute("SELECT pg_cancel_backend(%s)", (sleeping["pid"],))
+            th.join(0.2)
         th.join()
     _, diags = health(hdb.url, tmp_path, "--select", "long-running-query,idle-in-transaction",
                       long_running="500ms", idle_in_transaction="500ms")

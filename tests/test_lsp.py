@@ -824,7 +824,7 @@ def test_code_actions_of_a_version_edited_meanwhile_are_refused(tmp_path, docume
     srv.send({"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": uri, "languageId": "sql", "version": 1, "text": a.read_text(encoding="utf-8")}}})
     srv.until(lambda f: any(p["version"] == 1 for p in _frames_of([f], uri)))
-    big = "".join(f"CREATE INDEX i{k} ON t (a);\n" for k in range(2000))
+    big = "".join(f"CREATE INDEX i{k} ON t (a);\n" for k in range(5000))  # over a second of work: a wide window
     srv.send({"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": busy, "languageId": "sql", "version": 1, "text": big}}})
     srv.send(code_action(2))

@@ -53,9 +53,12 @@ def _cpu_seconds(pid: int) -> float:
 
 def _children(pid: int) -> list[int]:
     out = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as f:
-            out.extend(int(c) for c in f.read().split())
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:  # the process (or one of its threads) ended meanwhile
+        pass
     return out
 
 

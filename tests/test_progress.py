@@ -16,7 +16,7 @@ import pytest
 
 from conftest import pglint_path
 
-NFILES = 400
+NFILES = 1000  # a run of 2-4 s here: the bar (after 0.5 s) must be seen moving, also on a faster machine
 BAR = re.compile(r"(\d+)/(\d+) files .*?([\d,]+) statements? +(linting|reading|cached) (\S+)")
 
 

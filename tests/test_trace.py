@@ -439,3 +439,27 @@ def test_each_tool_runs_a_file_as_the_linter_reads_it(tmp_path, pg_cluster):
     static = run_paths([str(diesel), str(gm)], Settings())
     assert [(x.path.rsplit("/", 2)[-2], x.line) for x in static.diagnostics
             if x.rule == "concurrently-in-transaction"] == [("2024-01-02-000000_b", 1)]
+
+
+def test_ctrl_c_while_a_child_is_created_waits_until_its_pid_is_known():
+    """Cluster._run holds Ctrl-C back during Popen: an interrupt after Popen's fork would
+    leave an initdb running that nobody can stop (and it recreates the removed directory)."""
+    import signal
+    import time
+
+    from pglint.trace.cluster import _HeldSignals
+
+    before = signal.getsignal(signal.SIGINT)
+    reached = False
+    with _HeldSignals() as held:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # Python runs the handler here: it only records the signal
+        reached = True
+    assert reached and held.pending == signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is before  # the handler in place is back
+    with pytest.raises(KeyboardInterrupt):
+        held.deliver()
+        time.sleep(0.05)
+    with _HeldSignals() as quiet:
+        pass
+    quiet.deliver()  # nothing held: nothing raised

@@ -115,9 +115,11 @@ class Cluster:
     def _run(self, args: list[str], timeout: float = 120) -> None:
         # in a process group of its own, so that an interrupted initdb (run through runuser)
         # is stopped with everything it started before its directory is removed
-        p = subprocess.Popen(self._cmd(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+        with _HeldSignals() as held:
+            p = subprocess.Popen(self._cmd(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 start_new_session=True)
         try:
+            held.deliver()  # a Ctrl-C that came while the child was being created: p is known now
             out, err = p.communicate(timeout=timeout)
         except BaseException:
             try:
@@ -200,6 +202,42 @@ class Cluster:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _HeldSignals:
+    """Ctrl-C and SIGTERM held back while a child process is created. Raised inside Popen
+    after its fork, the interrupt would leave a child whose pid nobody has (Popen does not
+    kill it): an initdb in a session of its own would run on and recreate the directory
+    that stop() removes. ``deliver()`` then raises what was held, through the handler that
+    was in place."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self) -> "_HeldSignals":
+        self.pending: int | None = None
+        self.old: dict = {}
+        for s in self.SIGNALS:
+            current = signal.getsignal(s)
+            if current is None:  # installed outside Python: cannot be put back, so not touched
+                continue
+            try:
+                signal.signal(s, self._hold)
+            except ValueError:  # not the main thread, where Python runs signal handlers anyway
+                break
+            self.old[s] = current
+        return self
+
+    def _hold(self, signum, frame) -> None:
+        if self.pending is None:
+            self.pending = signum
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.old.items():
+            signal.signal(s, handler)
+
+    def deliver(self) -> None:
+        if self.pending is not None:
+            signal.raise_signal(self.pending)
 
 
 def _quote(a: str) -> str:
