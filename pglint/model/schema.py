@@ -168,6 +168,9 @@ class Function:
     volatility: str = "v"  # i, s, v as in pg_proc.provolatile
     security_definer: bool = False
     origin: Origin | None = None
+    # RETURNS trigger / event_trigger: only a trigger can call it (a direct call fails
+    # with 'trigger functions can only be called as triggers')
+    trigger: bool = False
 
 
 def _constraint_kind(contype: str) -> str | None:
@@ -506,7 +509,7 @@ class SchemaModel:
             elif rt == "OBJECT_SEQUENCE":
                 self.sequences.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_FUNCTION" or rt == "OBJECT_PROCEDURE":
-                self.functions.pop(names[-1], None)
+                self.functions.pop(names[-1].lower(), None)
                 if node.get("behavior") == "DROP_CASCADE":  # its triggers go with it
                     for t in self.tables.values():
                         for trig in [n for n, f in t.triggers.items() if f == names[-1].lower()]:
@@ -711,7 +714,9 @@ class SchemaModel:
                 vol = {"immutable": "i", "stable": "s", "volatile": "v"}.get(v.lower(), "v")
             elif d.get("defname") == "security":
                 secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
-        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin)
+        ret = strings((node.get("returnType") or {}).get("names"))
+        trigger = bool(ret) and ret[-1].lower() in ("trigger", "event_trigger") and ret[0] in ("pg_catalog", ret[-1])
+        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin, trigger)
 
     def _apply_CreateTrigStmt(self, node, origin):
         t = self.table(node.get("relation"))
