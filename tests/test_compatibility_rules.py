@@ -271,3 +271,17 @@ def test_dropping_a_trigger_function_breaks_no_client():
         "drop-object"]
     assert compat("DROP FUNCTION \"Audit\"();", schema=_history(earlier + "DROP FUNCTION \"Audit\"();\n")) == [
         "drop-object"]
+
+
+def test_renaming_a_trigger_function_is_information():
+    # its triggers keep it by OID (they fire after the rename, checked on PostgreSQL 15) and
+    # nothing else can call it: only scripts and later migrations that name it are left
+    earlier = ("CREATE TABLE t (id bigint PRIMARY KEY);\n"
+               "CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+               "CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM t $$;\n")
+    (d,) = lint("ALTER FUNCTION t_touch() RENAME TO t_touch_v2;", select=COMPAT, schema=_history(earlier))
+    assert (d.rule, d.severity) == ("rename-object", "info") and d.message.startswith("Renaming trigger function")
+    (d,) = lint("ALTER FUNCTION t_count() RENAME TO t_total;", select=COMPAT, schema=_history(earlier))
+    assert (d.rule, d.severity) == ("rename-object", "warning") and d.message.startswith("Renaming function")
+    (d,) = lint("ALTER FUNCTION t_touch(int) RENAME TO t2;", select=COMPAT, schema=_history(earlier))
+    assert d.severity == "warning"
