@@ -333,3 +333,33 @@ def test_select_star_qualified_over_a_joined_table_lists_that_tables_columns():
     assert len(diags) == 1
     assert "today it expands to: id, a" in diags[0].help
     assert diags[0].fix is not None and diags[0].fix.edits[0].text == "p.id, p.a"
+
+
+def test_rls_without_policy_knows_the_policies_of_earlier_migrations():
+    # policies created first, RLS switched on by a later migration: the table has its policies
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    def history(sql):
+        m = SchemaModel()
+        replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)
+        return m
+
+    earlier = ("CREATE TABLE docs (id bigint PRIMARY KEY, owner text);\nCREATE TABLE notes (id bigint PRIMARY KEY);\n"
+               "CREATE SCHEMA app;\nCREATE TABLE app.docs (id bigint PRIMARY KEY);\n"
+               "CREATE POLICY docs_owner ON docs USING (owner = current_user);\n")
+    rule = "rls-without-policy"
+    assert only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier)) == []
+    assert only(LT + "ALTER TABLE public.docs FORCE ROW LEVEL SECURITY;", rule, schema=history(earlier)) == []
+    # another table, a table of the same name in another schema, a policy dropped again: still reported
+    assert len(only(LT + "ALTER TABLE notes ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier))) == 1
+    assert len(only(LT + "ALTER TABLE app.docs ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier))) == 1
+    dropped = history(earlier + "DROP POLICY docs_owner ON docs;\n")
+    assert len(only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=dropped)) == 1
+    # a policy a down section creates is undone with the rest of that section
+    rolled_back = history("-- +goose Up\nCREATE TABLE docs (id bigint PRIMARY KEY, owner text);\n"
+                          "-- +goose Down\nCREATE POLICY docs_owner ON docs USING (owner = current_user);\n")
+    assert len(only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=rolled_back)) == 1

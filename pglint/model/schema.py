@@ -256,6 +256,7 @@ class SchemaModel:
         new.domains = {k: dict(v) for k, v in self.domains.items()}
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
+        new.objects = dict(self.objects)
         return new
 
     def restore(self, other: "SchemaModel") -> None:
