@@ -111,6 +111,35 @@ def test_not_in_subquery_forms():
     assert only("SELECT 1 FROM a WHERE NOT EXISTS (SELECT FROM b WHERE b.y = a.x);", "not-in-subquery") == []
 
 
+def test_not_in_subquery_over_a_not_null_column_says_only_the_plan():
+    # NOT IN over a column that cannot be NULL has no NULL trap: the message must not claim one,
+    # but NOT IN still cannot become an anti-join
+    tables = ("CREATE TABLE project (project_id serial PRIMARY KEY, name text NOT NULL, note text);\n"
+              "CREATE TABLE tag (id bigint PRIMARY KEY, name text NOT NULL, repo text);\n")
+    plan = {
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project WHERE name <> 'x');": "project.project_id",
+        "DELETE FROM tag WHERE name NOT IN (SELECT p.name FROM project p);": "project.name",
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag GROUP BY name, repo);": "tag.id",
+        "DELETE FROM tag WHERE id <> ALL (SELECT DISTINCT project_id FROM public.project);": "project.project_id",
+    }
+    for sql, col in plan.items():
+        (d,) = only(tables + sql, "not-in-subquery")
+        assert d.message.endswith(f"over NOT NULL column {col} cannot be planned as an anti-join"), sql
+        assert "NULL" not in d.help, sql
+    trap = [
+        "DELETE FROM tag WHERE name NOT IN (SELECT note FROM project);",  # a nullable column
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag);",  # NULL on an empty table
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag GROUP BY ());",
+        "WITH project AS (SELECT NULL::int AS project_id) DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project);",
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project LEFT JOIN tag ON true);",
+        "DELETE FROM tag WHERE id NOT IN (SELECT x FROM unknown_t);",  # not in the history
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project UNION SELECT NULL);",
+    ]
+    for sql in trap:
+        (d,) = only(tables + sql, "not-in-subquery")
+        assert "as soon as the subquery yields one NULL" in d.message, sql
+
+
 def test_null_comparison_forms():
     sql = "SELECT 1 FROM t WHERE a = NULL OR b <> NULL OR c != NULL::int OR d NOT IN (1, NULL);"
     assert len(only(sql, "null-comparison")) == 4
