@@ -132,6 +132,22 @@ def test_unindexed_foreign_key_counts_indexes_of_later_migrations(tmp_path):
     assert "shop_id" in d.message and "CREATE INDEX CONCURRENTLY orders_shop_id_idx" in d.help
 
 
+def test_missing_primary_key_counts_keys_of_later_migrations(tmp_path):
+    # a table created without a key and given one by a later migration (built CONCURRENTLY, then
+    # ADD ... USING INDEX) has its key at the end of the history, like unindexed-foreign-key judges
+    files = {
+        "V1__init.sql": "CREATE TABLE IF NOT EXISTS events (id bigint NOT NULL, body text);\n"
+                        "CREATE TABLE IF NOT EXISTS logs (id bigint NOT NULL, body text);\n",
+        "V2__key.sql": "CREATE UNIQUE INDEX CONCURRENTLY events_pkey ON events (id);\n"
+                       "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;\n",
+    }
+    got = {k for k in lint_tree(write_tree(tmp_path, files)) if k[2] == "missing-primary-key"}
+    assert got == {("V1__init.sql", 2, "missing-primary-key")}
+    # the file linted alone, as CI does with a new migration: the history is replayed, same answer
+    res = run_paths([str(tmp_path / "V1__init.sql")], Settings(jobs=1, select=["missing-primary-key"]))
+    assert [d.line for d in res.diagnostics] == [2]
+
+
 def test_fk_type_mismatch_across_files(tmp_path):
     got = lint_tree(write_tree(tmp_path, {
         "V1__init.sql": "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n",
