@@ -8,6 +8,8 @@ and constraints of tables created long ago.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from .nodes import const_value, defelem, relation_name, sval, strings
@@ -171,6 +173,27 @@ class Function:
     # RETURNS trigger / event_trigger: only a trigger can call it (a direct call fails
     # with 'trigger functions can only be called as triggers')
     trigger: bool = False
+    # a PL/pgSQL body that runs SQL built at run time (EXECUTE): calling it may create or
+    # change objects the replay cannot see
+    dynamic: bool = False
+
+
+_EXECUTE = re.compile(r"\bexecute\b(?!\s+(?:function|procedure)\b)", re.I)
+
+
+def _runs_dynamic_sql(options) -> bool:
+    """Whether a function's or DO block's options give a PL/pgSQL body with an EXECUTE of
+    SQL built at run time (not CREATE TRIGGER ... EXECUTE FUNCTION)."""
+    lang, body = "plpgsql", ""
+    for o in options or ():
+        d = o.get("DefElem") or {}
+        if d.get("defname") == "language":
+            lang = (sval(d.get("arg")) or "").lower()
+        elif d.get("defname") == "as":
+            arg = d.get("arg") or {}
+            parts = strings((arg.get("List") or {}).get("items")) if "List" in arg else [sval(arg) or ""]
+            body = parts[0] if parts else ""
+    return lang == "plpgsql" and bool(_EXECUTE.search(body))
 
 
 def _constraint_kind(contype: str) -> str | None:
@@ -208,6 +231,9 @@ class SchemaModel:
         # other objects created by the replayed DDL (functions, types, domains, schemas,
         # sequences, extensions, databases, triggers, policies): (kind, schema, name) -> Origin
         self.objects: dict[tuple[str, str, str], Origin] = {}
+        # the last statement that ran SQL built at run time (a DO block with EXECUTE, a call of
+        # a function whose body has one): objects it made are not in this model
+        self.dynamic_ddl: Origin | None = None
 
     # -- name resolution -----------------------------------------------------
     def key(self, schema: str | None, name: str) -> Key:
@@ -257,6 +283,7 @@ class SchemaModel:
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
         new.objects = dict(self.objects)
+        new.dynamic_ddl = self.dynamic_ddl
         return new
 
     def restore(self, other: "SchemaModel") -> None:
@@ -354,6 +381,30 @@ class SchemaModel:
         into = node.get("intoClause")
         if into:  # SELECT ... INTO new_table
             self._table_from_query(into, {"SelectStmt": node}, origin, "r")
+        self._calls(node, "SelectStmt", origin)
+
+    def _apply_CallStmt(self, node, origin):
+        self._calls(node, "CallStmt", origin)
+
+    def _apply_DoStmt(self, node, origin):
+        if _runs_dynamic_sql(node.get("args")):
+            self.dynamic_ddl = origin
+
+    def has_dynamic_functions(self) -> bool:
+        return any(f.dynamic for f in self.functions.values())
+
+    def _calls(self, node, typ: str, origin) -> None:
+        """Note a call of a function of the history whose body runs dynamic SQL."""
+        if not self.has_dynamic_functions():
+            return
+        from .nodes import walk
+
+        for t, f in walk(node, typ):
+            if t == "FuncCall":
+                fn = self.functions.get((strings(f.get("funcname"))[-1:] or [""])[0].lower())
+                if fn is not None and fn.dynamic:
+                    self.dynamic_ddl = origin
+                    return
 
     def _table_from_query(self, into: dict, query: dict | None, origin, kind: str) -> "Table":
         """A table created from a query: its columns are the query's output names."""
@@ -717,7 +768,8 @@ class SchemaModel:
                 secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
         ret = strings((node.get("returnType") or {}).get("names"))
         trigger = bool(ret) and ret[-1].lower() in ("trigger", "event_trigger") and ret[0] in ("pg_catalog", ret[-1])
-        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin, trigger)
+        dynamic = _runs_dynamic_sql(node.get("options"))
+        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin, trigger, dynamic)
 
     def _apply_CreateTrigStmt(self, node, origin):
         t = self.table(node.get("relation"))
