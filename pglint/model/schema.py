@@ -226,6 +226,8 @@ class SchemaModel:
         self.sequences: dict[Key, Origin | None] = {}
         # domains and their constraints (CHECK expressions; None stands for NOT NULL)
         self.domains: dict[Key, dict[str, dict | None]] = {}
+        # the type each domain is over (a domain over a domain: that one)
+        self.domain_types: dict[Key, ColumnType | None] = {}
         self.schemas: set[str] = {"public"}
         self.search_path: list[str] = ["public"]
         # other objects created by the replayed DDL (functions, types, domains, schemas,
@@ -280,6 +282,7 @@ class SchemaModel:
         new.enums = {k: list(v) for k, v in self.enums.items()}
         new.sequences = dict(self.sequences)
         new.domains = {k: dict(v) for k, v in self.domains.items()}
+        new.domain_types = dict(self.domain_types)
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
         new.objects = dict(self.objects)
@@ -289,6 +292,22 @@ class SchemaModel:
     def restore(self, other: "SchemaModel") -> None:
         """Become ``other`` (used to undo the effects of a rollback section)."""
         self.__dict__.update(other.__dict__)
+
+    def base_type(self, typ: ColumnType | None) -> ColumnType | None:
+        """The type a domain is over (through domains over domains, with the domain's array
+        dimensions kept); any other type as it is."""
+        for _ in range(8):  # domains over domains, bounded
+            if typ is None or typ.mods:
+                return typ
+            key = (typ.schema, typ.name) if typ.schema else None
+            if key is None:
+                key = next(((sp, typ.name) for sp in self.search_path if (sp, typ.name) in self.domain_types),
+                           ("public", typ.name))
+            base = self.domain_types.get(key)
+            if base is None:
+                return typ
+            typ = ColumnType(base.name, base.mods, base.array + typ.array, base.schema)
+        return typ
 
     def function_volatility(self) -> dict[str, str]:
         return {name: f.volatility for name, f in self.functions.items()}
@@ -572,6 +591,7 @@ class SchemaModel:
                 self.enums.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_DOMAIN":
                 self.domains.pop((schema or "public", names[-1]), None)
+                self.domain_types.pop((schema or "public", names[-1]), None)
             elif rt == "OBJECT_TRIGGER" and len(names) >= 2:
                 t = self.tables.get(self.key(names[-3] if len(names) > 2 else None, names[-2]))
                 if t is not None:
@@ -788,7 +808,9 @@ class SchemaModel:
                 cons["NOT NULL"] = None
             elif con.get("contype") == "CONSTR_CHECK":
                 cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
-        self.domains[(names[-2] if len(names) > 1 else "public", names[-1])] = cons
+        key = (names[-2] if len(names) > 1 else "public", names[-1])
+        self.domains[key] = cons
+        self.domain_types[key] = column_type(node.get("typeName"))
 
     def _apply_AlterDomainStmt(self, node, origin):
         names = strings(node.get("typeName"))
