@@ -249,3 +249,20 @@ def test_fk_type_mismatch_compares_domains_by_the_type_under_them():
     assert "(user_id)" in d.help
     # dropped again: no longer known as a domain
     assert len(fk("DROP DOMAIN user_id CASCADE;\nCREATE TABLE f (user_id user_id REFERENCES users (id));")) == 1
+
+
+def test_char_column_without_a_length_is_not_padded():
+    # bpchar with no length keeps 'ab  ' as 4 characters and takes any length (checked on
+    # PostgreSQL 15): nothing is padded or refused, only trailing spaces compare as nothing
+    from conftest import lint
+
+    def only(sql):
+        return [d for d in lint(sql, select=["char-column"]) if d.rule == "char-column"]
+
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code pg_catalog.bpchar);")
+    assert d.message == "t.code is bpchar: trailing spaces are ignored by = but not by LIKE"
+    assert "padded" not in d.explanation and "too long" not in d.explanation
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code char);")  # char alone is char(1)
+    assert d.message == "t.code is char(1): values are blank-padded" and "too long" in d.explanation
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code character(3));")
+    assert d.message.endswith("values shorter than 3 characters are padded with spaces")
