@@ -235,3 +235,53 @@ def test_rename_table_with_a_compatibility_view():
            "CREATE VIEW accounts AS SELECT id, name FROM organizations;\nCOMMIT;")
     assert compat(sql) == []
     assert compat(LT + "ALTER TABLE accounts RENAME TO organizations;") == ["rename-table"]
+
+
+def _history(sql):
+    """The schema model after an earlier migration file."""
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    m = SchemaModel()
+    replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)
+    return m
+
+
+def test_dropping_a_trigger_function_breaks_no_client():
+    # PostgreSQL refuses to call a RETURNS trigger function other than as a trigger ('trigger
+    # functions can only be called as triggers'): only its triggers use it, and drop-object
+    # leaves triggers out (a plain DROP fails while one remains, CASCADE drops them)
+    earlier = ("CREATE TABLE t (id bigint PRIMARY KEY);\n"
+               "CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+               "CREATE FUNCTION \"Audit\"() RETURNS pg_catalog.event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
+               "CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM t $$;\n"
+               "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_touch();\n")
+    assert compat("DROP TRIGGER t_touch ON t;\nDROP FUNCTION t_touch();", schema=_history(earlier)) == []
+    assert compat("DROP FUNCTION t_touch CASCADE;", schema=_history(earlier)) == []
+    assert compat("DROP FUNCTION \"Audit\"();", schema=_history(earlier)) == []
+    # a function that returns a value, another overload, or one the history does not know: still reported
+    assert compat("DROP FUNCTION t_count();", schema=_history(earlier)) == ["drop-object"]
+    assert compat("DROP FUNCTION t_touch(int);", schema=_history(earlier)) == ["drop-object"]
+    assert compat("DROP FUNCTION other_touch();", schema=_history(earlier)) == ["drop-object"]
+    # dropped earlier in the history: no longer known as a trigger function
+    assert compat("DROP FUNCTION t_touch();", schema=_history(earlier + "DROP FUNCTION t_touch() CASCADE;\n")) == [
+        "drop-object"]
+    assert compat("DROP FUNCTION \"Audit\"();", schema=_history(earlier + "DROP FUNCTION \"Audit\"();\n")) == [
+        "drop-object"]
+
+
+def test_renaming_a_trigger_function_is_information():
+    # its triggers keep it by OID (they fire after the rename, checked on PostgreSQL 15) and
+    # nothing else can call it: only scripts and later migrations that name it are left
+    earlier = ("CREATE TABLE t (id bigint PRIMARY KEY);\n"
+               "CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+               "CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM t $$;\n")
+    (d,) = lint("ALTER FUNCTION t_touch() RENAME TO t_touch_v2;", select=COMPAT, schema=_history(earlier))
+    assert (d.rule, d.severity) == ("rename-object", "info") and d.message.startswith("Renaming trigger function")
+    (d,) = lint("ALTER FUNCTION t_count() RENAME TO t_total;", select=COMPAT, schema=_history(earlier))
+    assert (d.rule, d.severity) == ("rename-object", "warning") and d.message.startswith("Renaming function")
+    (d,) = lint("ALTER FUNCTION t_touch(int) RENAME TO t2;", select=COMPAT, schema=_history(earlier))
+    assert d.severity == "warning"

@@ -226,3 +226,43 @@ def test_parts_of_a_composite_primary_key_are_not_ids():
     sql = ("CREATE TABLE IF NOT EXISTS user_roles (user_id int REFERENCES users, role_id bigint REFERENCES roles, "
            "PRIMARY KEY (user_id, role_id));")
     assert types(sql, select=["int-primary-key"]) == [(1, "int-primary-key")]
+
+
+def test_fk_type_mismatch_compares_domains_by_the_type_under_them():
+    # a domain's values are stored and compared as its base type: a key declared with a domain
+    # over bigint matches a bigint key; over integer it does not
+    from conftest import lint
+
+    base = ("CREATE DOMAIN user_id AS bigint;\nCREATE DOMAIN small_id AS integer;\nCREATE DOMAIN sid AS small_id;\n"
+            "CREATE TABLE users (id bigint PRIMARY KEY);\nCREATE TABLE accounts (id user_id PRIMARY KEY);\n")
+
+    def fk(sql):
+        return [d for d in lint(base + sql, select=["fk-type-mismatch"]) if d.rule == "fk-type-mismatch"]
+
+    assert fk("CREATE TABLE a (user_id user_id REFERENCES users (id));") == []
+    assert fk("CREATE TABLE b (account_id bigint REFERENCES accounts);") == []
+    assert fk("CREATE TABLE c (ids user_id[], account_id public.user_id REFERENCES accounts (id));") == []
+    (d,) = fk("CREATE TABLE d (user_id sid REFERENCES users (id));")
+    assert d.message == "d.user_id is sid (integer) but it references users.id, which is bigint"
+    (d,) = fk("CREATE TABLE e (account_id integer REFERENCES accounts);")
+    assert d.message == "e.account_id is integer but it references accounts.id, which is user_id (bigint)"
+    assert "(user_id)" in d.help
+    # dropped again: no longer known as a domain
+    assert len(fk("DROP DOMAIN user_id CASCADE;\nCREATE TABLE f (user_id user_id REFERENCES users (id));")) == 1
+
+
+def test_char_column_without_a_length_is_not_padded():
+    # bpchar with no length keeps 'ab  ' as 4 characters and takes any length (checked on
+    # PostgreSQL 15): nothing is padded or refused, only trailing spaces compare as nothing
+    from conftest import lint
+
+    def only(sql):
+        return [d for d in lint(sql, select=["char-column"]) if d.rule == "char-column"]
+
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code pg_catalog.bpchar);")
+    assert d.message == "t.code is bpchar: trailing spaces are ignored by = but not by LIKE"
+    assert "padded" not in d.explanation and "too long" not in d.explanation
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code char);")  # char alone is char(1)
+    assert d.message == "t.code is char(1): values are blank-padded" and "too long" in d.explanation
+    (d,) = only("CREATE TABLE t (id bigint PRIMARY KEY, code character(3));")
+    assert d.message.endswith("values shorter than 3 characters are padded with spaces")

@@ -75,6 +75,29 @@ def test_columns_of_subqueries_and_functions_in_from():
                        declare="  v text;")
 
 
+def test_star_over_subqueries_and_functions_in_from():
+    # SELECT * over constants (VALUES, a subquery, unnest of a literal array) expands to those
+    # constants; over a parameter, a table, or an output without a name, it stays tainted
+    clean = [
+        "FOR r IN SELECT * FROM (VALUES ('a'), ('b')) v(tn) LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "FOR r IN SELECT v.* FROM (VALUES ('a', 1)) v(tn, n) LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "FOR r IN SELECT * FROM (SELECT 'a' AS tn UNION ALL SELECT 'b') s LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "FOR r IN SELECT * FROM unnest(ARRAY['a', 'b']) AS u(tn) LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "SELECT * INTO a, b FROM (SELECT p AS x, 'k' AS y) s; EXECUTE 'TRUNCATE ' || b;",
+    ]
+    for body in clean:
+        assert not flagged(body, declare="  r record; a text; b text;"), body
+    tainted = [
+        "FOR r IN SELECT * FROM (VALUES ('a', p)) v(x, tn) LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "FOR r IN SELECT * FROM unnest(ARRAY[p]) AS u(tn) LOOP EXECUTE 'TRUNCATE ' || r.tn; END LOOP;",
+        "FOR r IN SELECT * FROM (VALUES ('a')) v(x), pg_tables LOOP EXECUTE 'TRUNCATE ' || r.tablename; END LOOP;",
+        "SELECT * INTO a, b FROM (SELECT 'k', p) s; EXECUTE 'TRUNCATE ' || b;",  # ?column? has no name here
+        "SELECT * INTO a, b FROM (SELECT 'k' AS x, p AS y) s; EXECUTE 'TRUNCATE ' || b;",
+    ]
+    for body in tainted:
+        assert flagged(body, declare="  r record; a text; b text;"), body
+
+
 def test_loop_record_and_dynamic_results():
     assert flagged("FOR r IN SELECT tablename FROM pg_tables LOOP\n  EXECUTE 'ANALYZE ' || r.tablename;\nEND LOOP;",
                    declare="  r record;")

@@ -132,6 +132,22 @@ def test_unindexed_foreign_key_counts_indexes_of_later_migrations(tmp_path):
     assert "shop_id" in d.message and "CREATE INDEX CONCURRENTLY orders_shop_id_idx" in d.help
 
 
+def test_missing_primary_key_counts_keys_of_later_migrations(tmp_path):
+    # a table created without a key and given one by a later migration (built CONCURRENTLY, then
+    # ADD ... USING INDEX) has its key at the end of the history, like unindexed-foreign-key judges
+    files = {
+        "V1__init.sql": "CREATE TABLE IF NOT EXISTS events (id bigint NOT NULL, body text);\n"
+                        "CREATE TABLE IF NOT EXISTS logs (id bigint NOT NULL, body text);\n",
+        "V2__key.sql": "CREATE UNIQUE INDEX CONCURRENTLY events_pkey ON events (id);\n"
+                       "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;\n",
+    }
+    got = {k for k in lint_tree(write_tree(tmp_path, files)) if k[2] == "missing-primary-key"}
+    assert got == {("V1__init.sql", 2, "missing-primary-key")}
+    # the file linted alone, as CI does with a new migration: the history is replayed, same answer
+    res = run_paths([str(tmp_path / "V1__init.sql")], Settings(jobs=1, select=["missing-primary-key"]))
+    assert [d.line for d in res.diagnostics] == [2]
+
+
 def test_fk_type_mismatch_across_files(tmp_path):
     got = lint_tree(write_tree(tmp_path, {
         "V1__init.sql": "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n",
@@ -151,6 +167,38 @@ def test_drop_column_in_use_by_a_view_of_an_earlier_migration(tmp_path):
     }))
     assert ("V2__drop.sql", 3, "drop-column-in-use") in got
     assert ("V2__drop.sql", 2, "drop-column-in-use") not in got
+
+
+def test_missing_object_says_when_dynamic_sql_may_have_created_it(tmp_path):
+    # partitions made by a function that runs EXECUTE (or by a DO block): pglint does not run
+    # that SQL, so it cannot say no migration creates them, only that none does by name
+    files = {
+        "V1__init.sql": "CREATE TABLE IF NOT EXISTS ev (id bigint, tenant uuid, PRIMARY KEY (id, tenant))"
+                        " PARTITION BY HASH (tenant);\n"
+                        "CREATE OR REPLACE FUNCTION make_parts(tbl text, n int) RETURNS void LANGUAGE plpgsql AS $$\n"
+                        "BEGIN\n  FOR i IN 0..n - 1 LOOP\n"
+                        "    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES WITH (MODULUS %s, REMAINDER %s)',"
+                        " tbl || '_' || i, tbl, n, i);\n  END LOOP;\nEND $$;\n",
+        "V2__parts.sql": "SELECT make_parts('ev', 2);\n",
+        "V3__index.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS ev_0_idx ON ev_0 (id);\n",
+    }
+    res = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"]))
+    (d,) = res.diagnostics
+    assert d.message == "CREATE INDEX on ev_0, which no earlier migration creates by name (dynamic SQL in V2__parts.sql may)"
+    assert "does not run" in d.explanation
+    # a function that is only created, never called, or whose EXECUTE is a trigger's EXECUTE FUNCTION: no caveat
+    files["V2__parts.sql"] = "SELECT 1;\n"
+    (d,) = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"])).diagnostics
+    assert d.message == "CREATE INDEX on ev_0, which no earlier migration creates"
+    files["V2__parts.sql"] = ("CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW;"
+                              " END $$;\nDO $$ BEGIN CREATE TRIGGER t BEFORE UPDATE ON ev FOR EACH ROW EXECUTE FUNCTION"
+                              " touch(); END $$;\n")
+    (d,) = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"])).diagnostics
+    assert d.message == "CREATE INDEX on ev_0, which no earlier migration creates"
+    # a DO block that runs EXECUTE
+    files["V2__parts.sql"] = "DO $$ BEGIN EXECUTE 'CREATE TABLE ev_0 PARTITION OF ev FOR VALUES WITH (MODULUS 1, REMAINDER 0)'; END $$;\n"
+    (d,) = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"])).diagnostics
+    assert d.message.endswith("by name (dynamic SQL in V2__parts.sql may)")
 
 
 def test_missing_object_only_for_a_whole_history(tmp_path):

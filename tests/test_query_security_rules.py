@@ -111,6 +111,35 @@ def test_not_in_subquery_forms():
     assert only("SELECT 1 FROM a WHERE NOT EXISTS (SELECT FROM b WHERE b.y = a.x);", "not-in-subquery") == []
 
 
+def test_not_in_subquery_over_a_not_null_column_says_only_the_plan():
+    # NOT IN over a column that cannot be NULL has no NULL trap: the message must not claim one,
+    # but NOT IN still cannot become an anti-join
+    tables = ("CREATE TABLE project (project_id serial PRIMARY KEY, name text NOT NULL, note text);\n"
+              "CREATE TABLE tag (id bigint PRIMARY KEY, name text NOT NULL, repo text);\n")
+    plan = {
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project WHERE name <> 'x');": "project.project_id",
+        "DELETE FROM tag WHERE name NOT IN (SELECT p.name FROM project p);": "project.name",
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag GROUP BY name, repo);": "tag.id",
+        "DELETE FROM tag WHERE id <> ALL (SELECT DISTINCT project_id FROM public.project);": "project.project_id",
+    }
+    for sql, col in plan.items():
+        (d,) = only(tables + sql, "not-in-subquery")
+        assert d.message.endswith(f"over NOT NULL column {col} cannot be planned as an anti-join"), sql
+        assert "NULL" not in d.help, sql
+    trap = [
+        "DELETE FROM tag WHERE name NOT IN (SELECT note FROM project);",  # a nullable column
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag);",  # NULL on an empty table
+        "DELETE FROM tag WHERE id NOT IN (SELECT max(id) FROM tag GROUP BY ());",
+        "WITH project AS (SELECT NULL::int AS project_id) DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project);",
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project LEFT JOIN tag ON true);",
+        "DELETE FROM tag WHERE id NOT IN (SELECT x FROM unknown_t);",  # not in the history
+        "DELETE FROM tag WHERE id NOT IN (SELECT project_id FROM project UNION SELECT NULL);",
+    ]
+    for sql in trap:
+        (d,) = only(tables + sql, "not-in-subquery")
+        assert "as soon as the subquery yields one NULL" in d.message, sql
+
+
 def test_null_comparison_forms():
     sql = "SELECT 1 FROM t WHERE a = NULL OR b <> NULL OR c != NULL::int OR d NOT IN (1, NULL);"
     assert len(only(sql, "null-comparison")) == 4
@@ -189,6 +218,22 @@ def test_security_definer_fixed_or_made_later_in_the_file():
     assert d.line == 2
     # a function of another migration: its settings are not known here
     assert only("ALTER FUNCTION elsewhere(int) SECURITY DEFINER;", "security-definer-search-path") == []
+
+
+def test_security_definer_sql_standard_body_is_bound_when_created():
+    # BEGIN ATOMIC / RETURN bodies are parsed by CREATE FUNCTION and keep their objects by OID:
+    # a caller's search_path (pg_temp or a schema of theirs first) cannot redirect them
+    rule = "security-definer-search-path"
+    for body in ("BEGIN ATOMIC SELECT count(*) FROM accounts WHERE lower(name) = 'a'; END",
+                 "RETURN (SELECT count(*) FROM accounts)"):
+        assert only(f"CREATE FUNCTION f() RETURNS bigint LANGUAGE sql SECURITY DEFINER {body};", rule) == [], body
+        assert only(f"CREATE FUNCTION f() RETURNS bigint LANGUAGE sql {body};\n"
+                    "ALTER FUNCTION f() SECURITY DEFINER;", rule) == [], body
+    # a string body is parsed each time it runs, with the caller's path
+    (d,) = only("CREATE FUNCTION f() RETURNS bigint LANGUAGE sql SECURITY DEFINER "
+                "AS 'SELECT count(*) FROM accounts';", rule)
+    (d,) = only("CREATE PROCEDURE p() LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN DELETE FROM accounts; END $$;",
+                rule)
 
 
 def test_security_definer_suppression_on_the_create_statement():
@@ -317,3 +362,33 @@ def test_select_star_qualified_over_a_joined_table_lists_that_tables_columns():
     assert len(diags) == 1
     assert "today it expands to: id, a" in diags[0].help
     assert diags[0].fix is not None and diags[0].fix.edits[0].text == "p.id, p.a"
+
+
+def test_rls_without_policy_knows_the_policies_of_earlier_migrations():
+    # policies created first, RLS switched on by a later migration: the table has its policies
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    def history(sql):
+        m = SchemaModel()
+        replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)
+        return m
+
+    earlier = ("CREATE TABLE docs (id bigint PRIMARY KEY, owner text);\nCREATE TABLE notes (id bigint PRIMARY KEY);\n"
+               "CREATE SCHEMA app;\nCREATE TABLE app.docs (id bigint PRIMARY KEY);\n"
+               "CREATE POLICY docs_owner ON docs USING (owner = current_user);\n")
+    rule = "rls-without-policy"
+    assert only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier)) == []
+    assert only(LT + "ALTER TABLE public.docs FORCE ROW LEVEL SECURITY;", rule, schema=history(earlier)) == []
+    # another table, a table of the same name in another schema, a policy dropped again: still reported
+    assert len(only(LT + "ALTER TABLE notes ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier))) == 1
+    assert len(only(LT + "ALTER TABLE app.docs ENABLE ROW LEVEL SECURITY;", rule, schema=history(earlier))) == 1
+    dropped = history(earlier + "DROP POLICY docs_owner ON docs;\n")
+    assert len(only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=dropped)) == 1
+    # a policy a down section creates is undone with the rest of that section
+    rolled_back = history("-- +goose Up\nCREATE TABLE docs (id bigint PRIMARY KEY, owner text);\n"
+                          "-- +goose Down\nCREATE POLICY docs_owner ON docs USING (owner = current_user);\n")
+    assert len(only(LT + "ALTER TABLE docs ENABLE ROW LEVEL SECURITY;", rule, schema=rolled_back)) == 1

@@ -450,7 +450,9 @@ def _end(ctx: FileContext, s: Statement) -> None:
         if js is None or "set_config" in js:
             for fc in set_config_calls(s.node):
                 ctx.session.apply_set_config(fc, ctx.in_transaction)
-        if js is None or "intoClause" in js:
+        # SELECT ... INTO makes a table; a call of a function whose body runs dynamic SQL may
+        # make objects the model cannot see (the model notes it)
+        if js is None or "intoClause" in js or ('"FuncCall"' in js and ctx.schema.has_dynamic_functions()):
             ctx.schema.apply(typ, s.node, ctx.origin())
         return
     if typ in _LIGHT:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # the engine proper (parser, model, rules) is imported only t
 PARALLEL_MIN_FILES = 16
 PARALLEL_MIN_BYTES = 2_000_000
 # rules that need the schema at the end of the whole history
-FINAL_SCHEMA_RULES = frozenset({"unindexed-foreign-key"})
+FINAL_SCHEMA_RULES = frozenset({"unindexed-foreign-key", "missing-primary-key"})
 
 
 @dataclass

@@ -8,6 +8,8 @@ and constraints of tables created long ago.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from .nodes import const_value, defelem, relation_name, sval, strings
@@ -168,6 +170,30 @@ class Function:
     volatility: str = "v"  # i, s, v as in pg_proc.provolatile
     security_definer: bool = False
     origin: Origin | None = None
+    # RETURNS trigger / event_trigger: only a trigger can call it (a direct call fails
+    # with 'trigger functions can only be called as triggers')
+    trigger: bool = False
+    # a PL/pgSQL body that runs SQL built at run time (EXECUTE): calling it may create or
+    # change objects the replay cannot see
+    dynamic: bool = False
+
+
+_EXECUTE = re.compile(r"\bexecute\b(?!\s+(?:function|procedure)\b)", re.I)
+
+
+def _runs_dynamic_sql(options) -> bool:
+    """Whether a function's or DO block's options give a PL/pgSQL body with an EXECUTE of
+    SQL built at run time (not CREATE TRIGGER ... EXECUTE FUNCTION)."""
+    lang, body = "plpgsql", ""
+    for o in options or ():
+        d = o.get("DefElem") or {}
+        if d.get("defname") == "language":
+            lang = (sval(d.get("arg")) or "").lower()
+        elif d.get("defname") == "as":
+            arg = d.get("arg") or {}
+            parts = strings((arg.get("List") or {}).get("items")) if "List" in arg else [sval(arg) or ""]
+            body = parts[0] if parts else ""
+    return lang == "plpgsql" and bool(_EXECUTE.search(body))
 
 
 def _constraint_kind(contype: str) -> str | None:
@@ -200,11 +226,16 @@ class SchemaModel:
         self.sequences: dict[Key, Origin | None] = {}
         # domains and their constraints (CHECK expressions; None stands for NOT NULL)
         self.domains: dict[Key, dict[str, dict | None]] = {}
+        # the type each domain is over (a domain over a domain: that one)
+        self.domain_types: dict[Key, ColumnType | None] = {}
         self.schemas: set[str] = {"public"}
         self.search_path: list[str] = ["public"]
         # other objects created by the replayed DDL (functions, types, domains, schemas,
         # sequences, extensions, databases, triggers, policies): (kind, schema, name) -> Origin
         self.objects: dict[tuple[str, str, str], Origin] = {}
+        # the last statement that ran SQL built at run time (a DO block with EXECUTE, a call of
+        # a function whose body has one): objects it made are not in this model
+        self.dynamic_ddl: Origin | None = None
 
     # -- name resolution -----------------------------------------------------
     def key(self, schema: str | None, name: str) -> Key:
@@ -251,13 +282,32 @@ class SchemaModel:
         new.enums = {k: list(v) for k, v in self.enums.items()}
         new.sequences = dict(self.sequences)
         new.domains = {k: dict(v) for k, v in self.domains.items()}
+        new.domain_types = dict(self.domain_types)
         new.schemas = set(self.schemas)
         new.search_path = list(self.search_path)
+        new.objects = dict(self.objects)
+        new.dynamic_ddl = self.dynamic_ddl
         return new
 
     def restore(self, other: "SchemaModel") -> None:
         """Become ``other`` (used to undo the effects of a rollback section)."""
         self.__dict__.update(other.__dict__)
+
+    def base_type(self, typ: ColumnType | None) -> ColumnType | None:
+        """The type a domain is over (through domains over domains, with the domain's array
+        dimensions kept); any other type as it is."""
+        for _ in range(8):  # domains over domains, bounded
+            if typ is None or typ.mods:
+                return typ
+            key = (typ.schema, typ.name) if typ.schema else None
+            if key is None:
+                key = next(((sp, typ.name) for sp in self.search_path if (sp, typ.name) in self.domain_types),
+                           ("public", typ.name))
+            base = self.domain_types.get(key)
+            if base is None:
+                return typ
+            typ = ColumnType(base.name, base.mods, base.array + typ.array, base.schema)
+        return typ
 
     def function_volatility(self) -> dict[str, str]:
         return {name: f.volatility for name, f in self.functions.items()}
@@ -350,6 +400,30 @@ class SchemaModel:
         into = node.get("intoClause")
         if into:  # SELECT ... INTO new_table
             self._table_from_query(into, {"SelectStmt": node}, origin, "r")
+        self._calls(node, "SelectStmt", origin)
+
+    def _apply_CallStmt(self, node, origin):
+        self._calls(node, "CallStmt", origin)
+
+    def _apply_DoStmt(self, node, origin):
+        if _runs_dynamic_sql(node.get("args")):
+            self.dynamic_ddl = origin
+
+    def has_dynamic_functions(self) -> bool:
+        return any(f.dynamic for f in self.functions.values())
+
+    def _calls(self, node, typ: str, origin) -> None:
+        """Note a call of a function of the history whose body runs dynamic SQL."""
+        if not self.has_dynamic_functions():
+            return
+        from .nodes import walk
+
+        for t, f in walk(node, typ):
+            if t == "FuncCall":
+                fn = self.functions.get((strings(f.get("funcname"))[-1:] or [""])[0].lower())
+                if fn is not None and fn.dynamic:
+                    self.dynamic_ddl = origin
+                    return
 
     def _table_from_query(self, into: dict, query: dict | None, origin, kind: str) -> "Table":
         """A table created from a query: its columns are the query's output names."""
@@ -506,7 +580,7 @@ class SchemaModel:
             elif rt == "OBJECT_SEQUENCE":
                 self.sequences.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_FUNCTION" or rt == "OBJECT_PROCEDURE":
-                self.functions.pop(names[-1], None)
+                self.functions.pop(names[-1].lower(), None)
                 if node.get("behavior") == "DROP_CASCADE":  # its triggers go with it
                     for t in self.tables.values():
                         for trig in [n for n, f in t.triggers.items() if f == names[-1].lower()]:
@@ -517,6 +591,7 @@ class SchemaModel:
                 self.enums.pop(self.key(schema, names[-1]), None)
             elif rt == "OBJECT_DOMAIN":
                 self.domains.pop((schema or "public", names[-1]), None)
+                self.domain_types.pop((schema or "public", names[-1]), None)
             elif rt == "OBJECT_TRIGGER" and len(names) >= 2:
                 t = self.tables.get(self.key(names[-3] if len(names) > 2 else None, names[-2]))
                 if t is not None:
@@ -711,7 +786,10 @@ class SchemaModel:
                 vol = {"immutable": "i", "stable": "s", "volatile": "v"}.get(v.lower(), "v")
             elif d.get("defname") == "security":
                 secdef = bool(const_value(d.get("arg"))) or bool((d.get("arg") or {}).get("Boolean", {}).get("boolval"))
-        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin)
+        ret = strings((node.get("returnType") or {}).get("names"))
+        trigger = bool(ret) and ret[-1].lower() in ("trigger", "event_trigger") and ret[0] in ("pg_catalog", ret[-1])
+        dynamic = _runs_dynamic_sql(node.get("options"))
+        self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin, trigger, dynamic)
 
     def _apply_CreateTrigStmt(self, node, origin):
         t = self.table(node.get("relation"))
@@ -730,7 +808,9 @@ class SchemaModel:
                 cons["NOT NULL"] = None
             elif con.get("contype") == "CONSTR_CHECK":
                 cons[con.get("conname") or _domain_check_name(names[-1], cons)] = con.get("raw_expr")
-        self.domains[(names[-2] if len(names) > 1 else "public", names[-1])] = cons
+        key = (names[-2] if len(names) > 1 else "public", names[-1])
+        self.domains[key] = cons
+        self.domain_types[key] = column_type(node.get("typeName"))
 
     def _apply_AlterDomainStmt(self, node, origin):
         names = strings(node.get("typeName"))

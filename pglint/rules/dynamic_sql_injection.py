@@ -1342,9 +1342,10 @@ class _Eval:
             rows = [(r.get("List") or {}).get("items") or [] for r in sel["valuesLists"]]
             width = max((len(r) for r in rows), default=0)
             return [(f"column{i + 1}", self.union([r[i] for r in rows if i < len(r)])) for i in range(width)]
-        self.scopes.append(self.from_scope(sel.get("fromClause")))
+        scope = self.from_scope(sel.get("fromClause"))
+        self.scopes.append(scope)
         try:
-            return self.target_outputs(sel.get("targetList"))
+            return self.target_outputs(sel.get("targetList"), _star_scope(sel.get("fromClause"), scope))
         finally:
             self.scopes.pop()
 
@@ -1392,7 +1393,10 @@ class _Eval:
                     scope[aname] = {c: taint for c in cols if c}
         return scope
 
-    def target_outputs(self, targets) -> list[tuple[str | None, frozenset]] | None:
+    def target_outputs(self, targets, star_scope=None) -> list[tuple[str | None, frozenset]] | None:
+        """(name, taint) of each output column; None when a * covers columns not known here
+        (a table's). ``star_scope``: [(alias, {column: taint})] of the FROM items, in order, when
+        every one of them is a subquery or function whose columns are known."""
         outs = []
         for rt in targets or ():
             r = rt.get("ResTarget") or {}
@@ -1403,7 +1407,11 @@ class _Eval:
                 if parts and parts[0] in self.an.names:
                     outs.append((None, self.value(val)))
                     continue
-                return None
+                items = [cols for alias, cols in star_scope or () if not parts or parts[0] == alias]
+                if star_scope is None or not items:
+                    return None
+                outs.extend((c, o) for cols in items for c, o in cols.items())
+                continue
             outs.append((r.get("name") or _column_name(val), self.value(val)))
         return outs
 
@@ -1442,6 +1450,48 @@ class _Eval:
                 elif 0 <= i < len(rest):
                     out = out | _splice(self.value(rest[i]))
         return out
+
+
+def _star_scope(items, scope: dict) -> list | None:
+    """[(alias, {column: taint})] of a FROM list in its order, when each item is a subquery
+    or function of ``scope`` (what * expands to); None when one is a table, a join or not known."""
+    out = []
+    for item in items or ():
+        t, f = _unwrap(item)
+        alias = (f or {}).get("alias") or {}
+        if t == "RangeSubselect":
+            name, width = alias.get("aliasname"), _width((f.get("subquery") or {}).get("SelectStmt"))
+        elif t == "RangeFunction":
+            funcs = f.get("functions") or []
+            call = ((funcs[0].get("List") or {}).get("items") or [None])[0] if len(funcs) == 1 else None
+            fc = (call or {}).get("FuncCall") or {}
+            fname = strings(fc.get("funcname"))[-1:]
+            # one output column: unnest of one array, generate_series (others: not known here)
+            one = (fname == ["unnest"] and len(fc.get("args") or ()) == 1) or fname == ["generate_series"]
+            name, width = alias.get("aliasname") or (_column_name(call) if call else None), 1 if one else None
+        else:
+            return None  # a table, a join ...: columns not known here
+        cols = scope.get(name) if name else None
+        if cols is None or width is None or len(cols) != width:
+            return None  # an output without a name, or more columns than the alias names
+        out.append((name, cols))
+    return out
+
+
+def _width(sel) -> int | None:
+    """How many columns a SELECT or VALUES returns, when its text tells (no *)."""
+    if not sel:
+        return None
+    if sel.get("op", "SETOP_NONE") != "SETOP_NONE":
+        return _width(sel.get("larg"))
+    if sel.get("valuesLists"):
+        return max(len((r.get("List") or {}).get("items") or ()) for r in sel["valuesLists"])
+    targets = sel.get("targetList") or []
+    for rt in targets:
+        val = (rt.get("ResTarget") or {}).get("val") or {}
+        if any("A_Star" in x for x in (val.get("ColumnRef") or {}).get("fields") or () if type(x) is dict):
+            return None
+    return len(targets)
 
 
 def _column_name(val) -> str | None:

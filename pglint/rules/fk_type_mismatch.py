@@ -22,6 +22,13 @@ def _base(t):
     return (name, t.array)
 
 
+def _shown(declared, base) -> str:
+    """A type as declared, with the type under it when it is a domain."""
+    if declared is base or declared == base:
+        return base.display()
+    return f"{declared.display()} ({base.display()})"
+
+
 def _check(ctx, span, table, cols, con, coltypes):
     ref_rv = con.get("pktable")
     ref = ctx.schema.table(ref_rv)
@@ -32,9 +39,12 @@ def _check(ctx, span, table, cols, con, coltypes):
         pk = [c for c in ref.constraints.values() if c.kind == "p"]
         ref_cols = list(pk[0].columns) if pk else []
     for col, rcol in zip(cols, ref_cols):
-        mine = coltypes.get(col)
+        # a domain is compared by the type it is over: its values are stored and compared as
+        # that type (the foreign key uses the base type's equality operator)
+        declared = coltypes.get(col)
         rc = ref.columns.get(rcol)
-        theirs = rc.type if rc is not None else None
+        ref_declared = rc.type if rc is not None else None
+        mine, theirs = ctx.schema.base_type(declared), ctx.schema.base_type(ref_declared)
         a, b = _base(mine), _base(theirs)
         if a is None or b is None or a == b:
             continue
@@ -42,8 +52,9 @@ def _check(ctx, span, table, cols, con, coltypes):
             continue
         if a[0] in _RANK and b[0] in _RANK and _RANK[a[0]] > _RANK[b[0]]:
             continue  # a wider key than the one it references: same operator family, no risk
-        msg = fitted(f"{table}.{col} is {mine.display()} but it references {qname(ref_rv)}.{rcol}, which is "
-                     f"{theirs.display()}",
+        shown, ref_shown = _shown(declared, mine), _shown(ref_declared, theirs)
+        msg = fitted(f"{table}.{col} is {shown} but it references {qname(ref_rv)}.{rcol}, which is {ref_shown}",
+                     f"{table}.{col} is {shown} but the column it references is {ref_shown}",
                      f"{table}.{col} is {mine.display()} but the column it references is {theirs.display()}")
         if a[0] in _RANK and b[0] in _RANK and _RANK[a[0]] < _RANK[b[0]]:
             why = ("Once the referenced key grows past what the narrower type holds, rows referencing the new keys "
@@ -52,7 +63,7 @@ def _check(ctx, span, table, cols, con, coltypes):
             why = ("Every check and join on the key compares across types (casts, and a plan that may not use the "
                    "index).")
         ctx.report(msg, at=span, relation=ref_rv, explanation=why,
-                   help=f"Give {col} the referenced column's type ({theirs.display()}).")
+                   help=f"Give {col} the referenced column's type ({ref_declared.display()}).")
 
 
 @RULE.on("CreateStmt")

@@ -1,6 +1,8 @@
+import os
+
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import alter_table_cmds, qname
+from ._common import alter_table_cmds, fitted, qname
 
 RULE = Rule(
     "PG604", "missing-object",
@@ -39,15 +41,44 @@ def _table_missing(ctx, rv) -> bool:
             and key[1] not in _TOOL_TABLES)
 
 
+def _dynamic(ctx) -> str:
+    """The caveat when an earlier statement ran SQL built at run time, which pglint does not
+    run: that SQL may have created the object under any name."""
+    o = ctx.schema.dynamic_ddl
+    if o is None:
+        return ""
+    return os.path.basename(o.path) or "an earlier migration"
+
+
+def _maybe(ctx, message: str) -> str:
+    where = _dynamic(ctx)
+    if not where:
+        return message
+    return fitted(f"{message} by name (dynamic SQL in {where} may)", f"{message} by name (dynamic SQL may)",
+                  f"{message} by name")
+
+
+def _why(ctx, why: str) -> str:
+    where = _dynamic(ctx)
+    if not where:
+        return why
+    return (f"{where} runs SQL built at run time (EXECUTE in a DO block, or in a function it calls), which pglint "
+            f"does not run: it may have created this object. {why}")
+
+
 def _report_table(ctx, rv, what):
+    baseline = " or the baseline" if ctx.settings.baseline else ""
+    help = ("Check the name and the order of the migrations; if the object is created elsewhere (an extension, "
+            "a manual change), give pglint a baseline schema dump (--baseline) or suppress this line.")
+    if _dynamic(ctx):
+        help = ("If that dynamic SQL creates it, mark the statement `-- pglint: ignore[missing-object] created by "
+                "<function>`, or give pglint a baseline schema dump (--baseline) that has it; else " + help[0].lower()
+                + help[1:])
     ctx.report(
-        f"{what} {qname(rv)}, which no earlier migration{' or the baseline' if ctx.settings.baseline else ''} "
-        "creates",
-        explanation=("The name is a typo, the migrations run out of order, or the object is created outside the "
-                     "migrations; if it really does not exist, the statement fails."),
-        at=ctx.relation_span(rv), relation=None,
-        help="Check the name and the order of the migrations; if the object is created elsewhere (an extension, "
-             "a manual change), give pglint a baseline schema dump (--baseline) or suppress this line.",
+        _maybe(ctx, f"{what} {qname(rv)}, which no earlier migration{baseline} creates"),
+        explanation=_why(ctx, "The name is a typo, the migrations run out of order, or the object is created outside "
+                              "the migrations; if it really does not exist, the statement fails."),
+        at=ctx.relation_span(rv), relation=None, help=help,
     )
 
 
@@ -70,8 +101,9 @@ def alter(ctx, node):
         elif sub in _COLUMN_CMDS and not cmd.get("missing_ok"):
             col = cmd.get("name", "")
             if col and col not in t.columns and col not in added:
-                ctx.report(f"Column {col} of {qname(rv)} is not created by any earlier migration", at=ctx.cmd_span(i),
-                           explanation="The statement fails if the column really does not exist.",
+                ctx.report(_maybe(ctx, f"Column {col} of {qname(rv)} is not created by any earlier migration"),
+                           at=ctx.cmd_span(i),
+                           explanation=_why(ctx, "The statement fails if the column really does not exist."),
                            help="Check the column name against the migration that created the table.")
 
 
@@ -97,12 +129,12 @@ def drop(ctx, node):
         if rt == "OBJECT_TABLE":
             key = ctx.schema.key(schema, names[-1])
             if _known_schema(ctx, key[0]) and key not in ctx.schema.tables and key[1] not in _TOOL_TABLES:
-                ctx.report(f"DROP TABLE {'.'.join(names)} drops a table no earlier migration creates",
-                           explanation="The statement fails if the table does not exist.",
+                ctx.report(_maybe(ctx, f"DROP TABLE {'.'.join(names)} drops a table no earlier migration creates"),
+                           explanation=_why(ctx, "The statement fails if the table does not exist."),
                            help="Check the name, or use DROP TABLE IF EXISTS.")
         elif rt == "OBJECT_INDEX":
             key = ctx.schema.index_key(schema, names[-1])
             if _known_schema(ctx, key[0]) and key not in ctx.schema.indexes:
-                ctx.report(f"DROP INDEX {'.'.join(names)} drops an index no earlier migration creates",
-                           explanation="The statement fails if the index does not exist.",
+                ctx.report(_maybe(ctx, f"DROP INDEX {'.'.join(names)} drops an index no earlier migration creates"),
+                           explanation=_why(ctx, "The statement fails if the index does not exist."),
                            help="Check the name, or use DROP INDEX ... IF EXISTS.")

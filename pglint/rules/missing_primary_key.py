@@ -53,6 +53,8 @@ def finish(ctx):
             continue  # dropped again later in the file, or attached as a partition
         if any(c.kind == "p" for c in t.constraints.values()):
             continue
+        if _keyed_later(ctx, t):
+            continue  # a later migration of the history gives it its primary key
         key = _unique_key(ctx, t)
         if key is not None:
             msg = fitted(f"Table {name} has no primary key, only a unique key on ({', '.join(key[1])})",
@@ -72,6 +74,17 @@ def finish(ctx):
                     "columns that identify a row (for a join table, its two foreign keys). A staging table can be "
                     "CREATE UNLOGGED TABLE or CREATE TEMP TABLE instead.")
         report_at_statement(ctx, index, span, msg, help=help, relation=t.key, explanation=why)
+
+
+def _keyed_later(ctx, t) -> bool:
+    """Whether the table has a primary key (or is a partition) at the end of the whole history:
+    a later migration added it (ALTER TABLE ... ADD PRIMARY KEY, often USING INDEX built
+    CONCURRENTLY first). Judged like unindexed-foreign-key, on the schema the history leaves."""
+    final = ctx.final_schema
+    if final is None or final is ctx.schema:
+        return False
+    ft = final.tables.get(t.key)
+    return ft is not None and (ft.partition_of is not None or any(c.kind == "p" for c in ft.constraints.values()))
 
 
 def _unique_key(ctx, t):

@@ -1,5 +1,6 @@
 from ..engine.registry import EVERYWHERE, Rule
 from ..model.nodes import strings, walk
+from ._common import fitted
 from ._plpgsql import expression_nodes, node_span
 
 RULE = Rule(
@@ -10,6 +11,14 @@ RULE = Rule(
 )
 
 _MSG = "{what} returns no row at all as soon as the subquery yields one NULL"
+# the subquery's column is known NOT NULL: only the plan is left to say
+_MSG_PLAN = "{what} over NOT NULL column {col} cannot be planned as an anti-join"
+_MSG_PLAN_SHORT = "{what} over a NOT NULL column cannot be planned as an anti-join"
+_WHY_PLAN = ("PostgreSQL cannot plan NOT IN as an anti-join: it hashes the whole subquery result, or, when that does "
+             "not fit in work_mem, rescans it for every outer row. ({col} is NOT NULL, so the subquery yields no "
+             "NULL that would make NOT IN match nothing.)")
+_HELP_PLAN = ("Use NOT EXISTS, which PostgreSQL plans as an anti-join: WHERE NOT EXISTS (SELECT FROM other o WHERE "
+              "o.col = t.col).")
 _WHY = ("x NOT IN (..., NULL) is never true, and PostgreSQL cannot plan NOT IN as an anti-join: it hashes the whole "
         "subquery result, or, when that does not fit in work_mem, rescans it for every outer row.")
 _HELP = ("Use NOT EXISTS, which has neither problem: WHERE NOT EXISTS (SELECT FROM other o WHERE o.col = t.col). "
@@ -28,6 +37,57 @@ def _not_in(t, f):
     return None, None
 
 
+def _not_null_column(ctx, sub, ctes) -> str | None:
+    """``table.column`` when the subquery's one output is a column PostgreSQL keeps NOT NULL:
+    a NOT NULL column of the one table it reads (``SELECT c FROM t``, ``SELECT DISTINCT c``),
+    or MIN/MAX of one per group of a GROUP BY (a group has a row, and its NOT NULL values);
+    None when it may be NULL or the history does not tell (``ctes`` None: the names the
+    statement's WITH clauses give are not known)."""
+    if ctes is None:
+        return None
+    sel = (sub.get("subselect") or {}).get("SelectStmt")
+    if not sel or sel.get("op", "SETOP_NONE") != "SETOP_NONE" or sel.get("valuesLists"):
+        return None
+    targets, froms = sel.get("targetList") or [], sel.get("fromClause") or []
+    if len(targets) != 1 or len(froms) != 1 or "RangeVar" not in froms[0]:
+        return None
+    rv = froms[0]["RangeVar"]
+    if not rv.get("schemaname") and rv.get("relname") in ctes:
+        return None  # a CTE of that name, not the table
+    val = (targets[0].get("ResTarget") or {}).get("val") or {}
+    fc = val.get("FuncCall")
+    if fc is not None:
+        args = fc.get("args") or []
+        if (strings(fc.get("funcname"))[-1:] not in (["min"], ["max"]) or len(args) != 1 or fc.get("agg_filter")
+                or fc.get("over") or not sel.get("groupClause")
+                or any("GroupingSet" in g for g in sel["groupClause"])):  # GROUP BY () has a group of no row
+            return None
+        val = args[0]
+    parts = strings((val.get("ColumnRef") or {}).get("fields"))
+    if not parts or len(parts) > 2 or any("A_Star" in f for f in val["ColumnRef"].get("fields") or ()):
+        return None
+    if len(parts) == 2 and parts[0] not in ((rv.get("alias") or {}).get("aliasname"), rv.get("relname")):
+        return None
+    t = ctx.schema.table(rv)
+    col = t.columns.get(parts[-1]) if t is not None else None
+    if col is None or not col.not_null:
+        return None
+    return f"{rv.get('relname')}.{parts[-1]}"
+
+
+def _ctes(node) -> set:
+    return {f.get("ctename") for t, f in walk(node) if t == "CommonTableExpr"}
+
+
+def _report(ctx, sub, what, span, ctes):
+    col = _not_null_column(ctx, sub, ctes)
+    if col is None:
+        ctx.report(_MSG.format(what=what), at=span, help=_HELP, explanation=_WHY)
+    else:
+        ctx.report(fitted(_MSG_PLAN.format(what=what, col=col), _MSG_PLAN_SHORT.format(what=what)), at=span,
+                   help=_HELP_PLAN, explanation=_WHY_PLAN.format(col=col))
+
+
 @RULE.on("*")
 def check(ctx, stmt):
     if stmt.type == "CreateFunctionStmt":
@@ -39,11 +99,14 @@ def check(ctx, stmt):
     js = stmt.json_text  # undecoded yet: a subquery shows as "SubLink"
     if js is not None and '"SubLink"' not in js:
         return
+    ctes = None
     for t, f in walk(stmt.node, stmt.type):
         if t == "BoolExpr" or t == "SubLink":
             sub, what = _not_in(t, f)
             if sub is not None:
-                ctx.report(_MSG.format(what=what), at=node_span(ctx, f), help=_HELP, explanation=_WHY)
+                if ctes is None and stmt.parent is None:  # a function body's tables are those it runs with
+                    ctes = _ctes({stmt.type: stmt.node})
+                _report(ctx, sub, what, node_span(ctx, f), ctes)
 
 
 @RULE.on("CreateFunctionStmt", "DoStmt")
@@ -52,4 +115,4 @@ def check_plpgsql(ctx, node):
     for t, f, span in expression_nodes(ctx, frozenset({"BoolExpr", "SubLink"}), ("select",)):
         sub, what = _not_in(t, f)
         if sub is not None:
-            ctx.report(_MSG.format(what=what), at=span, help=_HELP, explanation=_WHY)
+            _report(ctx, sub, what, span, None)  # the query around it (its CTEs) is not known here

@@ -50,6 +50,8 @@ _USERS = {
     "constraint": "code that names the constraint (INSERT ... ON CONFLICT ON CONSTRAINT, error handling that "
                   "matches the constraint name, later migrations that drop it) breaks",
     "domain constraint": "code and later migrations that name the constraint break",
+    "trigger function": "only triggers call it, and they keep it by OID, so they follow the rename; scripts and later "
+                        "migrations that name it (DROP FUNCTION, CREATE TRIGGER ... EXECUTE FUNCTION) break",
     "index": "anything that names the index (later migrations that drop or rebuild it, maintenance scripts, "
              "query hints) breaks",
     "enum value": "the running application still writes the old value, which now fails with 'invalid input value "
@@ -57,7 +59,8 @@ _USERS = {
 }
 _DEFAULT_USERS = "scripts, later migrations and code that use the old name break"
 # renames that rarely break a running application: reported as information
-_MINOR = frozenset({"index", "trigger", "policy", "rule", "statistics object", "domain constraint"})
+_MINOR = frozenset({"index", "trigger", "policy", "rule", "statistics object", "domain constraint",
+                    "trigger function"})
 
 
 @RULE.on("RenameStmt")
@@ -120,6 +123,8 @@ def check(ctx, node):
             if created_here(ctx, mk, schema, name):
                 return
         old = ".".join(names)
+        if rt in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and _trigger_function(ctx, node.get("object"), names):
+            kind = "trigger function"
         if rt == "OBJECT_DOMCONSTRAINT":
             _report(ctx, kind, node.get("subname", ""), new, None, where=f" of domain {old}")
         else:
@@ -136,6 +141,16 @@ def rename_value(ctx, node):
     if created_here(ctx, "type", schema, name):
         return
     _report(ctx, "enum value", old, new, None, where=f" of type {'.'.join(names)}", quote=True)
+
+
+def _trigger_function(ctx, obj, names) -> bool:
+    """Whether the renamed function is one the history made with RETURNS trigger (or
+    event_trigger): PostgreSQL calls it only as a trigger ('trigger functions can only be
+    called as triggers'), and a trigger keeps its function by OID."""
+    if not names or ((obj or {}).get("ObjectWithArgs") or {}).get("objargs"):
+        return False  # a trigger function takes no arguments
+    f = ctx.schema.functions.get(names[-1].lower())
+    return f is not None and f.trigger
 
 
 def _rv(rv):

@@ -19,9 +19,19 @@ def check(ctx, node):
     for i, c in enumerate(node.get("cmds") or ()):
         sub = (c.get("AlterTableCmd") or {}).get("subtype")
         if sub in ("AT_EnableRowSecurity", "AT_ForceRowSecurity"):
+            if _has_policy(ctx, key):
+                continue  # an earlier migration (or statement) gave it its policies
             enabled.setdefault(key, (qname(rv), ctx.cmd_span(i), ctx.stmt.index, rv))
         elif sub == "AT_DisableRowSecurity":
             enabled.pop(key, None)
+
+
+def _has_policy(ctx, key) -> bool:
+    """Whether the replayed history has created a policy on the table (and not dropped it):
+    policies are recorded per table as ("policy", schema, "table.policy")."""
+    prefix = key[1] + "."
+    return any(k[0] == "policy" and k[1] == key[0] and k[2].startswith(prefix) and "." not in k[2][len(prefix):]
+               for k in ctx.schema.objects)
 
 
 @RULE.on("CreatePolicyStmt")
