@@ -68,8 +68,6 @@ CREATE FUNCTION f_bad() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
 CREATE FUNCTION f_good() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 'SELECT 1';
 CREATE PROCEDURE p_temp_first() LANGUAGE sql SECURITY DEFINER SET search_path = public AS 'SELECT 1';
 CREATE FUNCTION f_plain() RETURNS int LANGUAGE sql AS 'SELECT 1';
--- a SQL-standard body is bound to its objects when created: no search_path to pin
-CREATE FUNCTION f_atomic() RETURNS bigint LANGUAGE sql SECURITY DEFINER BEGIN ATOMIC SELECT count(*) FROM nopk; END;
 ANALYZE;
 """
 

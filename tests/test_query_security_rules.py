@@ -220,22 +220,6 @@ def test_security_definer_fixed_or_made_later_in_the_file():
     assert only("ALTER FUNCTION elsewhere(int) SECURITY DEFINER;", "security-definer-search-path") == []
 
 
-def test_security_definer_sql_standard_body_is_bound_when_created():
-    # BEGIN ATOMIC / RETURN bodies are parsed by CREATE FUNCTION and keep their objects by OID:
-    # a caller's search_path (pg_temp or a schema of theirs first) cannot redirect them
-    rule = "security-definer-search-path"
-    for body in ("BEGIN ATOMIC SELECT count(*) FROM accounts WHERE lower(name) = 'a'; END",
-                 "RETURN (SELECT count(*) FROM accounts)"):
-        assert only(f"CREATE FUNCTION f() RETURNS bigint LANGUAGE sql SECURITY DEFINER {body};", rule) == [], body
-        assert only(f"CREATE FUNCTION f() RETURNS bigint LANGUAGE sql {body};\n"
-                    "ALTER FUNCTION f() SECURITY DEFINER;", rule) == [], body
-    # a string body is parsed each time it runs, with the caller's path
-    (d,) = only("CREATE FUNCTION f() RETURNS bigint LANGUAGE sql SECURITY DEFINER "
-                "AS 'SELECT count(*) FROM accounts';", rule)
-    (d,) = only("CREATE PROCEDURE p() LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN DELETE FROM accounts; END $$;",
-                rule)
-
-
 def test_security_definer_suppression_on_the_create_statement():
     sql = ("-- pglint: ignore[security-definer-search-path] body is schema-qualified\n"
            "CREATE FUNCTION f() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';")

@@ -492,9 +492,6 @@ class Health:
             WHERE p.prosecdef AND {_NS}
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                               AND d.objid = p.oid AND d.deptype = 'e')
-              -- a SQL-standard body (prosqlbody, PostgreSQL 14+; absent before) is bound to its
-              -- objects when created: the caller's search_path cannot redirect it
-              AND to_jsonb(p) ->> 'prosqlbody' IS NULL
             ORDER BY 1, 2""")
         for schema, name, args, owner, prokind, path in rows:
             what = problem("missing", []) if path is None else problem("value", schemas_of(path))

@@ -116,14 +116,10 @@ def _create_args(node) -> tuple:
 
 
 class _Fn:
-    __slots__ = ("name", "kind", "definer", "path", "span", "index", "bound")
+    __slots__ = ("name", "kind", "definer", "path", "span", "index")
 
-    def __init__(self, name, kind, definer, path, span, index, bound=False):
+    def __init__(self, name, kind, definer, path, span, index):
         self.name, self.kind, self.definer, self.path, self.span, self.index = name, kind, definer, path, span, index
-        # a SQL-standard body (BEGIN ATOMIC ... END, RETURN expr): PostgreSQL parses it when
-        # the function is created and stores the tables, functions, operators and types it
-        # names by OID, so the search_path in force when it runs cannot redirect them
-        self.bound = bound
 
 
 def _definer_span(ctx):
@@ -137,8 +133,7 @@ def check_create(ctx, node):
     kind = "procedure" if node.get("is_procedure") else "function"
     name = ".".join(strings(node.get("funcname")))
     fns[_key(strings(node.get("funcname")), _create_args(node))] = _Fn(
-        name, kind, bool(_flag(opts, "security")), _search_path(opts), _definer_span(ctx), ctx.stmt.index,
-        node.get("sql_body") is not None)
+        name, kind, bool(_flag(opts, "security")), _search_path(opts), _definer_span(ctx), ctx.stmt.index)
 
 
 @RULE.on("AlterFunctionStmt")
@@ -172,7 +167,7 @@ def check_alter(ctx, node):
 def finish(ctx):
     fns = ctx.rule_state().pop("functions", {})
     for f in sorted(fns.values(), key=lambda x: x.span):
-        what = problem(*f.path) if f.definer and not f.bound else None
+        what = problem(*f.path) if f.definer else None
         if what is None:
             continue
         d = ctx.report(
