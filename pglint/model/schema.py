@@ -236,6 +236,9 @@ class SchemaModel:
         # the last statement that ran SQL built at run time (a DO block with EXECUTE, a call of
         # a function whose body has one): objects it made are not in this model
         self.dynamic_ddl: Origin | None = None
+        # whether any function of the history ever had such a body: a cheap test before a
+        # statement's calls are looked at (True also after that function is dropped)
+        self.dynamic_functions = False
 
     # -- name resolution -----------------------------------------------------
     def key(self, schema: str | None, name: str) -> Key:
@@ -287,6 +290,7 @@ class SchemaModel:
         new.search_path = list(self.search_path)
         new.objects = dict(self.objects)
         new.dynamic_ddl = self.dynamic_ddl
+        new.dynamic_functions = self.dynamic_functions
         return new
 
     def restore(self, other: "SchemaModel") -> None:
@@ -410,7 +414,7 @@ class SchemaModel:
             self.dynamic_ddl = origin
 
     def has_dynamic_functions(self) -> bool:
-        return any(f.dynamic for f in self.functions.values())
+        return self.dynamic_functions
 
     def _calls(self, node, typ: str, origin) -> None:
         """Note a call of a function of the history whose body runs dynamic SQL."""
@@ -789,6 +793,7 @@ class SchemaModel:
         ret = strings((node.get("returnType") or {}).get("names"))
         trigger = bool(ret) and ret[-1].lower() in ("trigger", "event_trigger") and ret[0] in ("pg_catalog", ret[-1])
         dynamic = _runs_dynamic_sql(node.get("options"))
+        self.dynamic_functions = self.dynamic_functions or dynamic
         self.functions[names[-1].lower()] = Function(names[-1], vol, secdef, origin, trigger, dynamic)
 
     def _apply_CreateTrigStmt(self, node, origin):
