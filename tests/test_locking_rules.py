@@ -218,3 +218,11 @@ def test_lock_timeout_set_in_a_down_migration_counts_there():
     assert rules_of(goose) == []
     goose_unset = "-- +goose Up\nSELECT 1;\n-- +goose Down\nALTER TABLE t DROP COLUMN c;\n"
     assert rules_of(goose_unset) == ["lock-timeout-missing"]
+
+
+def test_attaching_an_index_partition_reads_no_rows():
+    # ALTER INDEX ... ATTACH PARTITION is catalog-only (no scan of the partition, checked on
+    # PostgreSQL 15 with pg_stat_user_tables.seq_scan); attaching the table still scans it
+    sql = LT + ("ALTER INDEX m_a_idx ATTACH PARTITION m1_a_idx;\n"
+                "ALTER TABLE m ATTACH PARTITION m1 FOR VALUES FROM (1) TO (10);\n")
+    assert [(d.rule, d.line) for d in lint(sql)] == [("attach-partition-scan", 3)]
