@@ -226,3 +226,27 @@ def test_attaching_an_index_partition_reads_no_rows():
     sql = LT + ("ALTER INDEX m_a_idx ATTACH PARTITION m1_a_idx;\n"
                 "ALTER TABLE m ATTACH PARTITION m1 FOR VALUES FROM (1) TO (10);\n")
     assert [(d.rule, d.line) for d in lint(sql)] == [("attach-partition-scan", 3)]
+
+
+def _history(sql):
+    """The schema after an earlier file of the history (its objects exist before the linted one)."""
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    m = SchemaModel()
+    replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)
+    return m
+
+
+def test_index_on_only_a_partitioned_table_builds_nothing():
+    # ON ONLY a partitioned table creates the parent's index invalid, in the catalog alone (on
+    # PostgreSQL 15 no partition gets an index); CONCURRENTLY is refused there
+    part = "CREATE TABLE m (k int, a int) PARTITION BY RANGE (k);"
+    assert rules_of(LT + "CREATE INDEX m_a_idx ON ONLY m (a);", schema=_history(part)) == []
+    assert rules_of(LT + "CREATE INDEX m_a_idx ON m (a);", schema=_history(part)) == ["index-not-concurrent"]
+    # ON ONLY a plain table still builds the index
+    assert rules_of(LT + "CREATE INDEX t_a_idx ON ONLY t (a);", schema=_history("CREATE TABLE t (a int);")) \
+        == ["index-not-concurrent"]
