@@ -250,3 +250,13 @@ def test_index_on_only_a_partitioned_table_builds_nothing():
     # ON ONLY a plain table still builds the index
     assert rules_of(LT + "CREATE INDEX t_a_idx ON ONLY t (a);", schema=_history("CREATE TABLE t (a int);")) \
         == ["index-not-concurrent"]
+
+
+def test_schema_dump_blocks_no_application():
+    # pg_dump --clean --if-exists (Rails structure.sql with those flags) drops what it is
+    # about to recreate: the restore runs where no application holds a lock yet
+    body = ("DROP INDEX IF EXISTS public.index_users_on_email;\n"
+            "ALTER TABLE IF EXISTS ONLY public.users DROP CONSTRAINT IF EXISTS users_pkey;\n")
+    dump = "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n" + body
+    assert rules_of(dump) == []
+    assert rules_of(body) == ["drop-index-not-concurrent", "lock-timeout-missing"]

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import fitted, outside_tx_hint
+from ._common import fitted, is_schema_dump, outside_tx_hint
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
@@ -12,7 +12,9 @@ RULE = Rule(
 
 @RULE.on("DropStmt")
 def check(ctx, node):
-    if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent"):
+    if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent") or is_schema_dump(ctx):
+        # a schema dump (pg_dump, structure.sql) is restored into a database no application
+        # uses yet; with --clean its DROP INDEX IF EXISTS lines only clear the way for it
         return
     old = []
     for obj in node.get("objects") or ():
