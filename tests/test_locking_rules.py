@@ -140,6 +140,29 @@ def test_column_type_change_known_safe_and_unsafe():
     assert rules_of(tz, timezone_utc=True) == []
 
 
+def test_timestamp_to_timestamptz_follows_the_files_own_time_zone():
+    # PostgreSQL 12+ changes timestamp <-> timestamptz in place when the session TimeZone has
+    # a fixed zero offset (checked on PostgreSQL 15: relfilenode unchanged under UTC, GMT,
+    # Zulu, SET TIME ZONE 0; a new one under Europe/London)
+    alter = "ALTER TABLE t ALTER COLUMN a TYPE timestamptz USING a;\n"
+    hist = _history("CREATE TABLE t (id bigint PRIMARY KEY, a timestamp);")
+    for zone in ("SET timezone = 'UTC';", "SET TIME ZONE 'Etc/UTC';", "SET TIME ZONE 0;", "SET timezone TO 'gmt';"):
+        assert rules_of(LT + zone + "\n" + alter, schema=_history("CREATE TABLE t (a timestamp);")) == [], zone
+    assert rules_of(LT + "SET timezone = 'UTC';\n" + alter, schema=hist, pg_version="11") == ["column-type-rewrite"]
+    (d,) = lint(LT + "SET timezone = 'Europe/London';\n" + alter, schema=_history("CREATE TABLE t (a timestamp);"))
+    assert "rewrites" in d.message and "may rewrite" not in d.message
+    # the file's own setting overrides the configured assumption, both ways
+    paris = LT + "SET timezone = 'Europe/Paris';\n" + alter
+    assert rules_of(paris, schema=_history("CREATE TABLE t (a timestamp);"), timezone_utc=True) == [
+        "column-type-rewrite"]
+    # SET LOCAL ends with its transaction; RESET goes back to the server's (unknown) zone
+    local = LT + "BEGIN;\nSET LOCAL timezone = 'UTC';\nCOMMIT;\n" + alter
+    (d,) = lint(local, schema=_history("CREATE TABLE t (a timestamp);"), select=["column-type-rewrite"])
+    assert "may rewrite" in d.message
+    reset = LT + "SET timezone = 'UTC';\nRESET timezone;\n" + alter
+    assert rules_of(reset, schema=_history("CREATE TABLE t (a timestamp);")) == ["column-type-rewrite"]
+
+
 def test_lock_timeout_once_per_file_and_reset_by_zero():
     sql = "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN x int;"
     diags = lint(sql)
