@@ -298,3 +298,25 @@ def test_schema_dump_blocks_no_application():
     dump = "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n" + body
     assert rules_of(dump) == []
     assert rules_of(body) == ["drop-index-not-concurrent", "lock-timeout-missing"]
+
+
+def test_drop_index_if_exists_of_an_index_no_migration_creates_says_so(tmp_path):
+    # with the whole history known, DROP INDEX IF EXISTS of a name no migration creates may
+    # do nothing at all (PostgreSQL then locks nothing): the finding says it is conditional
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import run_paths
+
+    (tmp_path / "V1__init.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
+                                           "CREATE INDEX t_a_idx ON t (a);\n")
+    (tmp_path / "V2__drop.sql").write_text(LT + "DROP INDEX IF EXISTS never_made_idx;\n")
+    (tmp_path / "V3__drop.sql").write_text(LT + "DROP INDEX IF EXISTS t_a_idx;\n")
+    settings, _ = settings_from_table({"select": ["drop-index-not-concurrent"]}, "<test>", str(tmp_path))
+    res = run_paths([str(tmp_path)], settings, jobs=1)
+    found = {r.path.rsplit("/", 1)[-1]: r.diagnostics for r in res.files}
+    (unknown,) = found["V2__drop.sql"]
+    assert "if it exists" in unknown.message and "No earlier migration creates" in unknown.explanation
+    (known,) = found["V3__drop.sql"]
+    assert known.message == "DROP INDEX t_a_idx takes an ACCESS EXCLUSIVE lock on table t"
+    # a single file: pglint knows too little to doubt the index
+    (d,) = lint(LT + "DROP INDEX IF EXISTS never_made_idx;", select=["drop-index-not-concurrent"])
+    assert "if it exists" not in d.message
