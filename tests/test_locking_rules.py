@@ -320,3 +320,18 @@ def test_drop_index_if_exists_of_an_index_no_migration_creates_says_so(tmp_path)
     # a single file: pglint knows too little to doubt the index
     (d,) = lint(LT + "DROP INDEX IF EXISTS never_made_idx;", select=["drop-index-not-concurrent"])
     assert "if it exists" not in d.message
+
+
+def test_set_local_in_a_do_block_lasts_until_the_do_ends():
+    # a DO block runs in a transaction of its own outside a transaction block: SET LOCAL and
+    # set_config(..., true) in its body hold for the rest of the body, and end with it
+    # (PostgreSQL 15: current_setting inside shows 2s, SHOW after the DO shows 0)
+    inside = "DO $$\nBEGIN\n  SET LOCAL lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN x int;\nEND $$;\n"
+    assert rules_of(inside, select=["lock-timeout-missing"]) == []
+    perform = "DO $$\nBEGIN\n  PERFORM set_config('lock_timeout', '2s', true);\n  ALTER TABLE t ADD COLUMN x int;\nEND $$;\n"
+    assert rules_of(perform, select=["lock-timeout-missing"]) == []
+    after = "DO $$\nBEGIN\n  SET LOCAL lock_timeout = '2s';\nEND $$;\nALTER TABLE t ADD COLUMN x int;\n"
+    (d,) = lint(after, select=["lock-timeout-missing"])
+    assert d.line == 5
+    in_block = "BEGIN;\nDO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE t ADD COLUMN x int;\nCOMMIT;\n"
+    assert rules_of(in_block, select=["lock-timeout-missing"]) == []
