@@ -22,7 +22,9 @@ def test_django_sqlmigrate_output():
     assert p.returncode == 1
     got = {(d["line"], d["rule"]) for d in doc["diagnostics"]}
     assert (11, "index-not-concurrent") in got
-    assert (10, "constraint-without-not-valid") in got
+    # Django adds a nullable ForeignKey as ADD COLUMN ... NULL REFERENCES ... with no default:
+    # PostgreSQL marks the key valid without reading the table (checked on PostgreSQL 15)
+    assert (10, "constraint-without-not-valid") not in got
     assert (6, "statements-after-exclusive-lock") in got  # Django runs the whole migration in one transaction
     assert all(d["path"] == "app/migrations/django_sqlmigrate_0042.sql" for d in doc["diagnostics"])
 

@@ -140,6 +140,29 @@ def test_column_type_change_known_safe_and_unsafe():
     assert rules_of(tz, timezone_utc=True) == []
 
 
+def test_timestamp_to_timestamptz_follows_the_files_own_time_zone():
+    # PostgreSQL 12+ changes timestamp <-> timestamptz in place when the session TimeZone has
+    # a fixed zero offset (checked on PostgreSQL 15: relfilenode unchanged under UTC, GMT,
+    # Zulu, SET TIME ZONE 0; a new one under Europe/London)
+    alter = "ALTER TABLE t ALTER COLUMN a TYPE timestamptz USING a;\n"
+    hist = _history("CREATE TABLE t (id bigint PRIMARY KEY, a timestamp);")
+    for zone in ("SET timezone = 'UTC';", "SET TIME ZONE 'Etc/UTC';", "SET TIME ZONE 0;", "SET timezone TO 'gmt';"):
+        assert rules_of(LT + zone + "\n" + alter, schema=_history("CREATE TABLE t (a timestamp);")) == [], zone
+    assert rules_of(LT + "SET timezone = 'UTC';\n" + alter, schema=hist, pg_version="11") == ["column-type-rewrite"]
+    (d,) = lint(LT + "SET timezone = 'Europe/London';\n" + alter, schema=_history("CREATE TABLE t (a timestamp);"))
+    assert "rewrites" in d.message and "may rewrite" not in d.message
+    # the file's own setting overrides the configured assumption, both ways
+    paris = LT + "SET timezone = 'Europe/Paris';\n" + alter
+    assert rules_of(paris, schema=_history("CREATE TABLE t (a timestamp);"), timezone_utc=True) == [
+        "column-type-rewrite"]
+    # SET LOCAL ends with its transaction; RESET goes back to the server's (unknown) zone
+    local = LT + "BEGIN;\nSET LOCAL timezone = 'UTC';\nCOMMIT;\n" + alter
+    (d,) = lint(local, schema=_history("CREATE TABLE t (a timestamp);"), select=["column-type-rewrite"])
+    assert "may rewrite" in d.message
+    reset = LT + "SET timezone = 'UTC';\nRESET timezone;\n" + alter
+    assert rules_of(reset, schema=_history("CREATE TABLE t (a timestamp);")) == ["column-type-rewrite"]
+
+
 def test_lock_timeout_once_per_file_and_reset_by_zero():
     sql = "ALTER TABLE a ADD COLUMN x int;\nALTER TABLE b ADD COLUMN x int;"
     diags = lint(sql)
@@ -179,9 +202,24 @@ def test_unique_and_primary_key_and_exclude():
 
 
 def test_inline_foreign_key_in_add_column():
-    (d,) = lint(LT + "ALTER TABLE t ADD COLUMN org_id bigint REFERENCES orgs (id) ON DELETE CASCADE;")
+    (d,) = lint(LT + "ALTER TABLE t ADD COLUMN org_id bigint DEFAULT 1 REFERENCES orgs (id) ON DELETE CASCADE;")
     assert d.rule == "constraint-without-not-valid"
     assert "FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE NOT VALID" in d.help
+
+
+def test_inline_foreign_key_on_a_column_that_starts_null_is_not_validated():
+    # PostgreSQL marks the key valid without reading a row when the new column has no
+    # default (parse_utilcmd.c; on 15 the table's seq_scan count does not move)
+    assert rules_of(LT + "ALTER TABLE t ADD COLUMN org_id bigint REFERENCES orgs (id);") == []
+    for filled in ("DEFAULT NULL", "DEFAULT 1", "GENERATED ALWAYS AS (a) STORED"):
+        sql = LT + f"ALTER TABLE t ADD COLUMN org_id bigint {filled} REFERENCES orgs (id);"
+        assert rules_of(sql, select=["constraint-without-not-valid"]) == ["constraint-without-not-valid"], filled
+    # an inline CHECK is validated all the same
+    assert rules_of(LT + "ALTER TABLE t ADD COLUMN n int CHECK (n > 0);") == ["constraint-without-not-valid"]
+    # before 13 one decision covered the whole statement
+    mixed = LT + "ALTER TABLE t ADD COLUMN org_id bigint REFERENCES orgs (id), ADD COLUMN k int DEFAULT 0;"
+    assert rules_of(mixed) == []
+    assert rules_of(mixed, pg_version="12") == ["constraint-without-not-valid"]
 
 
 def test_attach_partition_with_and_without_check():
@@ -218,3 +256,82 @@ def test_lock_timeout_set_in_a_down_migration_counts_there():
     assert rules_of(goose) == []
     goose_unset = "-- +goose Up\nSELECT 1;\n-- +goose Down\nALTER TABLE t DROP COLUMN c;\n"
     assert rules_of(goose_unset) == ["lock-timeout-missing"]
+
+
+def test_attaching_an_index_partition_reads_no_rows():
+    # ALTER INDEX ... ATTACH PARTITION is catalog-only (no scan of the partition, checked on
+    # PostgreSQL 15 with pg_stat_user_tables.seq_scan); attaching the table still scans it
+    sql = LT + ("ALTER INDEX m_a_idx ATTACH PARTITION m1_a_idx;\n"
+                "ALTER TABLE m ATTACH PARTITION m1 FOR VALUES FROM (1) TO (10);\n")
+    assert [(d.rule, d.line) for d in lint(sql)] == [("attach-partition-scan", 3)]
+
+
+def _history(sql):
+    """The schema after an earlier file of the history (its objects exist before the linted one)."""
+    from pglint.config.settings import Settings
+    from pglint.engine.checker import replay
+    from pglint.engine.runner import make_options
+    from pglint.model.schema import SchemaModel
+    from pglint.source.text import SourceText
+
+    m = SchemaModel()
+    replay(SourceText("h.sql", sql), make_options(Settings()), m, -1)
+    return m
+
+
+def test_index_on_only_a_partitioned_table_builds_nothing():
+    # ON ONLY a partitioned table creates the parent's index invalid, in the catalog alone (on
+    # PostgreSQL 15 no partition gets an index); CONCURRENTLY is refused there
+    part = "CREATE TABLE m (k int, a int) PARTITION BY RANGE (k);"
+    assert rules_of(LT + "CREATE INDEX m_a_idx ON ONLY m (a);", schema=_history(part)) == []
+    assert rules_of(LT + "CREATE INDEX m_a_idx ON m (a);", schema=_history(part)) == ["index-not-concurrent"]
+    # ON ONLY a plain table still builds the index
+    assert rules_of(LT + "CREATE INDEX t_a_idx ON ONLY t (a);", schema=_history("CREATE TABLE t (a int);")) \
+        == ["index-not-concurrent"]
+
+
+def test_schema_dump_blocks_no_application():
+    # pg_dump --clean --if-exists (Rails structure.sql with those flags) drops what it is
+    # about to recreate: the restore runs where no application holds a lock yet
+    body = ("DROP INDEX IF EXISTS public.index_users_on_email;\n"
+            "ALTER TABLE IF EXISTS ONLY public.users DROP CONSTRAINT IF EXISTS users_pkey;\n")
+    dump = "SET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n" + body
+    assert rules_of(dump) == []
+    assert rules_of(body) == ["drop-index-not-concurrent", "lock-timeout-missing"]
+
+
+def test_drop_index_if_exists_of_an_index_no_migration_creates_says_so(tmp_path):
+    # with the whole history known, DROP INDEX IF EXISTS of a name no migration creates may
+    # do nothing at all (PostgreSQL then locks nothing): the finding says it is conditional
+    from pglint.config.settings import settings_from_table
+    from pglint.engine.runner import run_paths
+
+    (tmp_path / "V1__init.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, a int);\n"
+                                           "CREATE INDEX t_a_idx ON t (a);\n")
+    (tmp_path / "V2__drop.sql").write_text(LT + "DROP INDEX IF EXISTS never_made_idx;\n")
+    (tmp_path / "V3__drop.sql").write_text(LT + "DROP INDEX IF EXISTS t_a_idx;\n")
+    settings, _ = settings_from_table({"select": ["drop-index-not-concurrent"]}, "<test>", str(tmp_path))
+    res = run_paths([str(tmp_path)], settings, jobs=1)
+    found = {r.path.rsplit("/", 1)[-1]: r.diagnostics for r in res.files}
+    (unknown,) = found["V2__drop.sql"]
+    assert "if it exists" in unknown.message and "No earlier migration creates" in unknown.explanation
+    (known,) = found["V3__drop.sql"]
+    assert known.message == "DROP INDEX t_a_idx takes an ACCESS EXCLUSIVE lock on table t"
+    # a single file: pglint knows too little to doubt the index
+    (d,) = lint(LT + "DROP INDEX IF EXISTS never_made_idx;", select=["drop-index-not-concurrent"])
+    assert "if it exists" not in d.message
+
+
+def test_set_local_in_a_do_block_lasts_until_the_do_ends():
+    # a DO block runs in a transaction of its own outside a transaction block: SET LOCAL and
+    # set_config(..., true) in its body hold for the rest of the body, and end with it
+    # (PostgreSQL 15: current_setting inside shows 2s, SHOW after the DO shows 0)
+    inside = "DO $$\nBEGIN\n  SET LOCAL lock_timeout = '2s';\n  ALTER TABLE t ADD COLUMN x int;\nEND $$;\n"
+    assert rules_of(inside, select=["lock-timeout-missing"]) == []
+    perform = "DO $$\nBEGIN\n  PERFORM set_config('lock_timeout', '2s', true);\n  ALTER TABLE t ADD COLUMN x int;\nEND $$;\n"
+    assert rules_of(perform, select=["lock-timeout-missing"]) == []
+    after = "DO $$\nBEGIN\n  SET LOCAL lock_timeout = '2s';\nEND $$;\nALTER TABLE t ADD COLUMN x int;\n"
+    (d,) = lint(after, select=["lock-timeout-missing"])
+    assert d.line == 5
+    in_block = "BEGIN;\nDO $$ BEGIN SET LOCAL lock_timeout = '2s'; END $$;\nALTER TABLE t ADD COLUMN x int;\nCOMMIT;\n"
+    assert rules_of(in_block, select=["lock-timeout-missing"]) == []

@@ -12,7 +12,7 @@ from ..model.session import set_config_calls
 from ..model.transactions import ASSUMED, REFUSABLE_TYPES, refused_in_block
 from ..source import tool_transactions as tool_tx
 from ..source.parsing import ParsedFile, parse_file
-from ..source.statement import Statement
+from ..source.statement import DO, Statement
 from ..source.text import SourceText
 from ..source.tool_transactions import ToolTransaction
 from .context import _LIGHT, FileContext, RunOptions
@@ -428,6 +428,10 @@ def _begin(ctx: FileContext, s: Statement) -> None:
         ctx.txinfo = ctx.tx.info()
         if not ctx.tx_doubt and s.type != "TransactionStmt" and ctx.tx_unknown:
             ctx.tx_doubt = True
+        if ctx.session.local and not ctx.in_transaction:
+            # SET LOCAL of a DO block run outside a transaction block: its implicit
+            # transaction ended with it
+            ctx.session.local = {}
     # embedded statements share their parent's transaction
 
 
@@ -441,15 +445,18 @@ def _end(ctx: FileContext, s: Statement) -> None:
     if typ == "TransactionStmt":
         _transaction(ctx, s)
         return
+    # a DO block always runs in a transaction (its own when outside a block): SET LOCAL and
+    # set_config(..., true) in its body last until that transaction ends
+    in_tx = ctx.in_transaction or s.origin == DO
     if typ == "VariableSetStmt":
-        ctx.session.apply_set(s.node, ctx.in_transaction)
+        ctx.session.apply_set(s.node, in_tx)
         ctx.schema.apply(typ, s.node, ctx.origin())
         return
     if typ == "SelectStmt":
         js = s.json_text
         if js is None or "set_config" in js:
             for fc in set_config_calls(s.node):
-                ctx.session.apply_set_config(fc, ctx.in_transaction)
+                ctx.session.apply_set_config(fc, in_tx)
         # SELECT ... INTO makes a table; a call of a function whose body runs dynamic SQL may
         # make objects the model cannot see (the model notes it)
         if js is None or "intoClause" in js or ('"FuncCall"' in js and ctx.schema.has_dynamic_functions()):

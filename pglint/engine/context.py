@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..model.facts import SchemaFacts
+from ..model.facts import SchemaFacts, is_utc_zone
 from ..model.locks import Lock, LockEffect, statement_effects
 from ..model.nodes import relation_name
 from ..model.schema import Key, Origin, SchemaModel
@@ -81,6 +81,14 @@ class FileContext(SchemaFacts):
         if self.settings.statement_timeout:
             out["statement_timeout"] = self.settings.statement_timeout
         return out
+
+    def timezone_is_utc(self) -> bool | None:
+        """A SET timezone earlier in the file decides (RESET goes back to the server's, which
+        the timezone-utc setting describes); otherwise the configured assumption."""
+        tz = self.session.get("timezone")
+        if tz is None:
+            return super().timezone_is_utc()
+        return is_utc_zone(tz)
 
     # -- facts for rules ---------------------------------------------------------
     def rule_state(self) -> dict:

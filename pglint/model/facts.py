@@ -3,11 +3,29 @@ does this ADD COLUMN rewrite, does this type change rewrite, does SET NOT NULL s
 
 from __future__ import annotations
 
+import re
+
 from .locks import LockContext, column_constraints
 from .nodes import column_refs, is_null_const, strings, walk
 from .schema import SchemaModel
 from .types import SERIAL_TYPES, change_rewrites, column_type
 from .volatility import volatile_calls
+
+
+# time zones whose offset is zero and never changes: with one of them as the session's
+# TimeZone, PostgreSQL 12+ changes a column between timestamp and timestamptz in place
+# (TimestampTimestampTzRequiresRewrite); a zone with summer time (Europe/London) rewrites
+UTC_ZONES = frozenset({
+    "utc", "etc/utc", "uct", "etc/uct", "gmt", "etc/gmt", "gmt0", "etc/gmt0", "gmt+0", "etc/gmt+0", "gmt-0",
+    "etc/gmt-0", "greenwich", "etc/greenwich", "universal", "etc/universal", "zulu", "etc/zulu",
+})
+_ZERO_OFFSET = re.compile(r"^[+-]?0+(?:\.0+)?$")
+
+
+def is_utc_zone(value: str) -> bool:
+    """A TimeZone setting (as SET wrote it) with a fixed zero offset: a UTC name or 0."""
+    v = value.strip().strip("'\"").strip().lower()
+    return v in UTC_ZONES or bool(_ZERO_OFFSET.match(v))
 
 
 class SchemaFacts(LockContext):
@@ -88,9 +106,16 @@ class SchemaFacts(LockContext):
         if old is None or new is None:
             return None
         r = change_rewrites(old, new)
-        if r is None and self.timezone_utc and self.pg_version >= (12,) and {old.name, new.name} == {"timestamp", "timestamptz"} and not old.array and not new.array:
-            return False
+        if r is None and {old.name, new.name} == {"timestamp", "timestamptz"} and not old.array and not new.array:
+            if self.pg_version >= (12,) and self.timezone_is_utc() is True:
+                return False
+            if self.timezone_is_utc() is False:
+                return True
         return r
+
+    def timezone_is_utc(self) -> bool | None:
+        """Whether the session's TimeZone is UTC: as configured (timezone-utc), else not known."""
+        return True if self.timezone_utc else None
 
     # -- SET NOT NULL -------------------------------------------------------------
     def not_null_check(self, rv: dict, column: str):

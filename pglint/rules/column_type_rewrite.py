@@ -41,8 +41,8 @@ def check(ctx, node):
             why += (" pglint does not know the column's current type; only varchar(n) to varchar(m >= n) or text, "
                     "and numeric(p,s) to numeric(p' >= p,s), are free.")
         elif rewrites is None:
-            why += (" timestamp to timestamptz is free only when the session TimeZone is UTC; set timezone-utc = true "
-                    "if it is.")
+            why += (" timestamp to timestamptz is free only when the session TimeZone is UTC: SET timezone = 'UTC' "
+                    "before it, or set timezone-utc = true if the server's is.")
         if cd.get("raw_default") is not None and rewrites:
             why += " The USING clause forces the rewrite."
         ctx.report(

@@ -29,9 +29,43 @@ def check(ctx, node):
             cd = column_def_of(cmd) or {}
             cons = column_constraints(cd)
             for k, con in enumerate(cons):
+                if con.get("contype") == "CONSTR_FOREIGN" and _fk_not_validated(ctx, node, cd):
+                    continue
                 if con.get("contype") in ("CONSTR_FOREIGN", "CONSTR_CHECK"):
                     nxt = cons[k + 1] if k + 1 < len(cons) else None
                     _report(ctx, i, table, con, cd.get("colname"), nxt)
+
+
+# what PostgreSQL keeps as the column's raw_default: a DEFAULT (even DEFAULT NULL) or a
+# generation expression; an identity column is filled without one, and its key is not checked
+_FILLS_COLUMN = frozenset({"CONSTR_DEFAULT", "CONSTR_GENERATED"})
+
+
+def _fills(cd: dict) -> bool:
+    """ADD COLUMN gives the new column a raw default, which makes PostgreSQL validate a
+    foreign key on it."""
+    return cd.get("raw_default") is not None or any(
+        c.get("contype") in _FILLS_COLUMN for c in column_constraints(cd))
+
+
+def _fk_not_validated(ctx, node, cd: dict) -> bool:
+    """ADD COLUMN ... REFERENCES of a column that starts out NULL in every row: PostgreSQL
+    marks the key valid without checking the rows (parse_utilcmd.c, transformAlterTableStmt:
+    FK validation is skipped when the column has no raw default; checked on PostgreSQL 15
+    with pg_stat_user_tables.seq_scan, and a key a generated column breaks is refused while one
+    an identity column breaks is not). Before 13 that decision covered the whole statement:
+    another column with a default, or a table-level FOREIGN KEY, in the same ALTER TABLE made
+    every key of it validated."""
+    if _fills(cd):
+        return False
+    if ctx.pg_version < (13,):
+        for c in alter_table_cmds(node):
+            sub = c.get("subtype")
+            if sub == "AT_AddColumn" and _fills(column_def_of(c) or {}):
+                return False
+            if sub == "AT_AddConstraint" and (constraint_of(c) or {}).get("contype") == "CONSTR_FOREIGN":
+                return False
+    return True
 
 
 def _constraint_sql(ctx, i, con, column, nxt) -> str:

@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import object_names
-from ._common import fitted, outside_tx_hint
+from ._common import fitted, is_schema_dump, outside_tx_hint
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, first, insert_after
 
 RULE = Rule(
@@ -12,7 +12,9 @@ RULE = Rule(
 
 @RULE.on("DropStmt")
 def check(ctx, node):
-    if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent"):
+    if node.get("removeType") != "OBJECT_INDEX" or node.get("concurrent") or is_schema_dump(ctx):
+        # a schema dump (pg_dump, structure.sql) is restored into a database no application
+        # uses yet; with --clean its DROP INDEX IF EXISTS lines only clear the way for it
         return
     old = []
     for obj in node.get("objects") or ():
@@ -30,15 +32,28 @@ def check(ctx, node):
         return
     name, idx = old[0]
     table = f"table {idx.table[1]}" if idx is not None else "its table"
-    msg = fitted(f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}",
-                 f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on its table",
-                 f"DROP INDEX {name} locks its table ACCESS EXCLUSIVE")
+    explanation = "Every read and write of the table waits until the lock is granted and released."
+    if idx is None and node.get("missing_ok") and ctx.complete_history and len(old) == 1:
+        # the whole history is known and creates no such index: IF EXISTS may well make this a
+        # no-op (PostgreSQL locks nothing then), unless the index was made outside the migrations
+        msg = fitted(f"DROP INDEX IF EXISTS {name}, which no earlier migration creates, would lock its table "
+                     "ACCESS EXCLUSIVE if it exists",
+                     f"DROP INDEX IF EXISTS {name} would lock its table ACCESS EXCLUSIVE if it exists",
+                     f"DROP INDEX {name} would lock its table ACCESS EXCLUSIVE if it exists",
+                     f"DROP INDEX {name} locks its table if it exists")
+        explanation = ("No earlier migration creates an index of that name: if none exists, the statement does "
+                       "nothing; if one was made outside the migrations, every read and write of its table waits "
+                       "until the lock is granted and released.")
+    else:
+        msg = fitted(f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on {table}",
+                     f"DROP INDEX {name} takes an ACCESS EXCLUSIVE lock on its table",
+                     f"DROP INDEX {name} locks its table ACCESS EXCLUSIVE")
     help = (f"Use DROP INDEX CONCURRENTLY IF EXISTS {name}; (one index per statement, no CASCADE), "
             "which does not block queries; it cannot run inside a transaction block")
     if ctx.in_transaction:
         help += f", so {outside_tx_hint(ctx)}"
     ctx.report(msg, help=help + ".", relation=idx.table if idx is not None else None, fix=_fix(ctx, node),
-               explanation="Every read and write of the table waits until the lock is granted and released.")
+               explanation=explanation)
 
 
 def _fix(ctx, node):

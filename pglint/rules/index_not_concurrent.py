@@ -18,10 +18,15 @@ def check(ctx, node):
     rv = node.get("relation")
     if ctx.is_new_table(rv):
         return
+    t = ctx.schema.table(rv)
+    if t is not None and t.kind == "p" and not rv.get("inh"):  # inh absent: ON ONLY
+        # ON ONLY a partitioned table: the index is created invalid on the parent alone, in
+        # the catalog, with no partition built (the step this rule's help recommends; the
+        # SHARE lock is brief, and lock-timeout-missing covers waiting for it)
+        return
     table = qname(rv)
     kind = "UNIQUE INDEX" if node.get("unique") else "INDEX"
     name = node.get("idxname") or "index_name"
-    t = ctx.schema.table(rv)
     msg = fitted(f"CREATE {kind} on existing table {table} takes a SHARE lock that blocks writes until it is built",
                  f"CREATE {kind} on {table} takes a SHARE lock that blocks writes until it is built",
                  f"CREATE {kind} on {table} blocks writes (SHARE lock) until it is built")

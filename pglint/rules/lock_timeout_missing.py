@@ -1,5 +1,5 @@
 from ..engine.registry import Rule
-from ._common import fitted
+from ._common import fitted, is_schema_dump
 from ..model.locks import Lock, alter_table_cmds
 from ._fixes import DISPLAY_ONLY, SAFE, Fix, indent_at, insert_before, newline
 
@@ -63,6 +63,9 @@ def unbounded_lock(ctx, setting: str):
 
 @RULE.on(*_NAMES)
 def check(ctx, node):
+    if is_schema_dump(ctx):
+        # restored into a database no application uses yet: no lock to wait for
+        return
     found = unbounded_lock(ctx, "lock_timeout")
     if found is None:
         return
