@@ -185,7 +185,7 @@ def test_missing_object_says_when_dynamic_sql_may_have_created_it(tmp_path):
     res = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"]))
     (d,) = res.diagnostics
     assert d.message == "CREATE INDEX on ev_0, which no earlier migration creates by name (dynamic SQL in V2__parts.sql may)"
-    assert "does not run" in d.explanation
+    assert "does not see" in d.explanation
     # a function that is only created, never called, or whose EXECUTE is a trigger's EXECUTE FUNCTION: no caveat
     files["V2__parts.sql"] = "SELECT 1;\n"
     (d,) = run_paths([str(write_tree(tmp_path, files))], Settings(jobs=1, select=["missing-object"])).diagnostics

@@ -7,7 +7,7 @@ import re
 
 from ..config.settings import compat_tools
 from ..model.nodes import field_types
-from ..model.schema import SchemaModel
+from ..model.schema import Origin, SchemaModel
 from ..model.session import set_config_calls
 from ..model.transactions import ASSUMED, REFUSABLE_TYPES, refused_in_block
 from ..source import tool_transactions as tool_tx
@@ -182,6 +182,8 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
             observe(ctx, s)
         _end(ctx, s)
         s.compact()
+    if parsed.template_notes:  # after the last statement too
+        _unseen_sql(ctx, len(parsed.sql) + 1, len(ctx.parsed.statements))
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)
 
@@ -256,6 +258,8 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         _end(ctx, s)
         s.compact()
     _end_session(ctx, dispatch)
+    if parsed.template_notes:  # after the last statement too
+        _unseen_sql(ctx, len(parsed.sql) + 1, len(statements))
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)
 
@@ -289,6 +293,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
     result.tx_unknown = ctx.tx_doubt
     result.notes = [f"{p.message} (line {source.position(p.offset)[0]})" for p in parsed.errors
                     if p.embedded_in is not None and _is_limitation(p.message)]
+    result.notes += [f"{text} (line {source.position(offset)[0]})" for offset, text in parsed.template_notes]
     diags = ctx.diagnostics
     # per-file ignores from the config
     names = ignored_for(opts.settings, path)
@@ -432,7 +437,23 @@ def _begin(ctx: FileContext, s: Statement) -> None:
             # SET LOCAL of a DO block run outside a transaction block: its implicit
             # transaction ended with it
             ctx.session.local = {}
+        if ctx.parsed.template_notes:
+            _unseen_sql(ctx, s.start, s.index)
     # embedded statements share their parent's transaction
+
+
+def _unseen_sql(ctx: FileContext, upto: int, index: int) -> None:
+    """The model learns that SQL pglint cannot see ran before offset ``upto``: what a Go
+    template action writes when the migration runs (source/templates.py). Objects it makes
+    are not in the model, which missing-object then says (SchemaModel.dynamic_ddl)."""
+    notes = ctx.parsed.template_notes
+    done = k = ctx.state.get("_unseen_sql", 0)
+    while k < len(notes) and notes[k][0] < upto:
+        k += 1
+    if k > done:
+        ctx.state["_unseen_sql"] = k
+        ctx.schema.dynamic_ddl = Origin(ctx.file_index, index, ctx.txinfo.id if ctx.txinfo else 0, ctx.path,
+                                        notes[k - 1][0])
 
 
 def _end(ctx: FileContext, s: Statement) -> None:

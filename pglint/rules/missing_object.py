@@ -42,8 +42,9 @@ def _table_missing(ctx, rv) -> bool:
 
 
 def _dynamic(ctx) -> str:
-    """The caveat when an earlier statement ran SQL built at run time, which pglint does not
-    run: that SQL may have created the object under any name."""
+    """The caveat when earlier SQL ran that pglint does not see (built at run time by EXECUTE,
+    or written by a template action of the migration tool): it may have created the object
+    under any name."""
     o = ctx.schema.dynamic_ddl
     if o is None:
         return ""
@@ -62,8 +63,9 @@ def _why(ctx, why: str) -> str:
     where = _dynamic(ctx)
     if not where:
         return why
-    return (f"{where} runs SQL built at run time (EXECUTE in a DO block, or in a function it calls), which pglint "
-            f"does not run: it may have created this object. {why}")
+    return (f"{where} runs SQL that pglint does not see (built at run time by EXECUTE in a DO block or in a function "
+            f"it calls, or written by a template action of the migration tool): it may have created this object. "
+            f"{why}")
 
 
 def _report_table(ctx, rv, what):

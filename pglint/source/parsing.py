@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pglast import parser as _pg
 
 from .lexer import DOLLAR_TAG, Marker, compile_placeholders, lex, substitute_placeholders
+from .templates import prepare_go_template
 from .spans import atomic_spans, trim_trailing_comment
 from .statement import DO, FUNCTION, ParseUnit, Statement, SyntaxProblem
 from .text import SourceText, asciify
@@ -77,6 +78,8 @@ class ParsedFile:
     section_tx: dict | None = None
     # JSON size of the PL/pgSQL trees kept decoded from parsing to linting (TREE_BUDGET)
     tree_json: int = 0
+    # (offset, text): SQL a Go template action writes when the migration runs (source/templates.py)
+    template_notes: list[tuple[int, str]] = field(default_factory=list)
 
     def lower(self) -> str:
         """The text in lower case, offset for offset (a character whose lower case is longer,
@@ -344,18 +347,21 @@ class _Builder:
 
 def parse_file(src: SourceText, placeholder_patterns=None, force_lexer: bool = False) -> ParsedFile:
     patterns = placeholder_patterns or _default_patterns()
-    text, placeholders = substitute_placeholders(src.text, patterns)
+    # Go templates' dialect branches first: what PostgreSQL never receives is blanked
+    text, template_notes = prepare_go_template(src.text)
+    text, placeholders = substitute_placeholders(text, patterns)
     if not force_lexer and not _needs_lexer(text):
         b = _Builder(src, text)
         if b.parse_whole():
-            pf = ParsedFile(text, b.statements, b.errors, None, [], placeholders)
+            pf = ParsedFile(text, b.statements, b.errors, None, [], placeholders, template_notes=template_notes)
             _embed_all(pf)
             return pf
     lexed = lex(text)
     b = _Builder(src, lexed.sql)
     for c in lexed.chunks:
         b.parse_chunk(c.start, c.end, c.inner_semicolons)
-    pf = ParsedFile(lexed.sql, b.statements, b.errors, lexed.comments, lexed.markers, placeholders)
+    pf = ParsedFile(lexed.sql, b.statements, b.errors, lexed.comments, lexed.markers, placeholders,
+                    template_notes=template_notes)
     if lexed.markers:
         _assign_sections(pf)
     _embed_all(pf)
