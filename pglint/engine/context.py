@@ -117,8 +117,10 @@ class FileContext(SchemaFacts):
 
     def relation_may_exist(self, rv: dict) -> bool:
         """False only when the model knows every object (a whole history or a baseline)
-        and this one is not among them."""
-        return not self.complete_history or self.schema.rv_key(rv) in self.schema.tables
+        and this one is not among them, and no SQL the model cannot see ran before (dynamic
+        SQL, a template action's SQL: SchemaModel.dynamic_ddl), which may have made it."""
+        return (not self.complete_history or self.schema.dynamic_ddl is not None
+                or self.schema.rv_key(rv) in self.schema.tables)
 
     def table_key(self, rv: dict | None) -> Key | None:
         return self.schema.rv_key(rv) if rv else None
