@@ -97,3 +97,15 @@ def test_a_table_unseen_sql_may_have_made_is_still_judged(tmp_path):
                        capture_output=True, text=True)
     rules = {(x["path"].rsplit("/", 1)[-1], x["rule"]) for x in json.loads(p.stdout)["diagnostics"]}
     assert ("000003_u.up.sql", "backfill-in-migration") in rules, rules
+
+
+def test_hostile_template_text_is_read_in_linear_time_and_keeps_offsets():
+    # unclosed comments, deep parentheses, stray braces: no recursion, no quadratic scan
+    for text in ("{{/* " * 50000, "{{if " + "(" * 5000 + ".postgres" + ")" * 5000 + "}}x{{end}}",
+                 "}}{{ /*" * 50000, "{{end}}{{else}}{{else if .mysql}}" * 5000, "{{" * 100000):
+        out, _ = prepare_go_template(text)
+        assert len(out) == len(text)
+    text, _ = prepare_go_template('a {{- /* c {x} }}\n y */ -}} b {{if .mysql}}x{{end}}')
+    comment, block = "{{- /* c {x} }}\n y */ -}}", "{{if .mysql}}x{{end}}"
+    assert text == "a " + " " * 15 + "\n" + " " * 9 + " b " + " " * len(block)  # the comment holds braces, a line
+    assert len(comment) == 15 + 1 + 9

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import re
 
-# {{ action }}, with the trim markers {{- and -}}; a comment {{/* ... */}} may span lines
-_ACTION = re.compile(r"\{\{-?\s*(/\*.*?\*/|[^{}]*?)\s*-?\}\}", re.S)
+# {{ action }}, with the trim markers {{- and -}} (a comment {{/* ... */}}: see _actions)
+_ACTION = re.compile(r"\{\{-?\s*([^{}]*?)\s*-?\}\}")
+_COMMENT_END = re.compile(r"\*/\s*-?\}\}")
+_COMMENT_START = re.compile(r"\{\{-?\s*/\*")
 _TRUE = frozenset({"postgres", "postgresql", "pg", "pgsql", "ispostgres", "ispostgresql"})
 _FALSE = frozenset({"mysql", "mariadb", "sqlite", "sqlite3", "mssql", "sqlserver", "oracle",
                     "ismysql", "ismariadb", "issqlite", "ismssql"})
@@ -47,7 +49,7 @@ def prepare_go_template(text: str) -> tuple[str, list[tuple[int, str]]]:
     see (see the module)."""
     if "{{" not in text or _GO_ACTION.search(text) is None:
         return text, []
-    actions = [(m.start(), m.end(), m.group(1)) for m in _ACTION.finditer(text)]
+    actions = _actions(text)
     blank: list[tuple[int, int]] = []
     notes: list[tuple[int, str]] = []
     for start, end, body in actions:
@@ -87,6 +89,35 @@ def prepare_go_template(text: str) -> tuple[str, list[tuple[int, str]]]:
     return "".join(out), notes
 
 
+def _actions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, body) of each action in order; a comment's body is "/* ... */" (it may
+    span lines and hold braces). Linear: the end of a comment is searched once for all the
+    comments that open before it."""
+    out = []
+    comments = []
+    close = None  # the first "*/ }}" at or after the position searched from
+    for m in _COMMENT_START.finditer(text):
+        if comments and m.start() < comments[-1][1]:
+            continue  # inside the comment before
+        if close is None or close.start() < m.end():
+            close = _COMMENT_END.search(text, m.end())
+            if close is None:
+                break  # no comment closes after this point
+        comments.append((m.start(), close.end()))
+    k = 0
+    for m in _ACTION.finditer(text):
+        while k < len(comments) and comments[k][1] <= m.start():
+            s, e = comments[k]
+            out.append((s, e, text[s:e].strip("{}- \t\r\n")))
+            k += 1
+        if k < len(comments) and comments[k][0] <= m.start() < comments[k][1]:
+            continue  # part of a comment
+        out.append((m.start(), m.end(), m.group(1)))
+    for s, e in comments[k:]:
+        out.append((s, e, text[s:e].strip("{}- \t\r\n")))
+    return out
+
+
 def _alone_on_its_lines(text: str, start: int, end: int) -> bool:
     """Nothing but blanks before the action on its first line and after it on its last."""
     before = text.rfind("\n", 0, start) + 1
@@ -113,6 +144,8 @@ def _resolve(branches: list[tuple[int, int, bool | None]], end: tuple[int, int],
 
 def _condition(expr: str) -> bool | None:
     """The value of a template condition for a PostgreSQL run: True, False, or None (not known)."""
+    if expr.count("(") > 32:  # not a condition anyone writes: not read (and no deep recursion)
+        return None
     tokens = _TOKEN.findall(expr)
     value, rest = _expr(tokens)
     return value if rest == [] else None
