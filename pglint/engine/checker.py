@@ -183,7 +183,7 @@ def replay(source: SourceText, opts: RunOptions, schema: SchemaModel, file_index
         _end(ctx, s)
         s.compact()
     if parsed.template_notes:  # after the last statement too
-        _unseen_sql(ctx, len(parsed.sql) + 1, len(ctx.parsed.statements))
+        _unseen_sql(ctx, len(parsed.sql) + 1)
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)
 
@@ -259,7 +259,7 @@ def lint_source(source: SourceText, opts: RunOptions, dispatch: Dispatch, path: 
         s.compact()
     _end_session(ctx, dispatch)
     if parsed.template_notes:  # after the last statement too
-        _unseen_sql(ctx, len(parsed.sql) + 1, len(statements))
+        _unseen_sql(ctx, len(parsed.sql) + 1)
     if ctx.before_rollback is not None:
         ctx.schema.restore(ctx.before_rollback)
 
@@ -438,11 +438,11 @@ def _begin(ctx: FileContext, s: Statement) -> None:
             # transaction ended with it
             ctx.session.local = {}
         if ctx.parsed.template_notes:
-            _unseen_sql(ctx, s.start, s.index)
+            _unseen_sql(ctx, s.start)
     # embedded statements share their parent's transaction
 
 
-def _unseen_sql(ctx: FileContext, upto: int, index: int) -> None:
+def _unseen_sql(ctx: FileContext, upto: int) -> None:
     """The model learns that SQL pglint cannot see ran before offset ``upto``: what a Go
     template action writes when the migration runs (source/templates.py). Objects it makes
     are not in the model, which missing-object then says (SchemaModel.dynamic_ddl)."""
@@ -452,8 +452,9 @@ def _unseen_sql(ctx: FileContext, upto: int, index: int) -> None:
         k += 1
     if k > done:
         ctx.state["_unseen_sql"] = k
-        ctx.schema.dynamic_ddl = Origin(ctx.file_index, index, ctx.txinfo.id if ctx.txinfo else 0, ctx.path,
-                                        notes[k - 1][0])
+        s = ctx.stmt  # None after the last statement
+        ctx.schema.dynamic_ddl = Origin(ctx.file_index, s.index if s is not None else len(ctx.parsed.statements),
+                                        ctx.txinfo.id if ctx.txinfo else 0, ctx.path, notes[k - 1][0])
 
 
 def _end(ctx: FileContext, s: Statement) -> None:
@@ -480,7 +481,7 @@ def _end(ctx: FileContext, s: Statement) -> None:
                 ctx.session.apply_set_config(fc, in_tx)
         # SELECT ... INTO makes a table; a call of a function whose body runs dynamic SQL may
         # make objects the model cannot see (the model notes it)
-        if js is None or "intoClause" in js or ('"FuncCall"' in js and ctx.schema.has_dynamic_functions()):
+        if js is None or "intoClause" in js or (ctx.schema.dynamic_functions and '"FuncCall"' in js):
             ctx.schema.apply(typ, s.node, ctx.origin())
         return
     if typ in _LIGHT:

@@ -132,13 +132,10 @@ assert all(f.init and not f.kw_only for f in Diagnostic.__dataclass_fields__.val
 # path) once. Reading rows back builds no object but the Diagnostic (and its Fix).
 
 _FIX_AT = _DIAGNOSTIC_FIELDS.index("fix")
-_TEXT_FIELDS = tuple(i for i, f in enumerate(_DIAGNOSTIC_FIELDS)
-                     if f in ("rule", "code", "severity", "message", "help", "path", "statement_text", "relation",
-                              "explanation"))
+_TEXT_NAMES = tuple(f for f in _DIAGNOSTIC_FIELDS
+                    if f in ("rule", "code", "severity", "message", "help", "path", "statement_text", "relation",
+                             "explanation"))
 _LINES_AT = _DIAGNOSTIC_FIELDS.index("source_lines")
-
-
-_TEXT_NAMES = tuple(_DIAGNOSTIC_FIELDS[i] for i in _TEXT_FIELDS)
 
 
 def share_strings(d: Diagnostic, same: dict) -> None:

@@ -107,9 +107,10 @@ class SchemaFacts(LockContext):
             return None
         r = change_rewrites(old, new)
         if r is None and {old.name, new.name} == {"timestamp", "timestamptz"} and not old.array and not new.array:
-            if self.pg_version >= (12,) and self.timezone_is_utc() is True:
+            utc = self.timezone_is_utc()
+            if self.pg_version >= (12,) and utc is True:
                 return False
-            if self.timezone_is_utc() is False:
+            if utc is False:
                 return True
         return r
 

@@ -12,7 +12,7 @@ import re
 
 from dataclasses import dataclass, field
 
-from .nodes import const_value, defelem, relation_name, sval, strings
+from .nodes import const_value, defelem, relation_name, sval, strings, walk
 from .types import ColumnType, column_type
 
 Key = tuple[str, str]  # (schema, name), lower-level names as PostgreSQL stores them
@@ -184,16 +184,13 @@ _EXECUTE = re.compile(r"\bexecute\b(?!\s+(?:function|procedure)\b)", re.I)
 def _runs_dynamic_sql(options) -> bool:
     """Whether a function's or DO block's options give a PL/pgSQL body with an EXECUTE of
     SQL built at run time (not CREATE TRIGGER ... EXECUTE FUNCTION)."""
-    lang, body = "plpgsql", ""
-    for o in options or ():
-        d = o.get("DefElem") or {}
-        if d.get("defname") == "language":
-            lang = (sval(d.get("arg")) or "").lower()
-        elif d.get("defname") == "as":
-            arg = d.get("arg") or {}
-            parts = strings((arg.get("List") or {}).get("items")) if "List" in arg else [sval(arg) or ""]
-            body = parts[0] if parts else ""
-    return lang == "plpgsql" and bool(_EXECUTE.search(body))
+    lang = defelem(options, "language")
+    if lang is not None and (sval(lang.get("arg")) or "").lower() != "plpgsql":
+        return False
+    d = defelem(options, "as")
+    arg = (d or {}).get("arg") or {}
+    body = strings(arg["List"].get("items"))[:1] if "List" in arg else [sval(arg) or ""]
+    return bool(body) and _EXECUTE.search(body[0]) is not None
 
 
 def _constraint_kind(contype: str) -> str | None:
@@ -413,15 +410,10 @@ class SchemaModel:
         if _runs_dynamic_sql(node.get("args")):
             self.dynamic_ddl = origin
 
-    def has_dynamic_functions(self) -> bool:
-        return self.dynamic_functions
-
     def _calls(self, node, typ: str, origin) -> None:
         """Note a call of a function of the history whose body runs dynamic SQL."""
-        if not self.has_dynamic_functions():
+        if not self.dynamic_functions:
             return
-        from .nodes import walk
-
         for t, f in walk(node, typ):
             if t == "FuncCall":
                 fn = self.functions.get((strings(f.get("funcname"))[-1:] or [""])[0].lower())

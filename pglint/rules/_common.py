@@ -428,3 +428,15 @@ def adds_existing_column(ctx, rv, cmd: dict) -> bool:
     """ADD COLUMN IF NOT EXISTS of a column the table has: PostgreSQL only takes the lock."""
     cd = column_def_of(cmd) or {}
     return bool(cmd.get("missing_ok")) and ctx.column_exists(rv, cd.get("colname", "")) is True
+
+
+def trigger_function(ctx, obj: dict | None, name: str) -> bool:
+    """Whether a DROP or ALTER names a function the history made with RETURNS trigger (or
+    event_trigger) and no argument list of another overload (a trigger function takes no
+    arguments). PostgreSQL calls such a function only as a trigger ('trigger functions can
+    only be called as triggers'), and a trigger keeps its function by OID: no query,
+    default or view of the running application uses it by name."""
+    if not name or ((obj or {}).get("ObjectWithArgs") or {}).get("objargs"):
+        return False
+    f = ctx.schema.functions.get(name.lower())
+    return f is not None and f.trigger

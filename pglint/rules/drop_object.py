@@ -1,6 +1,6 @@
 from ..engine.registry import Rule
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (fitted, RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, skip_compat_check, qname,
+from ._common import (trigger_function, fitted, RELATION_KINDS, alter_table_cmds, constraint_is_new, created_here, skip_compat_check, qname,
                       recreated_later, renamed_earlier, report, table_dropped_later)
 
 RULE = Rule(
@@ -64,7 +64,7 @@ def check(ctx, node):
             continue
         if created_here(ctx, model_kind, schema, name):
             continue
-        if kind in ("function", "routine") and _trigger_function(ctx, obj, name):
+        if kind in ("function", "routine") and trigger_function(ctx, obj, name):
             continue  # only triggers call it: no client code can
         remade = _REMADE.get(kind, kind)
         if not cascade and recreated_later(ctx, remade, name):
@@ -130,18 +130,6 @@ def drop_constraint(ctx, node):
                   "VALID; then VALIDATE CONSTRAINT <new>), then drop the old one; if it must go, make sure no deployed "
                   "code relies on it and mark the statement `-- pglint: ignore[drop-object] <reason>`."),
         )
-
-
-def _trigger_function(ctx, obj: dict, name: str) -> bool:
-    """Whether the dropped function is one the history made with RETURNS trigger (or
-    event_trigger). PostgreSQL refuses to call such a function other than as a trigger
-    ('trigger functions can only be called as triggers'), so no query, default or view of
-    the running application uses it; its triggers block a plain DROP ('other objects depend
-    on it') and go with DROP ... CASCADE, which drop-object leaves out like DROP TRIGGER."""
-    if (obj.get("ObjectWithArgs") or {}).get("objargs"):
-        return False  # a trigger function takes no arguments: this names another overload
-    f = ctx.schema.functions.get(name.lower())
-    return f is not None and f.trigger
 
 
 def _kind_from_name(name: str) -> str:

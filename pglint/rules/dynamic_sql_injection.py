@@ -1345,7 +1345,7 @@ class _Eval:
         scope = self.from_scope(sel.get("fromClause"))
         self.scopes.append(scope)
         try:
-            return self.target_outputs(sel.get("targetList"), _star_scope(sel.get("fromClause"), scope))
+            return self.target_outputs(sel.get("targetList"), (sel.get("fromClause"), scope))
         finally:
             self.scopes.pop()
 
@@ -1393,11 +1393,13 @@ class _Eval:
                     scope[aname] = {c: taint for c in cols if c}
         return scope
 
-    def target_outputs(self, targets, star_scope=None) -> list[tuple[str | None, frozenset]] | None:
+    def target_outputs(self, targets, source=None) -> list[tuple[str | None, frozenset]] | None:
         """(name, taint) of each output column; None when a * covers columns not known here
-        (a table's). ``star_scope``: [(alias, {column: taint})] of the FROM items, in order, when
-        every one of them is a subquery or function whose columns are known."""
+        (a table's). ``source``: (FROM list, its from_scope) of the SELECT, which a * expands
+        to when every FROM item is a subquery or function whose columns are known (worked out
+        at the first *: most SELECTs have none)."""
         outs = []
+        star_scope = None
         for rt in targets or ():
             r = rt.get("ResTarget") or {}
             val = r.get("val")
@@ -1407,6 +1409,8 @@ class _Eval:
                 if parts and parts[0] in self.an.names:
                     outs.append((None, self.value(val)))
                     continue
+                if star_scope is None and source is not None:
+                    star_scope = _star_scope(*source)
                 items = [cols for alias, cols in star_scope or () if not parts or parts[0] == alias]
                 if star_scope is None or not items:
                     return None

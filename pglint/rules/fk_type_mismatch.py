@@ -24,7 +24,7 @@ def _base(t):
 
 def _shown(declared, base) -> str:
     """A type as declared, with the type under it when it is a domain."""
-    if declared is base or declared == base:
+    if declared == base:
         return base.display()
     return f"{declared.display()} ({base.display()})"
 

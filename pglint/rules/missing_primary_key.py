@@ -49,10 +49,8 @@ def finish(ctx):
             created[o.statement] = t
     for index, start, end, name, span in pending:
         t = created.get(index)
-        if t is None or t.partition_of is not None:
-            continue  # dropped again later in the file, or attached as a partition
-        if any(c.kind == "p" for c in t.constraints.values()):
-            continue
+        if t is None or _keyed(t):
+            continue  # dropped again later in the file, attached as a partition, or keyed
         if _keyed_later(ctx, t):
             continue  # a later migration of the history gives it its primary key
         key = _unique_key(ctx, t)
@@ -84,7 +82,12 @@ def _keyed_later(ctx, t) -> bool:
     if final is None or final is ctx.schema:
         return False
     ft = final.tables.get(t.key)
-    return ft is not None and (ft.partition_of is not None or any(c.kind == "p" for c in ft.constraints.values()))
+    return ft is not None and _keyed(ft)
+
+
+def _keyed(t) -> bool:
+    """A partition (its key is its parent's business) or a table with a primary key."""
+    return t.partition_of is not None or any(c.kind == "p" for c in t.constraints.values())
 
 
 def _unique_key(ctx, t):

@@ -75,8 +75,8 @@ def _not_null_column(ctx, sub, ctes) -> str | None:
     return f"{rv.get('relname')}.{parts[-1]}"
 
 
-def _ctes(node) -> set:
-    return {f.get("ctename") for t, f in walk(node) if t == "CommonTableExpr"}
+def _ctes(node, typ: str) -> set:
+    return {f.get("ctename") for t, f in walk(node, typ) if t == "CommonTableExpr"}
 
 
 def _report(ctx, sub, what, span, ctes):
@@ -105,7 +105,7 @@ def check(ctx, stmt):
             sub, what = _not_in(t, f)
             if sub is not None:
                 if ctes is None and stmt.parent is None:  # a function body's tables are those it runs with
-                    ctes = _ctes({stmt.type: stmt.node})
+                    ctes = _ctes(stmt.node, stmt.type)
                 _report(ctx, sub, what, node_span(ctx, f), ctes)
 
 

@@ -2,7 +2,7 @@ from ..engine.diagnostics import INFO
 from ..engine.registry import Rule
 from ..model.nodes import strings
 from ..model.schema import OBJECT_KINDS, object_names, object_ref
-from ._common import (constraint_is_new, fitted, created_here, freed_earlier, skip_compat_check, qname, recreated_later,
+from ._common import (trigger_function, constraint_is_new, fitted, created_here, freed_earlier, skip_compat_check, qname, recreated_later,
                       renamed_from, report)
 
 RULE = Rule(
@@ -123,7 +123,7 @@ def check(ctx, node):
             if created_here(ctx, mk, schema, name):
                 return
         old = ".".join(names)
-        if rt in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and _trigger_function(ctx, node.get("object"), names):
+        if rt in ("OBJECT_FUNCTION", "OBJECT_ROUTINE") and trigger_function(ctx, node.get("object"), names[-1] if names else ""):
             kind = "trigger function"
         if rt == "OBJECT_DOMCONSTRAINT":
             _report(ctx, kind, node.get("subname", ""), new, None, where=f" of domain {old}")
@@ -141,16 +141,6 @@ def rename_value(ctx, node):
     if created_here(ctx, "type", schema, name):
         return
     _report(ctx, "enum value", old, new, None, where=f" of type {'.'.join(names)}", quote=True)
-
-
-def _trigger_function(ctx, obj, names) -> bool:
-    """Whether the renamed function is one the history made with RETURNS trigger (or
-    event_trigger): PostgreSQL calls it only as a trigger ('trigger functions can only be
-    called as triggers'), and a trigger keeps its function by OID."""
-    if not names or ((obj or {}).get("ObjectWithArgs") or {}).get("objargs"):
-        return False  # a trigger function takes no arguments
-    f = ctx.schema.functions.get(names[-1].lower())
-    return f is not None and f.trigger
 
 
 def _rv(rv):

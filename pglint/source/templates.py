@@ -25,6 +25,7 @@ it is blanked and named in a note, never reported as a syntax error.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 # {{ action }}, with the trim markers {{- and -}} (a comment {{/* ... */}}: see _actions)
@@ -49,25 +50,22 @@ def prepare_go_template(text: str) -> tuple[str, list[tuple[int, str]]]:
     see (see the module)."""
     if "{{" not in text or _GO_ACTION.search(text) is None:
         return text, []
-    actions = _actions(text)
-    blank: list[tuple[int, int]] = []
+    blank: list[tuple[int, int]] = []  # actions that write nothing, or whose SQL pglint cannot see
     notes: list[tuple[int, str]] = []
-    for start, end, body in actions:
-        word = body.split(None, 1)[0] if body else ""
-        if body.startswith("/*") or word in _CONTROL:
+    dead: list[tuple[int, int]] = []  # the branches a PostgreSQL run does not take
+    # each open block: [its action's word, list of (action start, action end, condition value or None)]
+    stack: list[list] = []
+    for start, end, body in _actions(text):
+        comment = body.startswith("/*")
+        word = body.split(None, 1)[0] if body and not comment else ""
+        if comment or word in _CONTROL:
             blank.append((start, end))  # writes nothing
         elif _FUNCTION.match(word) and word not in ("not", "and", "or") and _alone_on_its_lines(text, start, end):
             blank.append((start, end))
             notes.append((start, f"the SQL that the template action {' '.join(text[start:end].split())} writes "
                                   "when the migration runs"))
-    dead: list[tuple[int, int]] = []  # the branches a PostgreSQL run does not take
-    # each open block: [its action's word, list of (action start, action end, condition value or None)]
-    stack: list[list] = []
-    for start, end, body in actions:
-        word = body.split(None, 1)[0] if body and not body.startswith("/*") else ""
         if word == "if":
-            value = _condition(body[2:])
-            stack.append(["if", [(start, end, value)]])
+            stack.append(["if", [(start, end, _condition(body[2:]))]])
         elif word in _OPENS_BLOCK:
             stack.append([word, [(start, end, None)]])
         elif word == "else" and stack and stack[-1][0] == "if":
@@ -78,15 +76,36 @@ def prepare_go_template(text: str) -> tuple[str, list[tuple[int, str]]]:
             kind, branches = stack.pop()
             if kind == "if":
                 _resolve(branches, (start, end), dead)
-    if dead:  # an action in a branch PostgreSQL does not receive writes nothing it runs
-        notes = [(at, note) for at, note in notes if not any(s <= at < e for s, e in dead)]
-    out = list(text)
-    blank += dead
-    for s, e in blank:
-        for i in range(s, e):
-            if out[i] not in "\r\n":
-                out[i] = " "
+    dead = _union(dead)
+    if dead and notes:  # an action in a branch PostgreSQL does not receive writes nothing it runs
+        notes = [(at, note) for at, note in notes if not _inside(at, dead)]
+    out, last = [], 0
+    for s, e in _union(blank + dead):
+        out.append(text[last:s])
+        out.append(_NOT_A_LINE_BREAK.sub(" ", text[s:e]))
+        last = e
+    out.append(text[last:])
     return "".join(out), notes
+
+
+_NOT_A_LINE_BREAK = re.compile(r"[^\r\n]")
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans merged where they overlap, in order."""
+    out: list[list[int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _inside(at: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``at`` falls in one of ``spans`` (disjoint, in order)."""
+    k = bisect.bisect_right(spans, (at, float("inf"))) - 1
+    return k >= 0 and spans[k][0] <= at < spans[k][1]
 
 
 def _actions(text: str) -> list[tuple[int, int, str]]:
@@ -107,15 +126,17 @@ def _actions(text: str) -> list[tuple[int, int, str]]:
     k = 0
     for m in _ACTION.finditer(text):
         while k < len(comments) and comments[k][1] <= m.start():
-            s, e = comments[k]
-            out.append((s, e, text[s:e].strip("{}- \t\r\n")))
+            out.append(_comment(text, *comments[k]))
             k += 1
         if k < len(comments) and comments[k][0] <= m.start() < comments[k][1]:
             continue  # part of a comment
         out.append((m.start(), m.end(), m.group(1)))
-    for s, e in comments[k:]:
-        out.append((s, e, text[s:e].strip("{}- \t\r\n")))
+    out += [_comment(text, s, e) for s, e in comments[k:]]
     return out
+
+
+def _comment(text: str, s: int, e: int) -> tuple[int, int, str]:
+    return s, e, text[s:e].strip("{}- \t\r\n")
 
 
 def _alone_on_its_lines(text: str, start: int, end: int) -> bool:
@@ -151,12 +172,9 @@ def _condition(expr: str) -> bool | None:
     return value if rest == [] else None
 
 
-_UNKNOWN = object()
-
-
 def _expr(tokens: list[str]):
-    """(value, tokens left) of a pipeline ``fn arg ...`` or one operand; value None: not known,
-    _UNKNOWN as a value: cannot be read (the whole condition is then not known)."""
+    """(value, tokens left) of a pipeline ``not|and|or arg ...`` or one operand; value None: not
+    known; tokens left None: cannot be read (the whole condition is then not known)."""
     if not tokens:
         return None, None
     head = tokens[0]

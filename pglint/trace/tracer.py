@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..engine.checker import _section_transactions, file_transaction, parse_source, replay
+from ..model.facts import UTC_ZONES
 from ..model.locks import Lock, LockEffect
 from ..model.nodes import has_option, relation_name
 from ..model.schema import SchemaModel, object_names
@@ -60,10 +61,6 @@ _OUTSIDE_TYPES = frozenset({"CreatedbStmt", "DropdbStmt", "CreateTableSpaceStmt"
                             "AlterSystemStmt"})
 # statements that act on the whole server or outside the cluster: sandbox.py
 _COPY_END = re.compile(r"^\\\.[ \t]*(?:\r\n|\r|\n|$)", re.M)
-_UTC_ZONES = frozenset(z.lower() for z in (
-    "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal",
-    "GMT0", "Etc/GMT0", "GMT+0", "GMT-0", "Etc/GMT+0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"))
-
 
 @dataclass(slots=True)
 class LockTaken:
@@ -181,7 +178,7 @@ class Tracer:
         if self.settings.timezone_utc:
             return True
         tz = self.conn.execute("SELECT current_setting('TimeZone')").fetchone()[0]
-        return str(tz).lower() in _UTC_ZONES
+        return str(tz).lower() in UTC_ZONES
 
     @property
     def in_transaction(self) -> bool:
